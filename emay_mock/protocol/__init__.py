@@ -1,0 +1,1 @@
+"""The Emay wire as pure functions: codes, envelopes, signs, field rules. No I/O."""

@@ -1,0 +1,154 @@
+"""The secure family's envelope (§2.1): JSON -> charset -> gzip? -> AES/ECB/PKCS5 with the raw key."""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import json
+import zlib
+from typing import Any
+
+from Crypto.Cipher import AES
+
+from emay_mock.protocol.codes import ResultCode
+from emay_mock.protocol.errors import EmayError
+
+KEY_LENGTHS = (16, 24, 32)
+_BLOCK = 16
+
+
+def key_bytes(secret_key: str) -> bytes:
+    """The account key as AES key bytes: the secretKey's UTF-8 bytes, no hashing."""
+    raw = secret_key.encode("utf-8")
+    if len(raw) not in KEY_LENGTHS:
+        raise ValueError(f"secretKey must be 16, 24 or 32 bytes, got {len(raw)}")
+    return raw
+
+
+def aes_encrypt(key: bytes, data: bytes) -> bytes:
+    pad = _BLOCK - len(data) % _BLOCK
+    return AES.new(key, AES.MODE_ECB).encrypt(data + bytes([pad]) * pad)
+
+
+def aes_decrypt(key: bytes, data: bytes) -> bytes:
+    if not data:
+        raise EmayError(ResultCode.ERROR_ENCRYPTION, "empty body: nothing to decrypt")
+    if len(data) % _BLOCK:
+        raise EmayError(
+            ResultCode.ERROR_ENCRYPTION,
+            f"body length {len(data)} is not a multiple of 16: not AES/ECB ciphertext",
+        )
+    plain = AES.new(key, AES.MODE_ECB).decrypt(data)
+    pad = plain[-1]
+    if not 1 <= pad <= _BLOCK or plain[-pad:] != bytes([pad]) * pad:
+        raise EmayError(
+            ResultCode.ERROR_ENCRYPTION,
+            "PKCS5 padding is invalid after decryption: wrong secretKey, or the body is not "
+            "AES/ECB/PKCS5Padding",
+        )
+    return plain[:-pad]
+
+
+def gunzip(data: bytes, limit: int) -> bytes:
+    """Inflate at most `limit` bytes: a gzip bomb is refused without being inflated."""
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(data, limit + 1)
+    except zlib.error as exc:
+        raise EmayError(
+            ResultCode.ERROR_ENCRYPTION,
+            f"header gzip: on, but the decrypted body is not gzip: {exc}",
+        ) from None
+    if len(out) > limit:
+        raise EmayError(
+            ResultCode.ERROR_PARAMS,
+            f"gzip body inflates beyond the {limit}-byte limit; refused without inflating it",
+            rule="max-inflated-bytes",
+        )
+    if not inflater.eof:
+        raise EmayError(ResultCode.ERROR_ENCRYPTION, "gzip stream is truncated")
+    return out
+
+
+def gzip_bytes(data: bytes) -> bytes:
+    return gzip.compress(data, compresslevel=6, mtime=0)
+
+
+def resolve_charset(name: str | None) -> str:
+    """The Python codec for an `encode` header; ERROR_PARAMS for unknown or non-text codecs."""
+    if name is None or not name.strip():
+        return "utf-8"
+    try:
+        info = codecs.lookup(name.strip())
+    except LookupError:
+        raise EmayError(
+            ResultCode.ERROR_PARAMS, f"header encode: unknown charset {name!r}", field="encode"
+        ) from None
+    if not getattr(info, "_is_text_encoding", True):
+        raise EmayError(
+            ResultCode.ERROR_PARAMS,
+            f"header encode: {name!r} is not a text charset",
+            field="encode",
+        )
+    return info.name
+
+
+def parse_json_text(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise EmayError(ResultCode.ERROR_PARAMS, "JSON nests too deeply") from None
+    except ValueError as exc:
+        raise EmayError(ResultCode.ERROR_PARAMS, f"body is not JSON: {exc}") from None
+
+
+def decode_request(
+    body: bytes, key: bytes, *, gzip_on: bool, charset: str | None, inflate_limit: int
+) -> tuple[dict[str, Any], str]:
+    """Ciphertext to the request's JSON object and the codec used, raising the failing stage's code.
+
+    Stages in order: decrypt and inflate (ERROR_ENCRYPTION), then the `encode` charset and
+    the JSON (ERROR_PARAMS).
+    """
+    plain = aes_decrypt(key, body)
+    if gzip_on:
+        plain = gunzip(plain, inflate_limit)
+    elif len(plain) > inflate_limit:
+        raise EmayError(ResultCode.ERROR_PARAMS, f"body exceeds {inflate_limit} bytes")
+    codec = resolve_charset(charset)
+    try:
+        text = plain.decode(codec)
+    except UnicodeDecodeError as exc:
+        raise EmayError(
+            ResultCode.ERROR_PARAMS,
+            f"decrypted body is not valid {codec} at byte {exc.start}",
+            field="encode",
+        ) from None
+    payload = parse_json_text(text)
+    if not isinstance(payload, dict):
+        raise EmayError(ResultCode.ERROR_PARAMS, f"JSON body must be an object, got {type(payload).__name__}")
+    return payload, codec
+
+
+def dump_json(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+def encode_response(obj: Any, key: bytes, *, gzip_on: bool, charset: str) -> bytes:
+    """The answer body; characters the charset lacks become '?', as Java's getBytes does."""
+    data = dump_json(obj).encode(charset, errors="replace")
+    if gzip_on:
+        data = gzip_bytes(data)
+    return aes_encrypt(key, data)
+
+
+def encode_request(obj: Any, key: bytes, *, gzip_on: bool, charset: str = "utf-8") -> bytes:
+    """What a client sends; the same envelope as a response."""
+    return encode_response(obj, key, gzip_on=gzip_on, charset=charset)
+
+
+def decode_response(body: bytes, key: bytes, *, gzip_on: bool, charset: str = "utf-8") -> Any:
+    plain = aes_decrypt(key, body)
+    if gzip_on:
+        plain = gzip.decompress(plain)
+    return json.loads(plain.decode(charset))

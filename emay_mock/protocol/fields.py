@@ -1,0 +1,186 @@
+"""Reading request fields leniently, as real clients send them, noting every oddity.
+
+Absent, JSON null and "" mean the same for optional fields; numbers may arrive as
+strings and strings as numbers. Each such liberty is written to the request's notes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from emay_mock.protocol.codes import ResultCode
+from emay_mock.protocol.errors import EmayError
+from emay_mock.protocol.notes import Deviation, Notes, Observation
+
+_MISSING = object()
+
+
+class Fields:
+    """A view of one JSON object (or parameter map) of a request."""
+
+    def __init__(
+        self,
+        data: Mapping[str, Any],
+        notes: Notes,
+        *,
+        where: str = "",
+        known: Iterable[str] | None = None,
+    ) -> None:
+        self.data = data
+        self.notes = notes
+        self.where = where
+        if known is not None:
+            extra = sorted(k for k in data if k not in set(known))
+            for name in extra:
+                notes.deviate(
+                    Deviation.UNKNOWN_FIELD,
+                    f"unknown field {self.path(name)!r} ignored",
+                    field_name=self.path(name),
+                )
+
+    def path(self, name: str) -> str:
+        return f"{self.where}.{name}" if self.where else name
+
+    def raw(self, name: str) -> Any:
+        return self.data.get(name, _MISSING)
+
+    def present(self, name: str) -> bool:
+        value = self.data.get(name)
+        return value is not None and value != ""
+
+    def text(self, name: str, *, optional: bool = True) -> str | None:
+        """A string field; None when absent, null or "" (noting null and "" on optional fields)."""
+        value = self.data.get(name, _MISSING)
+        if value is _MISSING:
+            return None
+        return text_value(value, self.notes, self.path(name), optional=optional)
+
+    def integer(self, name: str, *, float_note: Deviation | None = None) -> int | None:
+        """An integer field; numeric strings and integral floats are accepted and noted."""
+        value = self.data.get(name, _MISSING)
+        if value is _MISSING:
+            return None
+        if value is None:
+            self.notes.observe(Observation.NULL_FIELD, f"{self.path(name)} sent as null")
+            return None
+        if isinstance(value, bool):
+            raise self._not_number(name, value)
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                raise self._not_number(name, value)
+            if float_note is not None:
+                self.notes.deviate(
+                    float_note, f"{self.path(name)} sent as a float", field_name=self.path(name)
+                )
+            return int(value)
+        if isinstance(value, str):
+            if value == "":
+                self.notes.deviate(
+                    Deviation.EMPTY_STRING_FIELD,
+                    f'{self.path(name)} sent as ""',
+                    field_name=self.path(name),
+                )
+                return None
+            number = _parse_number(value.strip())
+            if number is None:
+                raise self._not_number(name, value)
+            self.notes.deviate(
+                Deviation.NUMBER_AS_STRING,
+                f"{self.path(name)} sent as the string {value[:40]!r}, the document says a number",
+                field_name=self.path(name),
+            )
+            return number
+        raise self._not_number(name, value)
+
+    def array(self, name: str) -> list[Any] | None:
+        value = self.data.get(name, _MISSING)
+        if value is _MISSING or value is None or value == "":
+            return None
+        if not isinstance(value, list):
+            raise EmayError(
+                ResultCode.ERROR_PARAMS,
+                f"{self.path(name)} must be an array, got {_json_type(value)}",
+                field=self.path(name),
+            )
+        return value
+
+    def _not_number(self, name: str, value: Any) -> EmayError:
+        shown = repr(value) if not isinstance(value, str) else repr(value[:40])
+        return EmayError(
+            ResultCode.ERROR_PARAMS,
+            f"{self.path(name)} must be a number, got {_json_type(value)} {shown}",
+            field=self.path(name),
+        )
+
+
+def text_value(value: Any, notes: Notes, path: str, *, optional: bool = True) -> str | None:
+    """One string value as clients send it: null and "" mean absent; numbers become text."""
+    if value is None:
+        if optional:
+            notes.observe(Observation.NULL_FIELD, f"{path} sent as null")
+        return None
+    if isinstance(value, str):
+        if value == "":
+            if optional:
+                notes.deviate(
+                    Deviation.EMPTY_STRING_FIELD,
+                    f'{path} sent as "" instead of being left out',
+                    field_name=path,
+                )
+            return None
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        notes.deviate(
+            Deviation.STRING_AS_NUMBER,
+            f"{path} sent as a JSON number, the document says string",
+            field_name=path,
+        )
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value)
+    raise EmayError(ResultCode.ERROR_PARAMS, f"{path} must be a string, got {_json_type(value)}", field=path)
+
+
+def object_at(items: list[Any], index: int, notes: Notes, where: str, known: Iterable[str]) -> Fields:
+    item = items[index]
+    path = f"{where}[{index}]"
+    if not isinstance(item, dict):
+        raise EmayError(
+            ResultCode.ERROR_PARAMS, f"{path} must be an object, got {_json_type(item)}", field=path
+        )
+    return Fields(item, notes, where=path, known=known)
+
+
+def _parse_number(text: str) -> int | None:
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    if not math.isfinite(value):
+        return None
+    return int(value)
+
+
+def _json_type(value: Any) -> str:
+    match value:
+        case None:
+            return "null"
+        case bool():
+            return "boolean"
+        case int() | float():
+            return "number"
+        case str():
+            return "string"
+        case list():
+            return "array"
+        case dict():
+            return "object"
+    return type(value).__name__

@@ -1,0 +1,125 @@
+"""The shape every send endpoint shares: recipients, content, options, and its validation.
+
+Each endpoint only says how its request maps onto a `SendOrder`; the rules run here,
+once, in the order of EMAY_API §7.3–7.6.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from emay_mock.protocol import rules as r
+from emay_mock.protocol.codes import ResultCode
+from emay_mock.protocol.errors import EmayError
+from emay_mock.protocol.notes import Notes
+
+
+@dataclass(frozen=True)
+class FieldPaths:
+    """Where each recipient field came from in the request, for reasons ({i}: recipient index)."""
+
+    mobile: str = "mobile"
+    content: str = "content"
+    custom_sms_id: str = "customSmsId"
+    timer_time: str = "timerTime"
+    extended_code: str = "extendedCode"
+
+    def at(self, name: str, index: int) -> str:
+        path: str = getattr(self, name)
+        return path.format(i=index)
+
+
+@dataclass(slots=True)
+class Recipient:
+    mobile: str | None
+    content: str | None
+    custom_sms_id: str | None = None
+    timer_time: str | None = None
+    extended_code: str | None = None
+
+
+@dataclass
+class SendOrder:
+    endpoint: str
+    recipients: list[Recipient]
+    timer_format: str
+    paths: FieldPaths = field(default_factory=FieldPaths)
+    template_id: str | None = None
+
+
+@dataclass(slots=True)
+class Planned:
+    """A recipient that passed every rule: what will be stored, billed and reported."""
+
+    index: int
+    mobile: str
+    mobile_norm: str
+    content: str
+    custom_sms_id: str | None
+    extended_code: str | None
+    timer_ms: int | None
+    segments: int
+    repeat: bool
+
+
+def validate(order: SendOrder, rules: r.Rules, wall_now_ms: int, notes: Notes) -> list[Planned]:
+    recipients = order.recipients
+    paths = order.paths
+    mobiles = [(rc.mobile or "").strip() for rc in recipients]
+    if not any(mobiles):
+        raise EmayError(
+            ResultCode.ERROR_MOBILE_EMPTY,
+            f"no mobile given ({paths.at('mobile', 0)})",
+            field="mobile",
+        )
+    if len(recipients) > rules.max_recipients:
+        raise EmayError(
+            ResultCode.ERROR_MOBILE_NUMBER,
+            f"{len(recipients)} recipients, the limit is {rules.max_recipients}",
+            expected=rules.max_recipients,
+            got=len(recipients),
+        )
+    normalized: list[str] = []
+    for i, mobile in enumerate(mobiles):
+        where = paths.at("mobile", i)
+        if not mobile:
+            raise EmayError(
+                ResultCode.ERROR_MOBILE_ERROR, f"{where} is empty among other numbers", field=where
+            )
+        normalized.append(r.normalize_mobile(mobile, rules, notes, where))
+
+    seg_cache: dict[str, int] = {}
+    for i, rc in enumerate(recipients):
+        text = r.check_content(rc.content, rules, paths.at("content", i))
+        if text not in seg_cache:
+            seg_cache[text] = r.segments(text)
+
+    timers = [
+        r.parse_timer(rc.timer_time, order.timer_format, wall_now_ms, rules, paths.at("timer_time", i))
+        for i, rc in enumerate(recipients)
+    ]
+    for i, rc in enumerate(recipients):
+        r.check_custom_sms_id(rc.custom_sms_id, rules, paths.at("custom_sms_id", i))
+    for i, rc in enumerate(recipients):
+        r.check_extended_code(rc.extended_code, rules, paths.at("extended_code", i))
+
+    seen: set[str] = set()
+    planned: list[Planned] = []
+    for i, rc in enumerate(recipients):
+        norm = normalized[i]
+        content = rc.content or ""
+        planned.append(
+            Planned(
+                index=i,
+                mobile=mobiles[i],
+                mobile_norm=norm,
+                content=content,
+                custom_sms_id=rc.custom_sms_id,
+                extended_code=rc.extended_code,
+                timer_ms=timers[i],
+                segments=seg_cache[content],
+                repeat=norm in seen,
+            )
+        )
+        seen.add(norm)
+    return planned

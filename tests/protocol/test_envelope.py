@@ -1,0 +1,125 @@
+"""The secure envelope: raw-key AES/ECB/PKCS5, gzip only with `gzip: on`, charsets, limits."""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import json
+
+import pytest
+from Crypto.Cipher import AES
+
+from emay_mock.protocol import envelope
+from emay_mock.protocol.codes import ResultCode
+from emay_mock.protocol.errors import EmayError
+
+KEY = b"0123456789ABCDEF"
+
+
+def java_style_encrypt(key: bytes, data: bytes) -> bytes:
+    """What Java's Cipher.getInstance("AES/ECB/PKCS5Padding") with SecretKeySpec(key) produces."""
+    pad = 16 - len(data) % 16
+    return AES.new(key, AES.MODE_ECB).encrypt(data + bytes([pad]) * pad)
+
+
+@pytest.mark.parametrize("key", [b"k" * 16, b"k" * 24, b"k" * 32])
+def test_key_is_used_raw_for_aes_128_192_256(key: bytes) -> None:
+    body = java_style_encrypt(key, gzip.compress(b'{"a":1}'))
+    payload, codec = envelope.decode_request(body, key, gzip_on=True, charset=None, inflate_limit=1000)
+    assert payload == {"a": 1}
+    assert codec == "utf-8"
+
+
+def test_key_bytes_refuses_other_lengths() -> None:
+    with pytest.raises(ValueError, match="got 15"):
+        envelope.key_bytes("x" * 15)
+
+
+def test_a_full_block_of_padding_is_added_when_aligned() -> None:
+    data = b"x" * 16
+    assert len(envelope.aes_encrypt(KEY, data)) == 32
+    assert envelope.aes_decrypt(KEY, envelope.aes_encrypt(KEY, data)) == data
+
+
+def test_length_not_multiple_of_16_is_error_encryption() -> None:
+    with pytest.raises(EmayError) as err:
+        envelope.aes_decrypt(KEY, b"x" * 17)
+    assert err.value.code is ResultCode.ERROR_ENCRYPTION
+    assert "not a multiple of 16" in err.value.reason
+
+
+def test_wrong_key_is_error_encryption() -> None:
+    body = java_style_encrypt(KEY, b'{"requestTime":1}')
+    with pytest.raises(EmayError) as err:
+        envelope.aes_decrypt(b"FEDCBA9876543210", body)
+    assert err.value.code is ResultCode.ERROR_ENCRYPTION
+
+
+def test_empty_body_is_error_encryption() -> None:
+    with pytest.raises(EmayError) as err:
+        envelope.aes_decrypt(KEY, b"")
+    assert err.value.code is ResultCode.ERROR_ENCRYPTION
+
+
+def test_gzip_header_with_plain_json_is_error_encryption() -> None:
+    body = java_style_encrypt(KEY, b'{"a":1}')
+    with pytest.raises(EmayError) as err:
+        envelope.decode_request(body, KEY, gzip_on=True, charset=None, inflate_limit=1000)
+    assert err.value.code is ResultCode.ERROR_ENCRYPTION
+
+
+def test_gzip_bomb_is_refused_without_inflating_it() -> None:
+    bomb = gzip.compress(b"\0" * 10_000_000)
+    assert len(bomb) < 20_000
+    with pytest.raises(EmayError) as err:
+        envelope.gunzip(bomb, limit=1_000_000)
+    assert err.value.code is ResultCode.ERROR_PARAMS
+    assert "1000000" in err.value.reason
+
+
+@pytest.mark.parametrize("charset", ["GBK", "GB2312", "GB18030", "UTF-8"])
+def test_request_and_response_use_the_encode_charset(charset: str) -> None:
+    data = {"content": "【亿美】您好，验证码 1234"}
+    body = envelope.encode_request(data, KEY, gzip_on=False, charset=charset)
+    plain = envelope.aes_decrypt(KEY, body)
+    assert plain == json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode(charset)
+    payload, codec = envelope.decode_request(body, KEY, gzip_on=False, charset=charset, inflate_limit=10_000)
+    assert payload == data
+    assert codec == codecs.lookup(charset).name
+
+
+def test_unknown_and_non_text_charsets_are_error_params() -> None:
+    for name in ("NOPE-1", "zlib", "base64"):
+        with pytest.raises(EmayError) as err:
+            envelope.resolve_charset(name)
+        assert err.value.code is ResultCode.ERROR_PARAMS
+        assert err.value.field == "encode"
+
+
+def test_response_replaces_characters_the_charset_lacks_like_java() -> None:
+    body = envelope.encode_response({"c": "a😀b"}, KEY, gzip_on=False, charset="gbk")
+    assert envelope.aes_decrypt(KEY, body) == '{"c":"a?b"}'.encode("gbk")
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("[1,2]", "must be an object"),
+        ("nope", "not JSON"),
+        ("[" * 50_000, "nests too deeply"),
+        ("9" * 5000, ""),
+    ],
+)
+def test_bad_json_is_error_params(text: str, why: str) -> None:
+    body = envelope.aes_encrypt(KEY, text.encode())
+    with pytest.raises(EmayError) as err:
+        envelope.decode_request(body, KEY, gzip_on=False, charset=None, inflate_limit=10**6)
+    assert err.value.code is ResultCode.ERROR_PARAMS
+    assert why in err.value.reason
+
+
+def test_invalid_bytes_for_the_charset_are_error_params() -> None:
+    body = envelope.aes_encrypt(KEY, b'{"a":"\xff\xfe"}')
+    with pytest.raises(EmayError) as err:
+        envelope.decode_request(body, KEY, gzip_on=False, charset="UTF-8", inflate_limit=1000)
+    assert err.value.code is ResultCode.ERROR_PARAMS
