@@ -1,0 +1,1 @@
+"""Watching the mock: the request journal, live events, the contract report, metrics."""

@@ -1,0 +1,137 @@
+"""The request journal: one entry per call to an Emay endpoint, in a bounded ring buffer."""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from emay_mock.protocol.notes import Notes
+
+_MAX_ITEMS = 20
+_MAX_TEXT = 500
+
+
+def redact(value: Any, depth: int = 0) -> Any:
+    """A bounded copy for the journal: long arrays and strings are cut, with a marker."""
+    if depth > 6:
+        return "…"
+    if isinstance(value, dict):
+        out = {}
+        for i, (k, v) in enumerate(value.items()):
+            if i >= _MAX_ITEMS * 2:
+                out["…"] = f"{len(value) - i} more keys"
+                break
+            out[str(k)[:_MAX_TEXT]] = redact(v, depth + 1)
+        return out
+    if isinstance(value, list):
+        head = [redact(v, depth + 1) for v in value[:_MAX_ITEMS]]
+        if len(value) > _MAX_ITEMS:
+            head.append(f"… {len(value) - _MAX_ITEMS} more")
+        return head
+    if isinstance(value, str) and len(value) > _MAX_TEXT:
+        return value[:_MAX_TEXT] + f"… ({len(value)} chars)"
+    return value
+
+
+@dataclass
+class Entry:
+    family: str
+    endpoint: str
+    method: str
+    remote: str | None
+    at: int
+    app_id: str | None = None
+    content_type: str | None = None
+    request: Any = None
+    code: str | None = None
+    reason: dict[str, Any] | None = None
+    notes: Notes = field(default_factory=Notes)
+    rules: list[dict[str, Any]] = field(default_factory=list)
+    sms_ids: list[str] = field(default_factory=list)
+    latency_ms: float = 0.0
+    http_status: int = 200
+    fault: str | None = None
+    id: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "time": self.at,
+            "family": self.family,
+            "endpoint": self.endpoint,
+            "method": self.method,
+            "remote": self.remote,
+            "appId": self.app_id,
+            "contentType": self.content_type,
+            "request": self.request,
+            "code": self.code,
+            "reason": self.reason,
+            "notes": [n.as_dict() for n in self.notes.items],
+            "rules": self.rules,
+            "smsIds": self.sms_ids[:_MAX_ITEMS]
+            + ([f"… {len(self.sms_ids) - _MAX_ITEMS} more"] if len(self.sms_ids) > _MAX_ITEMS else []),
+            "smsIdCount": len(self.sms_ids),
+            "latencyMs": round(self.latency_ms, 3),
+            "httpStatus": self.http_status,
+            "fault": self.fault,
+        }
+
+
+class Journal:
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: deque[Entry] = deque(maxlen=size)
+        self._ids = itertools.count(1)
+        self.evicted = 0
+        self.recorded = 0
+
+    def record(self, entry: Entry) -> Entry:
+        entry.id = next(self._ids)
+        if len(self._entries) == self.size:
+            self.evicted += 1
+        self._entries.append(entry)
+        self.recorded += 1
+        return entry
+
+    def query(
+        self,
+        *,
+        app_id: str | None = None,
+        endpoint: str | None = None,
+        code: str | None = None,
+        family: str | None = None,
+        sms_id: str | None = None,
+        since: int | None = None,
+        limit: int = 100,
+    ) -> list[Entry]:
+        out: list[Entry] = []
+        for entry in reversed(self._entries):
+            if since is not None and entry.id <= since:
+                break
+            if app_id is not None and entry.app_id != app_id:
+                continue
+            if endpoint is not None and entry.endpoint != endpoint:
+                continue
+            if code is not None and entry.code != code:
+                continue
+            if family is not None and entry.family != family:
+                continue
+            if sms_id is not None and sms_id not in entry.sms_ids:
+                continue
+            out.append(entry)
+            if len(out) >= limit:
+                break
+        return out
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def clear(self, app_id: str | None = None) -> None:
+        if app_id is None:
+            self._entries.clear()
+            return
+        kept = [e for e in self._entries if e.app_id != app_id]
+        self._entries.clear()
+        self._entries.extend(kept)

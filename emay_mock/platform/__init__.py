@@ -1,0 +1,1 @@
+"""The emulated Emay platform: accounts, messages, queues, templates, short links. No HTTP."""

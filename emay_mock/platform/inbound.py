@@ -1,0 +1,93 @@
+"""MO: messages from phones to the customer, delivered like reports (queue or callback)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from emay_mock.platform.accounts import Account
+from emay_mock.platform.core import Platform
+from emay_mock.protocol import payloads
+from emay_mock.protocol.notes import Notes
+from emay_mock.protocol.rules import normalize_mobile
+from emay_mock.protocol.times import format_long
+from emay_mock.store.inbound import MoRow, MoStore
+from emay_mock.store.jobs import Job
+
+MO_REPLY = "mo-reply"
+
+
+class Inbound:
+    def __init__(self, platform: Platform) -> None:
+        self.p = platform
+        self.store = MoStore(platform.db)
+        platform.scheduler.on(MO_REPLY, self._reply_due)
+
+    def receive(
+        self,
+        app_id: str,
+        mobile: str,
+        content: str,
+        extended_code: str | None,
+        *,
+        source: str,
+        reply_to: str | None = None,
+    ) -> MoRow:
+        """A phone sends `content`; it is routed now (inside the caller's transaction, if any)."""
+        with self.p.db.tx():
+            row = self.store.insert(
+                app_id=app_id,
+                mobile=mobile,
+                content=content,
+                extended_code=extended_code,
+                mo_at=self.p.clock.now_ms(),
+                reply_to=reply_to,
+                source=source,
+            )
+            self.p.route(app_id, "mo", [(row.mo_id, self.item(row))])
+        self.p.events.publish("mo", app_id, self.describe(row))
+        return row
+
+    def inject(self, account: Account, mobile: str, content: str, extended_code: str | None) -> MoRow:
+        """From the control API: the mobile must be a real number, as on the real network."""
+        normalize_mobile(mobile, self.p.settings.rules, Notes(), "mobile")
+        return self.receive(account.app_id, mobile.strip(), content, extended_code, source="api")
+
+    def _reply_due(self, job: Job) -> None:
+        data = job.payload
+        if job.app_id is None or job.app_id not in self.p.accounts:
+            return
+        self.receive(
+            job.app_id,
+            str(data["mobile"]),
+            str(data["content"]),
+            data.get("extendedCode"),
+            source="scenario",
+            reply_to=str(data["smsId"]),
+        )
+
+    def item(self, row: MoRow) -> dict[str, Any]:
+        return payloads.mo(
+            mobile=row.mobile,
+            content=row.content,
+            mo_ms=row.mo_at,
+            extended_code=row.extended_code,
+            tz=self.p.tz,
+        )
+
+    def pull(self, account: Account, number: int) -> list[dict[str, Any]]:
+        refs = self.p.queues.take(account.app_id, "mo", number)
+        rows = {row.mo_id: row for row in self.store.many(refs)}
+        return [self.item(rows[ref]) for ref in refs if ref in rows]
+
+    def describe(self, row: MoRow) -> dict[str, Any]:
+        return {
+            "moId": row.mo_id,
+            "appId": row.app_id,
+            "mobile": row.mobile,
+            "content": row.content,
+            "extendedCode": row.extended_code,
+            "moTime": format_long(row.mo_at, self.p.tz),
+            "moTimeMs": row.mo_at,
+            "replyTo": row.reply_to,
+            "source": row.source,
+        }

@@ -1,0 +1,221 @@
+"""Accepting messages: validate, bill, store, and plan each recipient's report.
+
+Every accepted message gets exactly one final report: its planned state and due time
+are stored with it, and one `report` job per due time fires them (EMAY_API §7.8).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from emay_mock.observe.journal import Entry
+from emay_mock.platform.accounts import Account
+from emay_mock.platform.core import Platform
+from emay_mock.protocol import payloads
+from emay_mock.protocol.codes import ReportState, ResultCode
+from emay_mock.protocol.errors import EmayError
+from emay_mock.protocol.send import Planned, SendOrder, validate
+from emay_mock.protocol.times import format_long
+from emay_mock.scenarios.outcomes import RecipientPlan, RequestFacts
+from emay_mock.store.jobs import Job
+from emay_mock.store.messages import MessageRow
+
+REPORT = "report"
+
+
+def id_ranges(ids: list[int]) -> list[list[int]]:
+    """[3,4,5,9] -> [[3,5],[9,9]]: report jobs name consecutive messages compactly."""
+    out: list[list[int]] = []
+    for msg_id in sorted(ids):
+        if out and out[-1][1] == msg_id - 1:
+            out[-1][1] = msg_id
+        else:
+            out.append([msg_id, msg_id])
+    return out
+
+
+class Sender:
+    def __init__(self, platform: Platform) -> None:
+        self.p = platform
+        self.accepted = 0
+        platform.scheduler.on(REPORT, self._fire)
+
+    def send(
+        self,
+        account: Account,
+        order: SendOrder,
+        entry: Entry,
+        facts: RequestFacts,
+        *,
+        short_urls: list[str | None] | None = None,
+        rendered: list[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        p = self.p
+        wall_now = p.clock.wall_ms()
+        planned = validate(order, p.settings.rules, wall_now, entry.notes)
+        cost = sum(item.segments for item in planned)
+        if cost > account.balance:
+            raise EmayError(
+                ResultCode.ERROR_BALANCE,
+                f"the request costs {cost} segments, the balance is {account.balance}",
+                expected=cost,
+                got=account.balance,
+            )
+        now = p.clock.now_ms()
+        first = p.sms_ids.take(len(planned), wall_now)
+        first_row = p.messages.reserve(len(planned))
+        default_delay = p.settings.report_delay_ms
+        rows: list[MessageRow] = []
+        plans: list[RecipientPlan] = []
+        due_groups: dict[int, list[int]] = defaultdict(list)
+        for item in planned:
+            msg_id = first_row + item.index
+            if item.repeat:
+                plan = RecipientPlan(ReportState.FAIL_MOBILE_REPEAT, default_delay)
+            else:
+                plan = p.scenarios.plan(facts, item, RecipientPlan(ReportState.DELIVRD, default_delay))
+            # timerTime is a wall-clock time: it is kept at the same distance on the
+            # scheduler's clock, so `advance` by that distance reaches it.
+            send_at = now if item.timer_ms is None else now + max(0, item.timer_ms - wall_now)
+            due = send_at + plan.delay_ms
+            due_groups[due].append(msg_id)
+            plans.append(plan)
+            rows.append(
+                MessageRow(
+                    msg_id=msg_id,
+                    sms_id=str(first + item.index),
+                    app_id=account.app_id,
+                    mobile=item.mobile,
+                    mobile_norm=item.mobile_norm,
+                    content=rendered[item.index] if rendered else item.content,
+                    custom_sms_id=item.custom_sms_id,
+                    extended_code=item.extended_code,
+                    endpoint=order.endpoint,
+                    template_id=order.template_id,
+                    submit_wall=wall_now,
+                    submit_at=now,
+                    timer_time=item.timer_ms,
+                    send_at=send_at,
+                    segments=item.segments,
+                    planned_state=plan.state.value,
+                    report_due=due,
+                    short_url=short_urls[item.index] if short_urls else None,
+                    rules=",".join(plan.fired) or None,
+                )
+            )
+        with p.db.tx():
+            p.messages.insert(rows)
+            p.set_balance(account, account.balance - cost)
+            for due, ids in due_groups.items():
+                p.scheduler.schedule(due, REPORT, account.app_id, {"ranges": id_ranges(ids)})
+            self._plan_followups(account, rows, plans, planned)
+        self.accepted += len(rows)
+        entry.sms_ids = [row.sms_id for row in rows]
+        for plan in plans:
+            for name in plan.fired:
+                entry.rules.append({"rule": name, "scope": "recipient"})
+        for row in rows[:50]:
+            p.events.publish("message", account.app_id, self.describe(row))
+        return [payloads.send_result(row.mobile, row.sms_id, row.custom_sms_id) for row in rows]
+
+    def _plan_followups(
+        self,
+        account: Account,
+        rows: list[MessageRow],
+        plans: list[RecipientPlan],
+        planned: list[Planned],
+    ) -> None:
+        """MO replies and short-link clicks that scenarios attach to a recipient."""
+        for row, plan in zip(rows, plans, strict=True):
+            for reply in plan.replies:
+                self.p.scheduler.schedule(
+                    row.report_due + reply.delay_ms,
+                    "mo-reply",
+                    account.app_id,
+                    {
+                        "smsId": row.sms_id,
+                        "mobile": row.mobile,
+                        "content": reply.content,
+                        "extendedCode": reply.extended_code
+                        if reply.extended_code is not None
+                        else row.extended_code,
+                    },
+                )
+            for click in plan.clicks:
+                if row.short_url:
+                    self.p.scheduler.schedule(
+                        row.send_at + click.delay_ms,
+                        "click",
+                        account.app_id,
+                        {"msgId": row.msg_id, "userAgent": click.user_agent},
+                    )
+
+    def _fire(self, job: Job) -> None:
+        """A report job: each message takes its planned state, then goes to queue or callback."""
+        p = self.p
+        now = p.clock.now_ms()
+        reported: list[MessageRow] = []
+        for first, last in job.payload["ranges"]:
+            reported += p.messages.report_range(int(first), int(last), now)
+        if not reported:
+            return
+        app_id = reported[0].app_id
+        p.route(app_id, "report", [(row.msg_id, self.report_item(row)) for row in reported])
+        for row in reported[:50]:
+            p.events.publish("report", app_id, self.describe(row))
+
+    def report_item(self, row: MessageRow) -> dict[str, Any]:
+        assert row.state is not None and row.report_at is not None
+        return payloads.report(
+            mobile=row.mobile,
+            sms_id=row.sms_id,
+            custom_sms_id=row.custom_sms_id,
+            state=row.state,
+            receive_ms=row.report_at,
+            submit_ms=row.submit_at,
+            extended_code=row.extended_code,
+            tz=self.p.tz,
+        )
+
+    def pull_reports(self, account: Account, number: int) -> list[dict[str, Any]]:
+        refs = self.p.queues.take(account.app_id, "report", number)
+        rows = {row.msg_id: row for row in self.p.messages.many(refs)}
+        return [self.report_item(rows[ref]) for ref in refs if ref in rows]
+
+    def describe(self, row: MessageRow) -> dict[str, Any]:
+        """A message as the control API shows it: times in Emay's format, and in epoch ms."""
+        tz = self.p.tz
+
+        def fmt(ms: int | None) -> str | None:
+            return None if ms is None else format_long(ms, tz)
+
+        return {
+            "smsId": row.sms_id,
+            "appId": row.app_id,
+            "mobile": row.mobile,
+            "content": row.content,
+            "customSmsId": row.custom_sms_id,
+            "extendedCode": row.extended_code,
+            "endpoint": row.endpoint,
+            "templateId": row.template_id,
+            "submitTime": fmt(row.submit_at),
+            "timerTime": fmt(row.timer_time),
+            "sendTime": fmt(row.send_at),
+            "segments": row.segments,
+            "state": row.state,
+            "desc": None if row.state is None else ReportState(row.state).desc,
+            "reportTime": fmt(row.report_at),
+            "plannedState": row.planned_state,
+            "reportDue": fmt(row.report_due),
+            "times": {
+                "submitMs": row.submit_at,
+                "submitWallMs": row.submit_wall,
+                "timerMs": row.timer_time,
+                "sendMs": row.send_at,
+                "reportDueMs": row.report_due,
+                "reportMs": row.report_at,
+            },
+            "shortUrl": row.short_url,
+            "rules": row.rules.split(",") if row.rules else [],
+        }

@@ -1,0 +1,86 @@
+"""What the platform asks scenarios, and the shape of their answers.
+
+The platform states the facts of a request (`RequestFacts`) and of each recipient;
+scenarios answer with outcomes. With no rules loaded every answer is the platform's
+default, so the platform never needs to know whether a scenario is present.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from emay_mock.protocol.codes import ReportState, ResultCode
+from emay_mock.protocol.send import Planned, Recipient
+
+
+@dataclass
+class RequestFacts:
+    family: str  # secure | simple | voice | report
+    endpoint: str
+    app_id: str
+    recipients: list[Recipient] = field(default_factory=list)
+    template_id: str | None = None
+
+
+@dataclass
+class Reply:
+    """An MO the recipient will send back."""
+
+    content: str
+    delay_ms: int
+    extended_code: str | None = None
+
+
+@dataclass
+class ClickPlan:
+    delay_ms: int
+    user_agent: str | None = None
+
+
+@dataclass
+class RecipientPlan:
+    state: ReportState
+    delay_ms: int
+    replies: list[Reply] = field(default_factory=list)
+    clicks: list[ClickPlan] = field(default_factory=list)
+    fired: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Fault:
+    """An HTTP-level misbehaviour of the platform itself."""
+
+    kind: str  # latency | reset | empty | garbage | status
+    when: str = "before"  # before: nothing is processed; after: processed, then the answer is lost
+    latency_ms: int = 0
+    status: int = 503
+    rule: str = ""
+
+
+@dataclass
+class RequestDecision:
+    code: ResultCode | None = None
+    fault: Fault | None = None
+    fired: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Outcomes(Protocol):
+    def on_request(self, facts: RequestFacts) -> RequestDecision: ...
+
+    def plan(self, facts: RequestFacts, recipient: Planned, default: RecipientPlan) -> RecipientPlan: ...
+
+    def template_review(self, app_id: str, content: str, default_s: float) -> tuple[int, float]: ...
+
+
+class NoScenarios:
+    """The platform's defaults, unchanged."""
+
+    def on_request(self, facts: RequestFacts) -> RequestDecision:
+        return RequestDecision()
+
+    def plan(self, facts: RequestFacts, recipient: Planned, default: RecipientPlan) -> RecipientPlan:
+        return default
+
+    def template_review(self, app_id: str, content: str, default_s: float) -> tuple[int, float]:
+        return 1, default_s

@@ -1,0 +1,1 @@
+"""Persistence: one SQLite database (in memory, or a file with --db) and its repositories."""

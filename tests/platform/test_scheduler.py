@@ -1,0 +1,126 @@
+"""The scheduler: one timer, jobs in due order, a clock that advance pins, leases across restarts."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+from emay_mock.delivery.clock import Clock
+from emay_mock.delivery.scheduler import Scheduler
+from emay_mock.store.db import Database
+from emay_mock.store.jobs import Job
+
+
+def make(path: str | None = None, speed: float = 1.0) -> tuple[Scheduler, list[tuple[str, int, int]]]:
+    scheduler = Scheduler(Database(path), Clock(speed=speed))
+    seen: list[tuple[str, int, int]] = []
+    scheduler.on("mark", lambda job: seen.append((job.payload["name"], job.due, scheduler.clock.now_ms())))
+    return scheduler, seen
+
+
+async def test_advance_runs_due_jobs_in_time_order_at_their_due_time() -> None:
+    scheduler, seen = make()
+    scheduler.start()
+    t0 = scheduler.clock.now_ms()
+    with scheduler.db.tx():
+        for name, offset in (("c", 3000), ("a", 1000), ("b", 2000), ("later", 60_000)):
+            scheduler.schedule(t0 + offset, "mark", None, {"name": name})
+    ran = await scheduler.advance(5)
+    assert ran == 3
+    assert [s[0] for s in seen] == ["a", "b", "c"]
+    assert all(due == now for _, due, now in seen)  # each job saw its own due time
+    assert scheduler.clock.now_ms() >= t0 + 5000
+    assert scheduler.jobs.pending() == 1
+    await scheduler.stop()
+
+
+async def test_jobs_scheduled_by_jobs_run_in_the_same_advance() -> None:
+    scheduler, seen = make()
+
+    def chain(job: Job) -> None:
+        seen.append(("chain", job.due, scheduler.clock.now_ms()))
+        if job.payload["left"]:
+            scheduler.schedule(job.due + 1000, "chain", None, {"left": job.payload["left"] - 1})
+
+    scheduler.on("chain", chain)
+    scheduler.start()
+    t0 = scheduler.clock.now_ms()
+    scheduler.schedule(t0 + 1000, "chain", None, {"left": 4})
+    await scheduler.advance(10)
+    assert [due - t0 for _, due, _ in seen] == [1000, 2000, 3000, 4000, 5000]
+    await scheduler.stop()
+
+
+async def test_the_timer_fires_on_the_real_clock_without_advance() -> None:
+    scheduler, seen = make()
+    scheduler.start()
+    scheduler.schedule(scheduler.clock.now_ms() + 100, "mark", None, {"name": "soon"})
+    for _ in range(50):
+        if seen:
+            break
+        await asyncio.sleep(0.02)
+    assert [s[0] for s in seen] == ["soon"]
+    await scheduler.stop()
+
+
+async def test_clock_speed_makes_scheduled_time_pass_faster() -> None:
+    scheduler, seen = make(speed=60)
+    scheduler.start()
+    scheduler.schedule(scheduler.clock.now_ms() + 6000, "mark", None, {"name": "six-seconds"})  # 0.1 s real
+    for _ in range(50):
+        if seen:
+            break
+        await asyncio.sleep(0.02)
+    assert [s[0] for s in seen] == ["six-seconds"]
+    await scheduler.stop()
+
+
+async def test_async_jobs_are_awaited_by_advance_and_commit_atomically() -> None:
+    scheduler, _seen = make()
+    log: list[int] = []
+
+    async def slow(job: Job) -> Callable[[], None]:
+        await asyncio.sleep(0.05)
+        return lambda: log.append(job.due)
+
+    scheduler.on_async("slow", slow)
+    scheduler.start()
+    t0 = scheduler.clock.now_ms()
+    scheduler.schedule(t0 + 1000, "slow", None, {})
+    await scheduler.advance(2)
+    assert log == [t0 + 1000]
+    assert scheduler.jobs.pending() == 0
+    await scheduler.stop()
+
+
+async def test_a_job_leased_when_the_process_died_runs_again_on_restart(tmp_path: Path) -> None:
+    path = str(tmp_path / "s.db")
+    first, _ = make(path)
+    first.start()
+    job_id = first.schedule(first.clock.now_ms() - 1, "mark", None, {"name": "x"})
+    with first.db.tx():
+        first.jobs.lease(job_id)  # as if an async job was in flight when the process was killed
+    first.db.close()
+    second, seen = make(path)
+    second.start()
+    await second.advance(0)
+    assert [s[0] for s in seen] == ["x"]
+    await second.stop()
+
+
+async def test_a_failing_handler_is_counted_and_does_not_stop_the_others() -> None:
+    scheduler, seen = make()
+
+    def boom(job: Job) -> None:
+        raise RuntimeError("bug")
+
+    scheduler.on("boom", boom)
+    scheduler.start()
+    t0 = scheduler.clock.now_ms()
+    scheduler.schedule(t0 + 10, "boom", None, {})
+    scheduler.schedule(t0 + 20, "mark", None, {"name": "after"})
+    await scheduler.advance(1)
+    assert scheduler.failures == 1
+    assert [s[0] for s in seen] == ["after"]
+    await scheduler.stop()

@@ -1,0 +1,70 @@
+"""The platform without HTTP: billing, storage, report planning and routing."""
+
+from __future__ import annotations
+
+import pytest
+
+from emay_mock.delivery.clock import Clock
+from emay_mock.observe.journal import Entry
+from emay_mock.platform.accounts import AccountSpec
+from emay_mock.platform.core import Platform
+from emay_mock.platform.sending import Sender, id_ranges
+from emay_mock.protocol.codes import ResultCode
+from emay_mock.protocol.errors import EmayError
+from emay_mock.protocol.send import Recipient, SendOrder
+from emay_mock.protocol.times import LONG_FORMAT
+from emay_mock.scenarios.outcomes import RequestFacts
+from emay_mock.settings import Settings
+from emay_mock.store.db import Database
+
+
+@pytest.fixture
+async def platform() -> Platform:
+    p = Platform(Database(), Clock(), Settings())
+    p.put_account(AccountSpec("A", "0123456789ABCDEF", balance=10))
+    p.scheduler.start()
+    return p
+
+
+def order(*mobiles: str, content: str = "x") -> SendOrder:
+    return SendOrder("sendBatchOnlySMS", [Recipient(m, content) for m in mobiles], LONG_FORMAT)
+
+
+def send(p: Platform, sender: Sender, o: SendOrder) -> list[dict]:
+    facts = RequestFacts("secure", o.endpoint, "A", o.recipients)
+    return sender.send(p.accounts["A"], o, Entry("secure", o.endpoint, "POST", None, 0), facts)
+
+
+def test_id_ranges_compress_consecutive_ids() -> None:
+    assert id_ranges([5, 3, 4, 9, 10, 12]) == [[3, 5], [9, 10], [12, 12]]
+
+
+async def test_one_report_job_per_due_time_and_reports_reach_the_queue(platform: Platform) -> None:
+    sender = Sender(platform)
+    sent = send(platform, sender, order("13800000001", "13800000002", "13800000003"))
+    assert platform.jobs.pending() == 1
+    assert platform.accounts["A"].balance == 7
+    await platform.scheduler.advance(1)
+    reports = sender.pull_reports(platform.accounts["A"], 500)
+    assert [r["smsId"] for r in reports] == [s["smsId"] for s in sent]
+    assert sender.pull_reports(platform.accounts["A"], 500) == []
+    await platform.scheduler.stop()
+
+
+async def test_refused_request_stores_and_charges_nothing(platform: Platform) -> None:
+    sender = Sender(platform)
+    with pytest.raises(EmayError) as err:
+        send(platform, sender, order(*[f"1380000000{i}" for i in range(6)], content="字" * 71))
+    assert err.value.code is ResultCode.ERROR_BALANCE
+    assert platform.accounts["A"].balance == 10
+    assert platform.messages.count() == 0
+    assert platform.jobs.pending() == 0
+    await platform.scheduler.stop()
+
+
+async def test_balance_is_persisted(platform: Platform) -> None:
+    sender = Sender(platform)
+    send(platform, sender, order("13800000001"))
+    stored = platform.db.conn.execute("SELECT balance FROM accounts WHERE app_id = 'A'").fetchone()[0]
+    assert stored == 9
+    await platform.scheduler.stop()
