@@ -1,0 +1,33 @@
+"""The aiohttp application: every family's routes on one app, sharing one MockServer."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from emay_mock.web import secure
+from emay_mock.web.control import ControlApi
+from emay_mock.web.jsonapi import api_errors
+
+if TYPE_CHECKING:
+    from emay_mock.server import MockServer
+
+MOCK_KEY = web.AppKey("mock", object)
+
+
+def build_app(mock: MockServer) -> web.Application:
+    app = web.Application(client_max_size=mock.settings.max_body_bytes, middlewares=[api_errors])
+    app[MOCK_KEY] = mock
+    app.add_routes(secure.SecureFamily(mock).routes(secure.ACTIONS))
+    app.add_routes(ControlApi(mock).routes())
+
+    async def on_startup(_: web.Application) -> None:
+        await mock.start()
+
+    async def on_cleanup(_: web.Application) -> None:
+        await mock.stop()
+
+    app.on_startup.append(on_startup)
+    app.on_cleanup.append(on_cleanup)
+    return app

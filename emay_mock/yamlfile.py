@@ -1,0 +1,79 @@
+"""Reading YAML safely while keeping line numbers, so errors can say where."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+Path = tuple[str | int, ...]
+MAX_NODES = 200_000
+
+
+@dataclass
+class Located:
+    data: Any
+    lines: dict[Path, int] = field(default_factory=dict)
+    duplicates: list[tuple[Path, int]] = field(default_factory=list)
+
+    def line(self, path: Path) -> int:
+        """The line of `path`, or of its nearest existing parent."""
+        while path not in self.lines and path:
+            path = path[:-1]
+        return self.lines.get(path, 1)
+
+
+class YamlError(ValueError):
+    def __init__(self, line: int, problem: str) -> None:
+        super().__init__(f"line {line}: {problem}")
+        self.line = line
+        self.problem = problem
+
+
+def load(text: str) -> Located:
+    """Parse with the safe loader only; raise YamlError with a line on malformed input."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        raise YamlError(line, f"not valid YAML: {exc.problem or exc}") from None
+    except yaml.YAMLError as exc:
+        raise YamlError(1, f"not valid YAML: {exc}") from None
+    located = Located(None)
+    if node is not None:
+        for count, (path, line, duplicate) in enumerate(_walk(node, ())):
+            if count > MAX_NODES:
+                # Aliases can make a small file expand enormously ("billion laughs").
+                raise YamlError(line, f"document expands to more than {MAX_NODES} nodes")
+            if duplicate:
+                located.duplicates.append((path, line))
+            else:
+                located.lines.setdefault(path, line)
+        located.data = yaml.SafeLoader(text).construct_document(node)
+    return located
+
+
+def _walk(node: yaml.Node, path: Path) -> Iterator[tuple[Path, int, bool]]:
+    yield path, node.start_mark.line + 1, False
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key in seen:
+                yield (*path, key), key_node.start_mark.line + 1, True
+            seen.add(key)
+            yield (*path, key), key_node.start_mark.line + 1, False
+            yield from _walk(value_node, (*path, key))
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            yield from _walk(item, (*path, index))
+
+
+def dotted(path: Path) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"

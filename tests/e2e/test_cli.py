@@ -1,0 +1,57 @@
+"""`emay-mock serve` as a real process: demo account, health, a send, a refused config."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import aiohttp
+
+from emay_mock.client import EmayClient
+from emay_mock.config import DEMO_APP_ID, DEMO_SECRET_KEY
+from tests.e2e.process import run, serve
+
+
+async def test_serve_with_no_config_has_the_demo_account_and_answers() -> None:
+    async with serve([]) as served, aiohttp.ClientSession() as http:
+        assert served.url.startswith("http://127.0.0.1:")
+        assert f"appId={DEMO_APP_ID} secretKey={DEMO_SECRET_KEY}" in "\n".join(served.banner)
+        async with http.get(f"{served.url}/_mock/health") as resp:
+            assert resp.status == 200
+        async with EmayClient(served.url, DEMO_APP_ID, DEMO_SECRET_KEY) as client:
+            sent = await client.send_single_sms("13800000000", "hello from a process")
+            assert len(sent["smsId"]) == 20
+        served.process.send_signal(signal.SIGTERM)
+        assert await served.process.wait() == 0
+
+
+async def test_python_dash_m_is_the_same_command(tmp_path: Path) -> None:
+    config = tmp_path / "emay.yaml"
+    config.write_text("accounts:\n  - appId: EUCP-ONE\n    secretKey: 0123456789abcdef\n    balance: 3\n")
+    async with serve(["--config", str(config)], module=True) as served:
+        assert "demo account" not in "\n".join(served.banner)
+        async with EmayClient(served.url, "EUCP-ONE", "0123456789abcdef") as client:
+            assert await client.get_balance() == 3
+        async with EmayClient(served.url, DEMO_APP_ID, DEMO_SECRET_KEY) as demo:
+            assert (await demo.call("getBalance")).code == "ERROR_APPID"
+
+
+async def test_a_bad_config_is_refused_before_listening(tmp_path: Path) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text("accounts:\n  - appId: EUCP-ONE\n    secretKey: short\n    colour: red\n")
+    code, out, err = await run("serve", "--config", str(config), "--port", "0")
+    assert code == 2
+    assert "listening" not in out
+    assert f"{config}:3: accounts[0].secretKey: must be 16, 24 or 32 bytes" in err
+    assert f"{config}:4: accounts[0].colour: unknown key" in err
+
+
+async def test_durable_db_keeps_messages_across_restarts(tmp_path: Path) -> None:
+    db = str(tmp_path / "state.db")
+    async with serve(["--db", db]) as served:
+        async with EmayClient(served.url, DEMO_APP_ID, DEMO_SECRET_KEY) as client:
+            sent = await client.send_single_sms("13800000000", "kept")
+    async with serve(["--db", db]) as served, aiohttp.ClientSession() as http:
+        async with http.get(f"{served.url}/_mock/messages", params={"smsId": sent["smsId"]}) as resp:
+            (message,) = (await resp.json())["messages"]
+        assert message["content"] == "kept"

@@ -1,0 +1,123 @@
+"""The configuration file: accepted whole, or refused naming the file, the line, the key, the problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from emay_mock.config import ConfigError, load, parse_account
+
+GOOD = """\
+server:
+  reportDelaySeconds: 2
+clock:
+  speed: 60
+accounts:
+  - appId: EUCP-EMY-SMS1-TEST1
+    secretKey: 0123456789ABCDEF
+    balance: 100000
+    allowedIps: [127.0.0.1, 10.0.0.0/8]
+    maxRequestsPerSecond: 0
+    retrieveReport: true
+    voice: true
+    push:
+      reportUrl: http://127.0.0.1:9000/emay/report
+      moUrl: http://127.0.0.1:9000/emay/mo
+      mode: encrypted
+  - appId: EUCP-EMY-SMS1-TEST2
+    secretKey: 0123456789ABCDEF01234567
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "emay.yaml"
+    path.write_text(text, "utf-8")
+    return path
+
+
+def problems(tmp_path: Path, text: str) -> list[str]:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as err:
+        load(path)
+    assert all(p.startswith(f"{path}:") for p in err.value.problems)
+    return err.value.problems
+
+
+def test_the_interface_example_loads(tmp_path: Path) -> None:
+    config = load(write(tmp_path, GOOD))
+    first, second = config.accounts
+    assert first.app_id == "EUCP-EMY-SMS1-TEST1" and first.balance == 100000
+    assert first.allowed_ips == ("127.0.0.1", "10.0.0.0/8")
+    assert first.push is not None and first.push.mode == "encrypted"
+    assert first.push.retry_schedule == (10.0, 60.0, 600.0)
+    assert second.push is None and second.retrieve_report and second.voice
+    assert config.settings.report_delay_ms == 2000
+    assert config.settings.clock_speed == 60
+
+
+def test_unknown_key_is_named_with_its_line(tmp_path: Path) -> None:
+    (p,) = problems(tmp_path, GOOD.replace("    voice: true\n", "    voice: true\n    balanse: 5\n"))
+    assert ":13: accounts[0].balanse: unknown key" in p
+
+
+def test_wrong_type(tmp_path: Path) -> None:
+    (p,) = problems(tmp_path, GOOD.replace("balance: 100000", "balance: lots"))
+    assert ":8: accounts[0].balance: 'lots' is not of type 'integer'" in p
+
+
+def test_key_of_15_bytes_is_refused_without_echoing_it(tmp_path: Path) -> None:
+    (p,) = problems(
+        tmp_path, GOOD.replace("secretKey: 0123456789ABCDEF\n", "secretKey: 0123456789ABCDE\n", 1)
+    )
+    assert ":7: accounts[0].secretKey: must be 16, 24 or 32 bytes (AES-128/192/256), got 15" in p
+    assert "0123456789ABCDE" not in p
+
+
+def test_duplicate_app_id(tmp_path: Path) -> None:
+    (p,) = problems(tmp_path, GOOD.replace("EUCP-EMY-SMS1-TEST2", "EUCP-EMY-SMS1-TEST1"))
+    assert ":17: accounts[1].appId: duplicate appId 'EUCP-EMY-SMS1-TEST1' (also accounts[0])" in p
+
+
+def test_unreadable_yaml(tmp_path: Path) -> None:
+    (p,) = problems(tmp_path, GOOD + "  - appId: [oops\n")
+    assert "not valid YAML" in p
+
+
+def test_duplicate_yaml_key(tmp_path: Path) -> None:
+    (p,) = problems(tmp_path, GOOD.replace("    balance: 100000\n", "    balance: 100000\n    balance: 5\n"))
+    assert ":9: accounts[0].balance: duplicate key" in p
+
+
+def test_bad_ip_bad_regex_bad_zone_and_bad_url_are_all_reported_together(tmp_path: Path) -> None:
+    text = GOOD.replace("[127.0.0.1, 10.0.0.0/8]", "[not-an-ip]").replace(
+        "  reportDelaySeconds: 2\n",
+        "  reportDelaySeconds: 2\n  mobilePattern: '(['\n  timezone: Mars/Olympus\n",
+    )
+    found = problems(tmp_path, text.replace("reportUrl: http://", "reportUrl: ftp://"))
+    joined = "\n".join(found)
+    assert "accounts[0].push.reportUrl: 'ftp://" in joined
+    assert "accounts[0].allowedIps[0]: 'not-an-ip' is not an IP address or CIDR" in joined
+    assert "server.mobilePattern: not a valid regular expression" in joined
+    assert "server.timezone: unknown time zone 'Mars/Olympus'" in joined
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read"):
+        load(tmp_path / "nope.yaml")
+
+
+def test_missing_scenario_file(tmp_path: Path) -> None:
+    (p,) = problems(tmp_path, GOOD + "scenarios:\n  - nope.yaml\n")
+    assert "scenarios[0]: no such scenario file" in p
+
+
+def test_posted_account_uses_the_same_rules() -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_account({"appId": "X", "secretKey": "short", "colour": "red"})
+    joined = "\n".join(err.value.problems)
+    assert "colour" in joined
+    with pytest.raises(ConfigError) as err:
+        parse_account({"appId": "X", "secretKey": "123456789012345"})
+    assert err.value.problems == ["secretKey: must be 16, 24 or 32 bytes (AES-128/192/256), got 15"]
+    assert parse_account({"appId": "X", "secretKey": "1234567890123456"}).app_id == "X"
