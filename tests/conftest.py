@@ -74,6 +74,7 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 async def receiver() -> AsyncIterator[Receiver]:
     recv, runner = await start_receiver()
     yield recv
+    recv.release()
     await runner.cleanup()
 
 

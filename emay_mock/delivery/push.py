@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import aiohttp
 
@@ -23,6 +24,7 @@ from emay_mock.delivery.clock import Clock
 from emay_mock.delivery.scheduler import Scheduler
 from emay_mock.observe.events import EventHub
 from emay_mock.protocol import envelope
+from emay_mock.protocol.times import format_long
 from emay_mock.settings import Settings
 from emay_mock.store.db import Database
 from emay_mock.store.jobs import Job
@@ -279,25 +281,31 @@ class PushEngine:
             },
         )
 
-    def redeliver(self, batch_id: int) -> Batch:
-        """One more attempt, now, by hand (a dead or delivered batch)."""
+    def redeliver(self, batch_id: int) -> int:
+        """One more attempt, now, by hand (a dead or delivered batch); returns its number."""
         batch = self.store.batch(batch_id)
         if batch is None:
             raise KeyError(batch_id)
         if batch.status == "pending":
             raise ValueError(f"batch {batch_id} is still pending; its retries are scheduled")
+        n = batch.attempts + 1
         with self.db.tx():
             self.scheduler.schedule(
-                self.clock.now_ms(),
-                ATTEMPT,
-                batch.app_id,
-                {"batch": batch_id, "n": batch.attempts + 1, "manual": True},
+                self.clock.now_ms(), ATTEMPT, batch.app_id, {"batch": batch_id, "n": n, "manual": True}
             )
-        return batch
+        return n
 
     # -- views ------------------------------------------------------------------------------
 
-    def describe(self, batch: Batch, *, with_items: bool = True) -> dict[str, Any]:
+    def describe(self, batch: Batch, tz: ZoneInfo, *, with_items: bool = True) -> dict[str, Any]:
+        """A batch as the control API shows it: times in Emay's format and in epoch ms."""
+
+        def fmt(ms: int | None) -> str | None:
+            return None if ms is None else format_long(ms, tz)
+
+        attempts = []
+        for a in self.store.attempts(batch.batch_id):
+            attempts.append({**a.public(), "time": fmt(a.sent_at)})
         out: dict[str, Any] = {
             "id": batch.batch_id,
             "appId": batch.app_id,
@@ -306,9 +314,11 @@ class PushEngine:
             "mode": batch.mode,
             "status": batch.status,
             "size": batch.size,
-            "createdAt": batch.created_at,
-            "nextAttemptAt": batch.next_at,
-            "attempts": [a.public() for a in self.store.attempts(batch.batch_id)],
+            "createdAt": fmt(batch.created_at),
+            "createdAtMs": batch.created_at,
+            "nextAttemptAt": fmt(batch.next_at),
+            "nextAttemptAtMs": batch.next_at,
+            "attempts": attempts,
         }
         if with_items:
             out["items"] = json.loads(batch.items)

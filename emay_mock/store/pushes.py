@@ -43,8 +43,8 @@ class Attempt:
     def public(self) -> dict[str, Any]:
         return {
             "n": self.n,
-            "scheduledAt": self.scheduled_at,
-            "sentAt": self.sent_at,
+            "scheduledAtMs": self.scheduled_at,
+            "sentAtMs": self.sent_at,
             "httpStatus": self.http_status,
             "error": self.error,
             "body": self.body,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,9 @@ if TYPE_CHECKING:
     from emay_mock.server import MockServer
 
 
+_REDELIVER_WAIT_S = 60.0
+
+
 class ControlApi:
     def __init__(self, mock: MockServer) -> None:
         self.mock = mock
@@ -31,6 +35,9 @@ class ControlApi:
             web.get("/_mock/messages", self.messages),
             web.post("/_mock/mo", self.inject_mo),
             web.post("/_mock/reset", self.reset),
+            web.get("/_mock/pushes", self.pushes),
+            web.get("/_mock/pushes/{id}", self.push),
+            web.post("/_mock/pushes/{id}/redeliver", self.redeliver),
             web.get("/_mock/clock", self.clock),
             web.post("/_mock/clock/advance", self.advance),
         ]
@@ -101,6 +108,65 @@ class ControlApi:
         else:
             self.mock.journal.clear(app_id)
         return reply({"reset": app_id or "all"})
+
+    async def pushes(self, request: web.Request) -> web.Response:
+        q = request.query
+        status = q.get("status") or None
+        if status not in (None, "pending", "delivered", "dead"):
+            raise ApiError(400, "status must be pending, delivered or dead")
+        kind = q.get("kind") or None
+        if kind not in (None, "report", "mo"):
+            raise ApiError(400, "kind must be report or mo")
+        engine = self.mock.platform.push
+        batches = engine.store.batches(
+            app_id=q.get("appId") or None,
+            status=status,
+            kind=kind,
+            before=int_query(request, "before"),
+            limit=int_query(request, "limit", 100, lo=1, hi=1000) or 100,
+        )
+        with_items = q.get("items", "true") != "false"
+        tz = self.mock.platform.tz
+        return reply({"pushes": [engine.describe(b, tz, with_items=with_items) for b in batches]})
+
+    def _batch_id(self, request: web.Request) -> int:
+        raw = request.match_info["id"]
+        if not raw.isdigit():
+            raise ApiError(404, f"no push batch {raw!r}")
+        return int(raw)
+
+    async def push(self, request: web.Request) -> web.Response:
+        engine = self.mock.platform.push
+        batch = engine.store.batch(self._batch_id(request))
+        if batch is None:
+            raise ApiError(404, f"no push batch {request.match_info['id']}")
+        return reply(engine.describe(batch, self.mock.platform.tz))
+
+    async def redeliver(self, request: web.Request) -> web.Response:
+        """One attempt now, by hand; answers once it is done, with the batch and its attempts."""
+        platform = self.mock.platform
+        engine = platform.push
+        batch_id = self._batch_id(request)
+        done = platform.events.waiter(
+            lambda e: e.topic == "push" and e.data.get("batchId") == batch_id and "n" in e.data
+        )
+        try:
+            n = engine.redeliver(batch_id)
+        except KeyError:
+            done.cancel()
+            raise ApiError(404, f"no push batch {batch_id}") from None
+        except ValueError as exc:
+            done.cancel()
+            raise ApiError(409, str(exc)) from None
+        try:
+            await asyncio.wait_for(done, _REDELIVER_WAIT_S)
+        except TimeoutError:
+            raise ApiError(
+                504, f"attempt {n} of batch {batch_id} did not finish in {_REDELIVER_WAIT_S} s"
+            ) from None
+        batch = engine.store.batch(batch_id)
+        assert batch is not None
+        return reply(engine.describe(batch, platform.tz))
 
     async def clock(self, request: web.Request) -> web.Response:
         return reply(self._clock_view())

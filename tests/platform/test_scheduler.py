@@ -124,3 +124,19 @@ async def test_a_failing_handler_is_counted_and_does_not_stop_the_others() -> No
     assert scheduler.failures == 1
     assert [s[0] for s in seen] == ["after"]
     await scheduler.stop()
+
+
+async def test_100000_pending_jobs_hold_one_timer_and_no_task() -> None:
+    scheduler, _seen = make()
+    scheduler.start()
+    loop = asyncio.get_running_loop()
+    tasks_before = len(asyncio.all_tasks())
+    now = scheduler.clock.now_ms()
+    with scheduler.db.tx():
+        for i in range(100_000):
+            scheduler.schedule(now + 3_600_000 + i, "mark", None, {"name": str(i)})
+    timers = [h for h in loop._scheduled if not h.cancelled()]  # type: ignore[attr-defined]
+    assert len(timers) == 1
+    assert len(asyncio.all_tasks()) == tasks_before
+    assert scheduler.jobs.pending() == 100_000
+    await scheduler.stop()

@@ -42,6 +42,11 @@ class Receiver:
     answers: dict[str, Answer] = field(default_factory=dict)
     hang: bool = False
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    _released: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def release(self) -> None:
+        """Let hanging handlers finish, so the server can shut down at once."""
+        self._released.set()
 
     def path_url(self, path: str) -> str:
         return f"{self.url}{path}"
@@ -61,6 +66,16 @@ class Receiver:
         await asyncio.wait_for(until(), timeout)
         return self.requests if path is None else self.at(path)
 
+    async def wait_for_items(self, count: int, key: bytes | None, path: str, timeout: float = 10.0) -> None:
+        """Until `count` items in total have arrived at `path`."""
+
+        async def until() -> None:
+            while sum(len(r.items(key)) for r in self.at(path)) < count:
+                self._arrived.clear()
+                await self._arrived.wait()
+
+        await asyncio.wait_for(until(), timeout)
+
     async def handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
         self.requests.append(
@@ -68,7 +83,7 @@ class Receiver:
         )
         self._arrived.set()
         if self.hang:
-            await asyncio.sleep(3600)
+            await self._released.wait()
         answer = self.answers.get(request.path)
         n = len(self.at(request.path))
         result = answer(n) if answer is not None else None
