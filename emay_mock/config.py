@@ -203,7 +203,7 @@ def settings_from(server: dict[str, Any], speed: float) -> Settings:
     if "timezone" in server:
         rules = replace(rules, tz=ZoneInfo(server["timezone"]))
     if "mobilePattern" in server:
-        rules = replace(rules, mobile_pattern=re.compile(server["mobilePattern"]))
+        rules = replace(rules, mobile_pattern=re.compile(server["mobilePattern"], re.ASCII))
     if "maxContentLength" in server:
         rules = replace(rules, max_content_units=server["maxContentLength"])
     if "maxRecipients" in server:

@@ -16,7 +16,10 @@ from emay_mock.observe.journal import Entry, Journal
 from emay_mock.platform.accounts import AccountSpec
 from emay_mock.platform.core import Platform
 from emay_mock.platform.inbound import Inbound
+from emay_mock.platform.links import Links
+from emay_mock.platform.retrieval import Retrieval
 from emay_mock.platform.sending import Sender
+from emay_mock.platform.templates import Templates
 from emay_mock.store.db import Database
 
 log = logging.getLogger("emay_mock")
@@ -34,8 +37,11 @@ class MockServer:
         self.events = EventHub()
         self.journal = Journal(self.settings.journal_size)
         self.platform = Platform(self.db, self.clock, self.settings, events=self.events)
-        self.sending = Sender(self.platform)
+        self.templates = Templates(self.platform)
+        self.links = Links(self.platform)
+        self.sending = Sender(self.platform, self.templates, self.links)
         self.inbound = Inbound(self.platform)
+        self.retrieval = Retrieval(self.platform, self.sending)
         accounts = self.config.accounts or ([demo_account()] if self.config.demo else [])
         for spec in accounts:
             self._install(spec)

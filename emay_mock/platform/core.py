@@ -183,7 +183,7 @@ class Platform:
 
     def route(self, account_id: str, kind: str, items: list[tuple[int, dict[str, Any]]]) -> None:
         """Send reports / MO / clicks where the account wants them: its callback or its queue."""
-        target = self._push_target(account_id, kind) if kind in ("report", "mo") else None
+        target = self._push_target(account_id, kind) if kind in ("report", "mo") else None  # never clicks
         if target is not None:
             self.push.enqueue(account_id, kind, items)
         else:

@@ -12,6 +12,8 @@ from typing import Any
 from emay_mock.observe.journal import Entry
 from emay_mock.platform.accounts import Account
 from emay_mock.platform.core import Platform
+from emay_mock.platform.links import Links
+from emay_mock.platform.templates import Templates
 from emay_mock.protocol import payloads
 from emay_mock.protocol.codes import ReportState, ResultCode
 from emay_mock.protocol.errors import EmayError
@@ -35,9 +37,14 @@ def id_ranges(ids: list[int]) -> list[list[int]]:
     return out
 
 
+VOICE_REPORT = "voice-report"
+
+
 class Sender:
-    def __init__(self, platform: Platform) -> None:
+    def __init__(self, platform: Platform, templates: Templates, links: Links) -> None:
         self.p = platform
+        self.templates = templates
+        self.links = links
         self.accepted = 0
         platform.scheduler.on(REPORT, self._fire)
 
@@ -48,11 +55,14 @@ class Sender:
         entry: Entry,
         facts: RequestFacts,
         *,
-        short_urls: list[str | None] | None = None,
-        rendered: list[str] | None = None,
+        base_url: str = "",
     ) -> list[dict[str, Any]]:
+        """Accept an order or refuse it whole; returns the wire's {mobile, smsId, customSmsId} list."""
         p = self.p
         wall_now = p.clock.wall_ms()
+        if order.template_id is not None:
+            self.templates.fill(account, order)
+        links = self.links.plan(order, p.settings.public_url or base_url) if order.short_link else None
         planned = validate(order, p.settings.rules, wall_now, entry.notes)
         cost = sum(item.segments for item in planned)
         if cost > account.balance:
@@ -88,10 +98,10 @@ class Sender:
                     app_id=account.app_id,
                     mobile=item.mobile,
                     mobile_norm=item.mobile_norm,
-                    content=rendered[item.index] if rendered else item.content,
+                    content=item.content,
                     custom_sms_id=item.custom_sms_id,
                     extended_code=item.extended_code,
-                    endpoint=order.endpoint,
+                    endpoint=facts.path,
                     template_id=order.template_id,
                     submit_wall=wall_now,
                     submit_at=now,
@@ -100,12 +110,14 @@ class Sender:
                     segments=item.segments,
                     planned_state=plan.state.value,
                     report_due=due,
-                    short_url=short_urls[item.index] if short_urls else None,
+                    short_url=links.short_urls[item.index] if links else None,
                     rules=",".join(plan.fired) or None,
                 )
             )
         with p.db.tx():
             p.messages.insert(rows)
+            if links is not None:
+                self.links.save(account, links, rows)
             p.set_balance(account, account.balance - cost)
             for due, ids in due_groups.items():
                 p.scheduler.schedule(due, REPORT, account.app_id, {"ranges": id_ranges(ids)})
@@ -161,7 +173,9 @@ class Sender:
         if not reported:
             return
         app_id = reported[0].app_id
-        p.route(app_id, "report", [(row.msg_id, self.report_item(row)) for row in reported])
+        # Voice reports wait for /voice/getReport; they are never pushed to the SMS callback.
+        kind = VOICE_REPORT if reported[0].endpoint.startswith("/voice/") else REPORT
+        p.route(app_id, kind, [(row.msg_id, self.report_item(row)) for row in reported])
         for row in reported[:50]:
             p.events.publish("report", app_id, self.describe(row))
 
@@ -178,8 +192,8 @@ class Sender:
             tz=self.p.tz,
         )
 
-    def pull_reports(self, account: Account, number: int) -> list[dict[str, Any]]:
-        refs = self.p.queues.take(account.app_id, "report", number)
+    def pull_reports(self, account: Account, number: int, kind: str = REPORT) -> list[dict[str, Any]]:
+        refs = self.p.queues.take(account.app_id, kind, number)
         rows = {row.msg_id: row for row in self.p.messages.many(refs)}
         return [self.report_item(rows[ref]) for ref in refs if ref in rows]
 

@@ -27,10 +27,14 @@ class Fields:
         *,
         where: str = "",
         known: Iterable[str] | None = None,
+        textual: bool = False,
     ) -> None:
         self.data = data
         self.notes = notes
         self.where = where
+        # Form and query parameters are text by nature: a number arriving as a string, or an
+        # optional parameter sent empty, is normal there and noted only as an observation.
+        self.textual = textual
         if known is not None:
             extra = sorted(k for k in data if k not in set(known))
             for name in extra:
@@ -54,6 +58,10 @@ class Fields:
         """A string field; None when absent, null or "" (noting null and "" on optional fields)."""
         value = self.data.get(name, _MISSING)
         if value is _MISSING:
+            return None
+        if self.textual and value == "":
+            if optional:
+                self.notes.observe(Observation.EMPTY_PARAM, f"{self.path(name)} sent empty")
             return None
         return text_value(value, self.notes, self.path(name), optional=optional)
 
@@ -79,15 +87,20 @@ class Fields:
             return int(value)
         if isinstance(value, str):
             if value == "":
-                self.notes.deviate(
-                    Deviation.EMPTY_STRING_FIELD,
-                    f'{self.path(name)} sent as ""',
-                    field_name=self.path(name),
-                )
+                if self.textual:
+                    self.notes.observe(Observation.EMPTY_PARAM, f"{self.path(name)} sent empty")
+                else:
+                    self.notes.deviate(
+                        Deviation.EMPTY_STRING_FIELD,
+                        f'{self.path(name)} sent as ""',
+                        field_name=self.path(name),
+                    )
                 return None
             number = _parse_number(value.strip())
             if number is None:
                 raise self._not_number(name, value)
+            if self.textual:
+                return number
             self.notes.deviate(
                 Deviation.NUMBER_AS_STRING,
                 f"{self.path(name)} sent as the string {value[:40]!r}, the document says a number",

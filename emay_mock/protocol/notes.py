@@ -36,6 +36,7 @@ class Observation(StrEnum):
     MISSING_ENCODE = "missing-encode-header"
     CONTENT_TYPE = "content-type"
     PARAM_IN_QUERY_AND_BODY = "param-in-query-and-body"
+    EMPTY_PARAM = "empty-param"
 
 
 @dataclass

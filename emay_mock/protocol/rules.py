@@ -11,7 +11,7 @@ from emay_mock.protocol.codes import ResultCode
 from emay_mock.protocol.errors import EmayError
 from emay_mock.protocol.notes import Deviation, Notes
 
-_PREFIX = re.compile(r"^(?:\+86|0086|86)(?=\d{11}$)")
+_PREFIX = re.compile(r"^(?:\+86|0086|86)(?=\d{11}$)", re.ASCII)
 SINGLE_SEGMENT_UNITS = 70
 MULTI_SEGMENT_UNITS = 67
 
@@ -20,7 +20,7 @@ MULTI_SEGMENT_UNITS = 67
 class Rules:
     """The server-configurable limits; the defaults are the spec's."""
 
-    mobile_pattern: re.Pattern[str] = field(default_factory=lambda: re.compile(r"1\d{10}"))
+    mobile_pattern: re.Pattern[str] = field(default_factory=lambda: re.compile(r"1\d{10}", re.ASCII))
     max_recipients: int = 500
     max_content_units: int = 500
     max_custom_sms_id: int = 32
@@ -74,6 +74,23 @@ def check_content(text: str | None, rules: Rules, where: str) -> str:
             field=where,
             expected=rules.max_content_units,
             got=units,
+        )
+    return text
+
+
+_VOICE_CODE = re.compile(r"\d{4,8}", re.ASCII)
+
+
+def check_voice_content(text: str | None, where: str) -> str:
+    """A voice verification code: 4 to 8 digits (EMAY_API §7.14)."""
+    if text is None or text == "":
+        raise EmayError(ResultCode.ERROR_CONTENT_EMPTY, f"{where} is empty", field=where)
+    if not _VOICE_CODE.fullmatch(text):
+        raise EmayError(
+            ResultCode.ERROR_VOICE_CONTENT,
+            f"{where} {text[:40]!r} is not a verification code of 4 to 8 digits",
+            field=where,
+            expected="4-8 digits",
         )
     return text
 

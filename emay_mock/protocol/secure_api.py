@@ -13,7 +13,8 @@ from emay_mock.protocol.codes import ResultCode
 from emay_mock.protocol.errors import EmayError
 from emay_mock.protocol.fields import Fields, object_at, text_value
 from emay_mock.protocol.notes import Notes
-from emay_mock.protocol.send import FieldPaths, Recipient, SendOrder
+from emay_mock.protocol.send import FieldPaths, Recipient, SendOrder, ShortLinkSpec
+from emay_mock.protocol.templates import SHORT_LINK
 from emay_mock.protocol.times import LONG_FORMAT
 
 WINDOW_FIELDS = ("requestTime", "requestValidPeriod")
@@ -163,3 +164,137 @@ def pull_number(f: Fields, default: int = 500, maximum: int = 500) -> int:
     if number is None:
         return default
     return min(max(number, 1), maximum)
+
+
+def _template_id(f: Fields) -> str:
+    template_id = f.text("templateId", optional=False)
+    if template_id is None:
+        raise EmayError(ResultCode.ERROR_PARAMS, "templateId is missing", field="templateId")
+    return template_id
+
+
+def template_normal(f: Fields, limit: int) -> SendOrder:
+    f = Fields(f.data, f.notes, known=("smses", "templateId", *SHARED_OPTIONS, *WINDOW_FIELDS))
+    template_id = _template_id(f)
+    timer, ext = f.text("timerTime"), f.text("extendedCode")
+    smses = _bounded(f.array("smses"), "smses", limit)
+    recipients = []
+    for i in range(len(smses)):
+        item = object_at(smses, i, f.notes, "smses", ("mobile", "customSmsId"))
+        recipients.append(
+            Recipient(_mobile_value(item.data.get("mobile"), f.notes, item.path("mobile")), None,
+                      item.text("customSmsId"), timer, ext)
+        )  # fmt: skip
+    return SendOrder(
+        "sendTemplateNormalSMS",
+        recipients,
+        LONG_FORMAT,
+        FieldPaths(mobile="smses[{i}].mobile", content="templateId", custom_sms_id="smses[{i}].customSmsId"),
+        template_id=template_id,
+    )
+
+
+def _variables(item: Fields) -> dict[str, str]:
+    value = item.data.get("content")
+    if value is None or value == "":
+        return {}
+    if not isinstance(value, dict):
+        raise EmayError(
+            ResultCode.ERROR_PARAMS,
+            f"{item.path('content')} must be an object of template variables",
+            field=item.path("content"),
+        )
+    out: dict[str, str] = {}
+    for name, raw in value.items():
+        text = text_value(raw, item.notes, f"{item.path('content')}.{name}", optional=False)
+        out[str(name)] = text or ""
+    return out
+
+
+def template_variable(f: Fields, limit: int) -> SendOrder:
+    f = Fields(f.data, f.notes, known=("smses", "templateId", *SHARED_OPTIONS, *WINDOW_FIELDS))
+    template_id = _template_id(f)
+    timer, ext = f.text("timerTime"), f.text("extendedCode")
+    smses = _bounded(f.array("smses"), "smses", limit)
+    recipients = []
+    for i in range(len(smses)):
+        item = object_at(smses, i, f.notes, "smses", ("mobile", "customSmsId", "content"))
+        recipients.append(
+            Recipient(
+                _mobile_value(item.data.get("mobile"), f.notes, item.path("mobile")),
+                None,
+                item.text("customSmsId"),
+                timer,
+                ext,
+                variables=_variables(item),
+            )
+        )
+    return SendOrder(
+        "sendTemplateVariableSMS",
+        recipients,
+        LONG_FORMAT,
+        FieldPaths(
+            mobile="smses[{i}].mobile", content="smses[{i}].content", custom_sms_id="smses[{i}].customSmsId"
+        ),
+        template_id=template_id,
+    )
+
+
+def short_link(f: Fields, limit: int) -> SendOrder:
+    f = Fields(
+        f.data, f.notes, known=("smses", "content", "url", "shortLinkRule", *SHARED_OPTIONS, *WINDOW_FIELDS)
+    )
+    content = f.text("content", optional=False)
+    url = f.text("url", optional=False)
+    rule = f.text("shortLinkRule", optional=False)
+    if content is not None and SHORT_LINK not in content:
+        raise EmayError(
+            ResultCode.ERROR_PARAMS, f"content must contain the placeholder {SHORT_LINK}", field="content"
+        )
+    if url is None or not url.lower().startswith(("http://", "https://")) or len(url) > 2000:
+        raise EmayError(
+            ResultCode.ERROR_PARAMS, f"url {(url or '')[:60]!r} is not an http(s) URL", field="url"
+        )
+    if rule not in ("1", "2"):
+        raise EmayError(
+            ResultCode.ERROR_PARAMS,
+            f"shortLinkRule must be 1 (plain) or 2 (precise), got {rule!r}",
+            field="shortLinkRule",
+        )
+    timer, ext = f.text("timerTime"), f.text("extendedCode")
+    smses = _bounded(f.array("smses"), "smses", limit)
+    recipients = []
+    for i in range(len(smses)):
+        item = object_at(smses, i, f.notes, "smses", ("mobile", "customSmsId"))
+        recipients.append(
+            Recipient(_mobile_value(item.data.get("mobile"), f.notes, item.path("mobile")), content,
+                      item.text("customSmsId"), timer, ext)
+        )  # fmt: skip
+    return SendOrder(
+        "sendShortLinkSMS",
+        recipients,
+        LONG_FORMAT,
+        FieldPaths(mobile="smses[{i}].mobile", custom_sms_id="smses[{i}].customSmsId"),
+        short_link=ShortLinkSpec(url, rule),
+    )
+
+
+SEND_MAPPERS.update(
+    {
+        "sendTemplateNormalSMS": template_normal,
+        "sendTemplateVariableSMS": template_variable,
+        "sendShortLinkSMS": short_link,
+    }
+)
+
+
+def template_content(f: Fields) -> str:
+    f = Fields(f.data, f.notes, known=("templateContent", *WINDOW_FIELDS))
+    content = f.text("templateContent", optional=False)
+    if content is None:
+        raise EmayError(ResultCode.ERROR_CONTENT_EMPTY, "templateContent is empty", field="templateContent")
+    return content
+
+
+def template_id_only(f: Fields) -> str:
+    return _template_id(Fields(f.data, f.notes, known=("templateId", *WINDOW_FIELDS)))

@@ -16,17 +16,20 @@ from emay_mock.protocol.notes import Notes
 
 @dataclass(frozen=True)
 class FieldPaths:
-    """Where each recipient field came from in the request, for reasons ({i}: recipient index)."""
+    """Where each recipient field came from, for reasons: {i} is the recipient's index, {name}
+    the name of its own parameter (the simple family's personality send names it by mobile)."""
 
     mobile: str = "mobile"
     content: str = "content"
     custom_sms_id: str = "customSmsId"
     timer_time: str = "timerTime"
     extended_code: str = "extendedCode"
+    names: tuple[str, ...] = ()
 
     def at(self, name: str, index: int) -> str:
         path: str = getattr(self, name)
-        return path.format(i=index)
+        label = self.names[index] if index < len(self.names) else str(index)
+        return path.format(i=index, name=label)
 
 
 @dataclass(slots=True)
@@ -36,6 +39,13 @@ class Recipient:
     custom_sms_id: str | None = None
     timer_time: str | None = None
     extended_code: str | None = None
+    variables: dict[str, str] | None = None  # sendTemplateVariableSMS: filled into the template
+
+
+@dataclass(frozen=True)
+class ShortLinkSpec:
+    url: str
+    rule: str  # "1": one code per request; "2": one code per recipient
 
 
 @dataclass
@@ -45,6 +55,8 @@ class SendOrder:
     timer_format: str
     paths: FieldPaths = field(default_factory=FieldPaths)
     template_id: str | None = None
+    short_link: ShortLinkSpec | None = None
+    voice: bool = False
 
 
 @dataclass(slots=True)
@@ -90,9 +102,14 @@ def validate(order: SendOrder, rules: r.Rules, wall_now_ms: int, notes: Notes) -
 
     seg_cache: dict[str, int] = {}
     for i, rc in enumerate(recipients):
-        text = r.check_content(rc.content, rules, paths.at("content", i))
+        where = paths.at("content", i)
+        text = (
+            r.check_voice_content(rc.content, where)
+            if order.voice
+            else r.check_content(rc.content, rules, where)
+        )
         if text not in seg_cache:
-            seg_cache[text] = r.segments(text)
+            seg_cache[text] = 1 if order.voice else r.segments(text)
 
     timers = [
         r.parse_timer(rc.timer_time, order.timer_format, wall_now_ms, rules, paths.at("timer_time", i))

@@ -13,6 +13,8 @@ from typing import Any, Protocol
 from emay_mock.protocol.codes import ReportState, ResultCode
 from emay_mock.protocol.send import Planned, Recipient
 
+_PREFIX = {"secure": "inter", "simple": "simpleinter", "voice": "voice", "report": "report"}
+
 
 @dataclass
 class RequestFacts:
@@ -21,6 +23,10 @@ class RequestFacts:
     app_id: str
     recipients: list[Recipient] = field(default_factory=list)
     template_id: str | None = None
+
+    @property
+    def path(self) -> str:
+        return f"/{_PREFIX[self.family]}/{self.endpoint}"
 
 
 @dataclass

@@ -46,7 +46,7 @@ CREATE INDEX IF NOT EXISTS messages_app ON messages(app_id, msg_id);
 CREATE INDEX IF NOT EXISTS messages_mobile ON messages(mobile_norm, msg_id);
 CREATE INDEX IF NOT EXISTS messages_custom ON messages(custom_sms_id)
     WHERE custom_sms_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS messages_submit ON messages(app_id, submit_wall);
+CREATE INDEX IF NOT EXISTS messages_submit ON messages(app_id, submit_wall, msg_id);
 CREATE TABLE IF NOT EXISTS mo (
     mo_id INTEGER PRIMARY KEY,
     app_id TEXT NOT NULL,

@@ -159,17 +159,33 @@ class Messages:
         found = [_row(r) for r in rows]
         return found if order == "DESC" else found[::-1]
 
-    def submitted_between(self, app_id: str, start_wall: int, end_wall: int) -> list[MessageRow]:
-        rows = self.db.conn.execute(
-            f"SELECT {_COLUMNS} FROM messages WHERE app_id = ? AND submit_wall BETWEEN ? AND ? "
-            "ORDER BY msg_id",
-            (app_id, start_wall, end_wall),
-        )
-        return [_row(r) for r in rows]
-
     def count(self, app_id: str | None = None) -> int:
         if app_id is None:
             return int(self.db.conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0])
         return int(
             self.db.conn.execute("SELECT COUNT(*) FROM messages WHERE app_id = ?", (app_id,)).fetchone()[0]
         )
+
+    def submitted_page(
+        self, app_id: str, start_wall: int, end_wall: int, after: tuple[int, int], limit: int
+    ) -> list[MessageRow]:
+        """Messages submitted in [start, end], in submit order, after the (submit_wall, msg_id) cursor."""
+        rows = self.db.conn.execute(
+            f"SELECT {_COLUMNS} FROM messages WHERE app_id = ? AND submit_wall BETWEEN ? AND ? "
+            "AND (submit_wall, msg_id) > (?, ?) ORDER BY submit_wall, msg_id LIMIT ?",
+            (app_id, start_wall, end_wall, after[0], after[1], limit),
+        )
+        return [_row(r) for r in rows]
+
+    def by_sms_ids(self, sms_ids: Sequence[str]) -> list[MessageRow]:
+        out: list[MessageRow] = []
+        for start in range(0, len(sms_ids), 500):
+            chunk = list(sms_ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            out += [
+                _row(r)
+                for r in self.db.conn.execute(
+                    f"SELECT {_COLUMNS} FROM messages WHERE sms_id IN ({marks}) ORDER BY msg_id", chunk
+                )
+            ]
+        return out

@@ -6,9 +6,10 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from emay_mock.web import secure
+from emay_mock.web import secure, signed
 from emay_mock.web.control import ControlApi
 from emay_mock.web.jsonapi import api_errors
+from emay_mock.web.links import links_routes
 
 if TYPE_CHECKING:
     from emay_mock.server import MockServer
@@ -20,6 +21,10 @@ def build_app(mock: MockServer) -> web.Application:
     app = web.Application(client_max_size=mock.settings.max_body_bytes, middlewares=[api_errors])
     app[MOCK_KEY] = mock
     app.add_routes(secure.SecureFamily(mock).routes(secure.ACTIONS))
+    app.add_routes(signed.SignedFamily(mock, "simple", "simpleinter").routes(signed.SIMPLE_ACTIONS))
+    app.add_routes(signed.SignedFamily(mock, "voice", "voice").routes(signed.VOICE_ACTIONS))
+    app.add_routes(signed.SignedFamily(mock, "report", "report").routes(signed.REPORT_ACTIONS))
+    app.add_routes(links_routes(mock))
     app.add_routes(ControlApi(mock).routes())
 
     async def on_startup(_: web.Application) -> None:

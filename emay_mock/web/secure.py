@@ -42,7 +42,8 @@ def _send(endpoint: str) -> Action:
         order = mapper(fields, mock.settings.rules.max_recipients)
         facts = RequestFacts("secure", endpoint, account.app_id, order.recipients, order.template_id)
         call.consult(facts)
-        results = mock.sending.send(account, order, call.entry, facts)
+        base_url = str(call.request.url.origin())
+        results = mock.sending.send(account, order, call.entry, facts, base_url=base_url)
         return results[0] if endpoint == "sendSingleSMS" else results
 
     return action
@@ -62,9 +63,32 @@ def _pull(kind: str, endpoint: str) -> Action:
         mock = call.mock
         if kind == "report":
             return mock.sending.pull_reports(account, number)
+        if kind == "click":
+            return mock.links.pull(account, number)
         return mock.inbound.pull(account, number)
 
     return action
+
+
+def _create_template(call: Call, account: Account, fields: Fields) -> Any:
+    content = secure_api.template_content(fields)
+    call.consult(RequestFacts("secure", "createTemplateSMS", account.app_id))
+    row = call.mock.templates.create(account, content)
+    return {"templateId": row.template_id}
+
+
+def _delete_template(call: Call, account: Account, fields: Fields) -> Any:
+    template_id = secure_api.template_id_only(fields)
+    call.consult(RequestFacts("secure", "deleteTemplateSMS", account.app_id, template_id=template_id))
+    deleted = call.mock.templates.delete(account, template_id)
+    return {"templateId": template_id, "code": "true" if deleted else "false"}
+
+
+def _query_template(call: Call, account: Account, fields: Fields) -> Any:
+    template_id = secure_api.template_id_only(fields)
+    call.consult(RequestFacts("secure", "queryTemplateSMS", account.app_id, template_id=template_id))
+    # The vendor's table types status as String: "0", "1", "2" or "-1".
+    return {"templateId": template_id, "status": str(call.mock.templates.status(account, template_id))}
 
 
 ACTIONS: dict[str, Action] = {
@@ -76,6 +100,13 @@ ACTIONS: dict[str, Action] = {
     "getBalance": _get_balance,
     "getReport": _pull("report", "getReport"),
     "getMo": _pull("mo", "getMo"),
+    "createTemplateSMS": _create_template,
+    "deleteTemplateSMS": _delete_template,
+    "queryTemplateSMS": _query_template,
+    "sendTemplateNormalSMS": _send("sendTemplateNormalSMS"),
+    "sendTemplateVariableSMS": _send("sendTemplateVariableSMS"),
+    "sendShortLinkSMS": _send("sendShortLinkSMS"),
+    "getShortLink": _pull("click", "getShortLink"),
 }
 
 

@@ -8,7 +8,9 @@ from emay_mock.delivery.clock import Clock
 from emay_mock.observe.journal import Entry
 from emay_mock.platform.accounts import AccountSpec
 from emay_mock.platform.core import Platform
+from emay_mock.platform.links import Links
 from emay_mock.platform.sending import Sender, id_ranges
+from emay_mock.platform.templates import Templates
 from emay_mock.protocol.codes import ResultCode
 from emay_mock.protocol.errors import EmayError
 from emay_mock.protocol.send import Recipient, SendOrder
@@ -26,6 +28,10 @@ async def platform() -> Platform:
     return p
 
 
+def make_sender(p: Platform) -> Sender:
+    return Sender(p, Templates(p), Links(p))
+
+
 def order(*mobiles: str, content: str = "x") -> SendOrder:
     return SendOrder("sendBatchOnlySMS", [Recipient(m, content) for m in mobiles], LONG_FORMAT)
 
@@ -40,7 +46,7 @@ def test_id_ranges_compress_consecutive_ids() -> None:
 
 
 async def test_one_report_job_per_due_time_and_reports_reach_the_queue(platform: Platform) -> None:
-    sender = Sender(platform)
+    sender = make_sender(platform)
     sent = send(platform, sender, order("13800000001", "13800000002", "13800000003"))
     assert platform.jobs.pending() == 1
     assert platform.accounts["A"].balance == 7
@@ -52,7 +58,7 @@ async def test_one_report_job_per_due_time_and_reports_reach_the_queue(platform:
 
 
 async def test_refused_request_stores_and_charges_nothing(platform: Platform) -> None:
-    sender = Sender(platform)
+    sender = make_sender(platform)
     with pytest.raises(EmayError) as err:
         send(platform, sender, order(*[f"1380000000{i}" for i in range(6)], content="字" * 71))
     assert err.value.code is ResultCode.ERROR_BALANCE
@@ -63,7 +69,7 @@ async def test_refused_request_stores_and_charges_nothing(platform: Platform) ->
 
 
 async def test_balance_is_persisted(platform: Platform) -> None:
-    sender = Sender(platform)
+    sender = make_sender(platform)
     send(platform, sender, order("13800000001"))
     stored = platform.db.conn.execute("SELECT balance FROM accounts WHERE app_id = 'A'").fetchone()[0]
     assert stored == 9

@@ -118,3 +118,10 @@ def test_custom_sms_id_and_extended_code_limits() -> None:
         with pytest.raises(EmayError) as err:
             rules.check_extended_code(bad, R, "extendedCode")
         assert err.value.code is ResultCode.ERROR_EXTENDED_CODE
+
+
+@pytest.mark.parametrize("raw", ["１３８００００００００", "1３800000000", "+８６13800000000"])
+def test_full_width_digits_are_not_digits(raw: str) -> None:
+    with pytest.raises(EmayError) as err:
+        rules.normalize_mobile(raw, R, Notes(), "mobile")
+    assert err.value.code is ResultCode.ERROR_MOBILE_ERROR

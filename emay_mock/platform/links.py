@@ -1,0 +1,169 @@
+"""Short links: real short URLs served by the mock, clicks recorded and pulled (§2.1.11, §2.1.14)."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import string
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from faker import Faker
+from ua_parser import parse as parse_ua
+
+from emay_mock.platform.accounts import Account
+from emay_mock.platform.core import Platform
+from emay_mock.protocol import payloads
+from emay_mock.protocol.send import SendOrder
+from emay_mock.protocol.templates import SHORT_LINK
+from emay_mock.protocol.times import format_long
+from emay_mock.store.jobs import Job
+from emay_mock.store.links import ClickRow, LinkRow, LinkStore
+from emay_mock.store.messages import MessageRow
+
+CLICK = "click"
+PATH_PREFIX = "/s/"
+_ALPHABET = string.ascii_letters + string.digits
+# ua-parser compiles its regexes on first use (~70 ms); one worker keeps that off the loop
+# and serialises the first use.
+_UA_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ua-parser")
+
+
+@dataclass(frozen=True)
+class Device:
+    equipment: str
+    browser: str
+
+
+@lru_cache(maxsize=1024)
+def describe_user_agent(user_agent: str) -> Device:
+    """Equipment and browser as Emay reports them, e.g. "Windows 10" and "Chrome"."""
+    result = parse_ua(user_agent)
+    equipment, browser = "Unknown", "Unknown"
+    if result.os is not None:
+        version = ".".join(part for part in (result.os.major, result.os.minor) if part)
+        equipment = f"{result.os.family} {version}".strip()
+    if result.user_agent is not None:
+        browser = result.user_agent.family
+    return Device(equipment, browser)
+
+
+@dataclass
+class PlannedLinks:
+    """The codes a send will create: one for the request (rule 1) or one per recipient (rule 2)."""
+
+    rule: str
+    long_url: str
+    codes: list[str]
+    short_urls: list[str]
+
+
+class Links:
+    def __init__(self, platform: Platform) -> None:
+        self.p = platform
+        self.store = LinkStore(platform.db)
+        self._faker: Faker | None = None
+        platform.scheduler.on_async(CLICK, self._click_due)
+
+    def faker(self) -> Faker:
+        if self._faker is None:
+            self._faker = Faker()
+        return self._faker
+
+    def _new_code(self) -> str:
+        while True:
+            code = "".join(secrets.choice(_ALPHABET) for _ in range(10))
+            if self.store.get(code) is None:
+                return code
+
+    def plan(self, order: SendOrder, base_url: str) -> PlannedLinks:
+        """Codes and short URLs for an order, substituted into each recipient's content."""
+        spec = order.short_link
+        assert spec is not None
+        count = 1 if spec.rule == "1" else len(order.recipients)
+        codes = [self._new_code() for _ in range(count)]
+        urls = [f"{base_url}{PATH_PREFIX}{code}" for code in codes]
+        per_recipient = [urls[0 if spec.rule == "1" else i] for i in range(len(order.recipients))]
+        for recipient, url in zip(order.recipients, per_recipient, strict=True):
+            if recipient.content is not None:
+                recipient.content = recipient.content.replace(SHORT_LINK, url)
+        return PlannedLinks(spec.rule, spec.url, codes, per_recipient)
+
+    def save(self, account: Account, planned: PlannedLinks, rows: list[MessageRow]) -> None:
+        now = self.p.clock.now_ms()
+        if planned.rule == "1":
+            links = [LinkRow(planned.codes[0], account.app_id, planned.long_url, planned.short_urls[0], "1",
+                             None, None, now)]  # fmt: skip
+        else:
+            links = [
+                LinkRow(code, account.app_id, planned.long_url, url, "2", row.mobile, row.sms_id, now)
+                for code, url, row in zip(planned.codes, planned.short_urls, rows, strict=True)
+            ]
+        self.store.insert(links)
+
+    # -- clicks -------------------------------------------------------------------------------
+
+    async def click(self, code: str, user_agent: str | None, *, source: str) -> ClickRow | None:
+        """A phone opens the short URL: record the click (None if the code is unknown)."""
+        link = self.store.get(code)
+        if link is None:
+            return None
+        agent = user_agent or self.faker().user_agent()
+        device = await asyncio.get_running_loop().run_in_executor(_UA_POOL, describe_user_agent, agent)
+        return self._record(link, agent, device, source)
+
+    def _record(self, link: LinkRow, agent: str, device: Device, source: str) -> ClickRow:
+        click = ClickRow(0, link.app_id, link.code, link.mobile, self.p.clock.now_ms(), device.equipment,
+                         device.browser, link.long_url, link.short_url, agent, source)  # fmt: skip
+        with self.p.db.tx():
+            self.store.add_click(click)
+            self.p.route(link.app_id, "click", [(click.click_id, self.item(click))])
+        self.p.events.publish("click", link.app_id, self.describe(click))
+        return click
+
+    async def _click_due(self, job: Job) -> Callable[[], None]:
+        """A click a scenario planned: on the link of the message it names."""
+        message = self.p.messages.many([int(job.payload["msgId"])])
+        code = None
+        if message and message[0].short_url:
+            code = message[0].short_url.rsplit("/", 1)[-1]
+        link = self.store.get(code) if code else None
+        if link is None:
+            return lambda: None
+        agent = job.payload.get("userAgent") or self.faker().user_agent()
+        device = await asyncio.get_running_loop().run_in_executor(_UA_POOL, describe_user_agent, agent)
+
+        def commit() -> None:
+            self._record(link, agent, device, "scenario")
+
+        return commit
+
+    def item(self, click: ClickRow) -> dict[str, Any]:
+        return payloads.click(
+            mobile=click.mobile,
+            access_ms=click.access_at,
+            equipment=click.equipment,
+            browser=click.browser,
+            long_link=click.long_link,
+            access_address=click.access_address,
+            user_agent=click.user_agent,
+            app_id=click.app_id,
+            tz=self.p.tz,
+        )
+
+    def pull(self, account: Account, number: int) -> list[dict[str, Any]]:
+        refs = self.p.queues.take(account.app_id, "click", number)
+        rows = {row.click_id: row for row in self.store.clicks(refs)}
+        return [self.item(rows[ref]) for ref in refs if ref in rows]
+
+    def describe(self, click: ClickRow) -> dict[str, Any]:
+        return {
+            "clickId": click.click_id,
+            "code": click.code,
+            "source": click.source,
+            "time": format_long(click.access_at, self.p.tz),
+            **self.item(click),
+        }

@@ -1,0 +1,63 @@
+"""/report/retrieveReport (§2.4): re-deliver the final reports of messages submitted in a range.
+
+The reports go out again through the account's channel (its callback or its queue). A
+range of up to ten minutes may hold many messages, so they are re-delivered in pages of
+500: the first page before the request is answered, the rest as scheduled jobs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from emay_mock.platform.accounts import Account
+from emay_mock.platform.core import Platform
+from emay_mock.platform.sending import Sender
+from emay_mock.store.jobs import Job
+from emay_mock.store.messages import MessageRow
+
+RETRIEVE = "retrieve"
+_PAGE = 500
+
+
+class Retrieval:
+    def __init__(self, platform: Platform, sender: Sender) -> None:
+        self.p = platform
+        self.sender = sender
+        platform.scheduler.on(RETRIEVE, self._page_due)
+
+    def retrieve(self, account: Account, start_wall: int, end_wall: int, sms_ids: list[str] | None) -> int:
+        """Re-deliver what matches; returns how many reports went out before answering."""
+        if sms_ids is not None:
+            rows = [
+                m
+                for m in self.p.messages.by_sms_ids(sms_ids)
+                if m.app_id == account.app_id and start_wall <= m.submit_wall <= end_wall
+            ]
+            with self.p.db.tx():
+                return self._redeliver(account.app_id, rows)
+        with self.p.db.tx():
+            return self._page(account.app_id, start_wall, end_wall, (0, 0))
+
+    def _page(self, app_id: str, start: int, end: int, after: tuple[int, int]) -> int:
+        rows = self.p.messages.submitted_page(app_id, start, end, after, _PAGE)
+        sent = self._redeliver(app_id, rows)
+        if len(rows) == _PAGE:
+            cursor = [rows[-1].submit_wall, rows[-1].msg_id]
+            self.p.scheduler.schedule(
+                self.p.clock.now_ms(), RETRIEVE, app_id, {"start": start, "end": end, "after": cursor}
+            )
+        return sent
+
+    def _page_due(self, job: Job) -> None:
+        data: dict[str, Any] = job.payload
+        if job.app_id is None or job.app_id not in self.p.accounts:
+            return
+        after = data["after"]
+        self._page(job.app_id, int(data["start"]), int(data["end"]), (int(after[0]), int(after[1])))
+
+    def _redeliver(self, app_id: str, rows: list[MessageRow]) -> int:
+        """Final reports only (a message still waiting will report anyway); SMS only, not voice."""
+        done = [m for m in rows if m.state is not None and not m.endpoint.startswith("/voice/")]
+        if done:
+            self.p.route(app_id, "report", [(m.msg_id, self.sender.report_item(m)) for m in done])
+        return len(done)

@@ -1,0 +1,108 @@
+"""SMS templates: created pending, reviewed after a delay (or as scenarios say), used by sends.
+
+Status codes are the vendor's (§2.1.8): 0 pending review, 1 approved, 2 rejected, and -1
+for a template that does not exist (never created, deleted, or another account's).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from emay_mock.platform.accounts import Account
+from emay_mock.platform.core import Platform
+from emay_mock.platform.ids import IdSequence
+from emay_mock.protocol import rules
+from emay_mock.protocol.codes import ResultCode
+from emay_mock.protocol.errors import EmayError
+from emay_mock.protocol.send import SendOrder
+from emay_mock.protocol.templates import render, variables
+from emay_mock.protocol.times import format_long
+from emay_mock.store.jobs import Job
+from emay_mock.store.templates import TemplateRow, TemplateStore
+
+REVIEW = "template-review"
+PENDING, APPROVED, REJECTED, MISSING = 0, 1, 2, -1
+_STATUS_NAMES = {PENDING: "pending review", APPROVED: "approved", REJECTED: "rejected"}
+
+
+class Templates:
+    def __init__(self, platform: Platform) -> None:
+        self.p = platform
+        self.store = TemplateStore(platform.db)
+        self.ids = IdSequence(18, self.store.last_id())
+        platform.scheduler.on(REVIEW, self._review_due)
+
+    def create(self, account: Account, content: str) -> TemplateRow:
+        rules.check_content(content, self.p.settings.rules, "templateContent")
+        status, delay_s = self.p.scenarios.template_review(
+            account.app_id, content, self.p.settings.template_review_s
+        )
+        now = self.p.clock.now_ms()
+        template_id = str(self.ids.take(1, self.p.clock.wall_ms()))
+        immediate = delay_s <= 0
+        row = TemplateRow(template_id, account.app_id, content, status if immediate else PENDING, now,
+                          now if immediate else None, 0)  # fmt: skip
+        with self.p.db.tx():
+            self.store.insert(row)
+            if not immediate:
+                due = now + int(delay_s * 1000)
+                self.p.scheduler.schedule(
+                    due, REVIEW, account.app_id, {"templateId": template_id, "status": status}
+                )
+        self.p.events.publish("template", account.app_id, self.describe(row))
+        return row
+
+    def _review_due(self, job: Job) -> None:
+        row = self.store.get(str(job.payload["templateId"]))
+        if row is None or row.deleted:
+            return
+        self.store.set_status(row.template_id, int(job.payload["status"]), self.p.clock.now_ms())
+        updated = self.store.get(row.template_id)
+        assert updated is not None
+        self.p.events.publish("template", row.app_id, self.describe(updated))
+
+    def _own(self, account: Account, template_id: str) -> TemplateRow | None:
+        row = self.store.get(template_id)
+        if row is None or row.deleted or row.app_id != account.app_id:
+            return None
+        return row
+
+    def status(self, account: Account, template_id: str) -> int:
+        row = self._own(account, template_id)
+        return MISSING if row is None else row.status
+
+    def delete(self, account: Account, template_id: str) -> bool:
+        if self._own(account, template_id) is None:
+            return False
+        with self.p.db.tx():
+            self.store.delete(template_id)
+        return True
+
+    def fill(self, account: Account, order: SendOrder) -> None:
+        """Render the order's template into each recipient's content, or refuse with ERROR_PARAMS."""
+        assert order.template_id is not None
+        row = self._own(account, order.template_id)
+        if row is None:
+            raise EmayError(
+                ResultCode.ERROR_PARAMS, f"template {order.template_id!r} does not exist", field="templateId"
+            )
+        if row.status != APPROVED:
+            raise EmayError(
+                ResultCode.ERROR_PARAMS,
+                f"template {order.template_id} is {_STATUS_NAMES[row.status]}, not approved",
+                field="templateId",
+            )
+        for i, recipient in enumerate(order.recipients):
+            recipient.content = render(row.content, recipient.variables, order.paths.at("content", i))
+
+    def describe(self, row: TemplateRow) -> dict[str, Any]:
+        return {
+            "templateId": row.template_id,
+            "appId": row.app_id,
+            "content": row.content,
+            "variables": variables(row.content),
+            "status": MISSING if row.deleted else row.status,
+            "deleted": bool(row.deleted),
+            "createdAt": format_long(row.created_at, self.p.tz),
+            "reviewedAt": None if row.reviewed_at is None else format_long(row.reviewed_at, self.p.tz),
+        }

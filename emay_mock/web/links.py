@@ -1,0 +1,37 @@
+"""Short URLs the mock serves itself: GET records a click and redirects (302) to the long URL."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from emay_mock.platform.links import PATH_PREFIX
+from emay_mock.web.jsonapi import ApiError, body_object, reply, text_field
+
+if TYPE_CHECKING:
+    from emay_mock.server import MockServer
+
+
+def links_routes(mock: MockServer) -> list[web.RouteDef]:
+    async def follow(request: web.Request) -> web.StreamResponse:
+        code = request.match_info["code"]
+        click = await mock.links.click(code, request.headers.get("User-Agent"), source="http")
+        if click is None:
+            return web.Response(status=404, text=f"no short link {code}\n")
+        raise web.HTTPFound(click.long_link)
+
+    async def simulate(request: web.Request) -> web.Response:
+        """POST /_mock/shortlinks/{code}/click {"userAgent"?}: a click without a browser."""
+        data = await body_object(request, optional=True)
+        agent = text_field(data, "userAgent", required=False)
+        code = request.match_info["code"]
+        click = await mock.links.click(code, agent, source="api")
+        if click is None:
+            raise ApiError(404, f"no short link {code!r}")
+        return reply({"click": mock.links.describe(click)}, 201)
+
+    return [
+        web.get(PATH_PREFIX + "{code}", follow, allow_head=False),
+        web.post("/_mock/shortlinks/{code}/click", simulate),
+    ]

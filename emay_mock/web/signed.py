@@ -1,0 +1,225 @@
+"""The md5-signed families: /simpleinter/* (§2.2), /voice/*, and /report/retrieveReport (§2.4).
+
+Parameters come from the query string, a form body, or both (merged; the body wins), by
+GET or POST. Order of checks (EMAY_API §7.1): appId -> client IP -> rate -> timestamp ->
+sign -> the family's service -> fields -> balance. Simple and voice answer JSON
+`{"code", "data"}`; retrieveReport answers the bare code as text. Always HTTP 200.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+from emay_mock.observe.journal import redact
+from emay_mock.protocol import sign, simple_api
+from emay_mock.protocol.codes import ResultCode
+from emay_mock.protocol.envelope import dump_json
+from emay_mock.protocol.errors import EmayError
+from emay_mock.protocol.fields import Fields
+from emay_mock.protocol.notes import Observation
+from emay_mock.scenarios.outcomes import RequestFacts
+from emay_mock.web.edge import Call, note_content_type, open_call, read_body, respond
+
+if TYPE_CHECKING:
+    from emay_mock.platform.accounts import Account
+    from emay_mock.server import MockServer
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+MAX_PARAMS = 2000
+
+
+@dataclass
+class Params:
+    """The request's parameters: merged (body over query), and in arrival order."""
+
+    merged: dict[str, str]
+    pairs: list[tuple[str, str]]
+
+
+Action = Callable[[Call, "Account", Fields, Params], Any]
+
+
+async def read_params(call: Call) -> Params:
+    request = call.request
+    query = list(request.query.items())
+    body: list[tuple[str, str]] = []
+    ctype = (request.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+    if ctype == "multipart/form-data":
+        try:
+            form = await request.post()
+        except web.HTTPRequestEntityTooLarge:
+            await read_body(call)  # raises the family's ERROR_PARAMS
+            raise
+        except ValueError as exc:
+            raise EmayError(ResultCode.ERROR_PARAMS, f"multipart body cannot be read: {exc}") from None
+        body = [(k, v) for k, v in form.items() if isinstance(v, str)]
+    elif request.can_read_body:
+        raw = await read_body(call)
+        if raw:
+            if ctype != FORM_TYPES[0]:
+                note_content_type(call, FORM_TYPES)
+            try:
+                # The documented charset is UTF-8; a wrong one shows as U+FFFD, never a crash.
+                body = parse_qsl(
+                    raw.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=MAX_PARAMS
+                )
+            except ValueError as exc:
+                raise EmayError(ResultCode.ERROR_PARAMS, f"form body: {exc}") from None
+    if len(query) > MAX_PARAMS:
+        raise EmayError(ResultCode.ERROR_PARAMS, f"more than {MAX_PARAMS} query parameters")
+    merged: dict[str, str] = {}
+    for key, value in query:
+        merged.setdefault(key, value)
+    from_body: set[str] = set()
+    for key, value in body:
+        if key in from_body:
+            continue
+        if key in merged:
+            call.entry.notes.observe(
+                Observation.PARAM_IN_QUERY_AND_BODY, f"{key} in both query and body: body wins"
+            )
+        merged[key] = value
+        from_body.add(key)
+    return Params(merged, query + body)
+
+
+def _json(code: str, data: Any = None, *, with_data: bool = False) -> web.Response:
+    payload: dict[str, Any] = {"code": code}
+    if with_data:
+        payload["data"] = data
+    return web.Response(
+        body=dump_json(payload).encode("utf-8"), content_type="application/json", charset="utf-8"
+    )
+
+
+def _text(code: str) -> web.Response:
+    return web.Response(text=code, content_type="text/plain", charset="utf-8")
+
+
+class SignedFamily:
+    """One md5-signed family; `family` is simple, voice or report."""
+
+    def __init__(self, mock: MockServer, family: str, prefix: str) -> None:
+        self.mock = mock
+        self.family = family
+        self.prefix = prefix
+
+    def routes(self, actions: dict[str, Action]) -> list[web.RouteDef]:
+        out: list[web.RouteDef] = []
+        for name, action in actions.items():
+            handler = self._handler(name, action)
+            out += [web.get(f"/{self.prefix}/{name}", handler, allow_head=False),
+                    web.post(f"/{self.prefix}/{name}", handler)]  # fmt: skip
+        return out
+
+    def _refuse(self, exc: EmayError) -> web.Response:
+        return _text(exc.code.value) if self.family == "report" else _json(exc.code.value)
+
+    def _handler(self, endpoint: str, action: Action) -> Callable[[web.Request], Any]:
+        async def handle(request: web.Request) -> web.StreamResponse:
+            call = open_call(self.mock, request, self.family, endpoint)
+            return await respond(call, lambda: self._run(call, action), self._refuse)
+
+        return handle
+
+    async def _run(self, call: Call, action: Action) -> web.StreamResponse:
+        mock = self.mock
+        entry = call.entry
+        params = await read_params(call)
+        entry.request = redact(params.merged)
+        app_id = params.merged.get("appId")
+        entry.app_id = app_id
+        account = mock.platform.admit(app_id, call.request.remote, entry.notes)
+        call.account = account
+        timestamp = params.merged.get("timestamp")
+        sign.check_timestamp(
+            timestamp, mock.clock.wall_ms(), mock.settings.timestamp_skew_s, mock.platform.tz
+        )
+        assert timestamp is not None
+        sign.check_sign(
+            account.app_id, account.spec.secret_key, timestamp, params.merged.get("sign"), entry.notes
+        )
+        self._check_service(account)
+        fields = simple_api.fields_of(params.merged, entry.notes)
+        data = action(call, account, fields, params)
+        entry.code = ResultCode.SUCCESS.value
+        if self.family == "report":
+            return _text(ResultCode.SUCCESS.value)
+        return _json(ResultCode.SUCCESS.value, data, with_data=True)
+
+    def _check_service(self, account: Account) -> None:
+        if self.family == "voice" and not account.spec.voice:
+            raise EmayError(ResultCode.ERROR_NO_VOICE_SERVICE, f"account {account.app_id} has voice: false")
+        if self.family == "report" and not account.spec.retrieve_report:
+            raise EmayError(
+                ResultCode.ERROR_NO_RETRIEVE_SERVICE, f"account {account.app_id} has retrieveReport: false"
+            )
+
+
+# -- actions ------------------------------------------------------------------------------
+
+
+def _send(family: str, build: Callable[[Fields, Params, int], Any], single: bool = False) -> Action:
+    def action(call: Call, account: Account, fields: Fields, params: Params) -> Any:
+        mock = call.mock
+        order = build(fields, params, mock.settings.rules.max_recipients)
+        facts = RequestFacts(family, order.endpoint, account.app_id, order.recipients)
+        call.consult(facts)
+        results = mock.sending.send(
+            account, order, call.entry, facts, base_url=str(call.request.url.origin())
+        )
+        return results[0] if single else results
+
+    return action
+
+
+def _pull(family: str, endpoint: str, kind: str) -> Action:
+    def action(call: Call, account: Account, fields: Fields, params: Params) -> Any:
+        number = simple_api.pull_number(fields)
+        call.consult(RequestFacts(family, endpoint, account.app_id))
+        if kind == "mo":
+            return call.mock.inbound.pull(account, number)
+        return call.mock.sending.pull_reports(account, number, kind)
+
+    return action
+
+
+def _balance(family: str) -> Action:
+    def action(call: Call, account: Account, fields: Fields, params: Params) -> Any:
+        simple_api.no_params(fields)
+        call.consult(RequestFacts(family, "getBalance", account.app_id))
+        return {"balance": account.balance}
+
+    return action
+
+
+def _retrieve(call: Call, account: Account, fields: Fields, params: Params) -> Any:
+    mock = call.mock
+    start, end, sms_ids = simple_api.retrieve_range(fields, mock.clock.wall_ms(), mock.platform.tz)
+    call.consult(RequestFacts("report", "retrieveReport", account.app_id))
+    mock.retrieval.retrieve(account, start, end, sms_ids)
+    return None
+
+
+SIMPLE_ACTIONS: dict[str, Action] = {
+    "sendSMS": _send("simple", lambda f, p, limit: simple_api.send_sms(f, limit)),
+    "sendPersonalitySMS": _send(
+        "simple", lambda f, p, limit: simple_api.send_personality(list(p.merged.items()), f, limit)
+    ),
+    "getReport": _pull("simple", "getReport", "report"),
+    "getMo": _pull("simple", "getMo", "mo"),
+    "getBalance": _balance("simple"),
+}
+
+VOICE_ACTIONS: dict[str, Action] = {
+    "sendSMS": _send("voice", lambda f, p, limit: simple_api.voice_send(f), single=True),
+    "getReport": _pull("voice", "getReport", "voice-report"),
+    "getBalance": _balance("voice"),
+}
+
+REPORT_ACTIONS: dict[str, Action] = {"retrieveReport": _retrieve}
