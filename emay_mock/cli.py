@@ -8,9 +8,12 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
 
-from emay_mock import __version__
+from emay_mock import __version__, yamlfile
 from emay_mock.config import Config, ConfigError, load
+from emay_mock.scenarios.loader import ScenarioError, load_file
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -28,6 +31,20 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--log-level", choices=["debug", "info", "warning", "error"], help="log level (default info)"
     )
+    serve.add_argument(
+        "--scenario", metavar="FILE", action="append", default=[], help="load a scenario file (repeatable)"
+    )
+    serve.add_argument(
+        "--no-default-scenarios", action="store_true", help="do not load the built-in magic numbers"
+    )
+
+    check = sub.add_parser(
+        "check",
+        help="check a configuration or scenario file",
+        description="Check a configuration file (and the scenario files it names) or a scenario file. "
+        "Prints every problem as file:line: key: problem; exit code 0 when valid, 1 when not.",
+    )
+    check.add_argument("file", metavar="FILE")
     return parser
 
 
@@ -35,15 +52,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "check":
+        return _check(args.file)
     return 2
+
+
+def _check(path: str) -> int:
+    """A file with `rules:` is a scenario; anything else is a configuration."""
+    try:
+        located = yamlfile.load(Path(path).read_text("utf-8"))
+        is_scenario = isinstance(located.data, dict) and "rules" in located.data
+    except (OSError, UnicodeDecodeError, yamlfile.YamlError):
+        is_scenario = False
+    try:
+        if is_scenario:
+            scenario = load_file(path)
+            print(f"{path}: a valid scenario {scenario.name!r} with {len(scenario.rules)} rules")
+        else:
+            config = load(path)
+            print(f"{path}: a valid configuration with {len(config.accounts)} accounts")
+    except (ConfigError, ScenarioError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    return 0
 
 
 def _serve(args: argparse.Namespace) -> int:
     try:
         config = load(args.config) if args.config else Config()
-    except ConfigError as exc:
+        for scenario_file in args.scenario:
+            load_file(scenario_file)  # refuse a bad file before anything starts
+    except (ConfigError, ScenarioError) as exc:
         print(f"emay-mock: the configuration is refused; nothing was started:\n{exc}", file=sys.stderr)
         return 2
+    config.scenario_files += [Path(p).resolve() for p in args.scenario]
+    if args.no_default_scenarios:
+        config.settings = replace(config.settings, default_scenarios=False)
     host = args.host or config.host
     port = config.port if args.port is None else args.port
     level = (args.log_level or config.log_level).upper()

@@ -8,23 +8,19 @@ the same checks.
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from jsonschema import Draft202012Validator
-
-from emay_mock import yamlfile
+from emay_mock import validation, yamlfile
 from emay_mock.delivery.push_settings import DEFAULT_RETRY_SCHEDULE, PushSettings
 from emay_mock.platform.accounts import AccountSpec
 from emay_mock.protocol.envelope import KEY_LENGTHS
 from emay_mock.protocol.rules import Rules
+from emay_mock.scenarios.loader import ScenarioError, load_file
 from emay_mock.settings import Settings
 
 DEMO_APP_ID = "EUCP-EMY-SMS1-DEMO0"
@@ -61,40 +57,6 @@ def demo_account() -> AccountSpec:
     return AccountSpec(app_id=DEMO_APP_ID, secret_key=DEMO_SECRET_KEY, balance=1_000_000)
 
 
-@cache
-def schema(name: str) -> dict[str, Any]:
-    text = resources.files("emay_mock").joinpath("schemas", name).read_text("utf-8")
-    data: dict[str, Any] = json.loads(text)
-    return data
-
-
-def schema_problems(data: Any, schema_name: str, located: yamlfile.Located) -> list[tuple[int, str]]:
-    """JSON Schema errors as (line, `key: problem`), unknown keys pointed at exactly."""
-    validator = Draft202012Validator(schema(schema_name))
-    problems: list[tuple[int, str]] = []
-    for error in validator.iter_errors(data):
-        path: yamlfile.Path = tuple(error.absolute_path)
-        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-            allowed = set(error.schema.get("properties", {}))
-            for key in sorted(set(error.instance) - allowed):
-                where = (*path, key)
-                known = ", ".join(sorted(allowed))
-                problems.append(
-                    (located.line(where), f"{yamlfile.dotted(where)}: unknown key (known keys: {known})")
-                )
-            continue
-        problems.append((located.line(path), f"{yamlfile.dotted(path)}: {_message(error, path)}"))
-    return problems
-
-
-def _message(error: Any, path: yamlfile.Path) -> str:
-    if path and path[-1] == "secretKey":
-        return "must be a string of 16, 24 or 32 bytes"  # never echo a key
-    if error.validator == "pattern" and path and path[-1] == "appId":
-        return "must not be empty or contain spaces"
-    return str(error.message)
-
-
 def load(path: str | Path) -> Config:
     source = str(path)
     try:
@@ -108,7 +70,7 @@ def load(path: str | Path) -> Config:
     data = located.data if located.data is not None else {}
     base = Path(path).parent
     found = [(line, f"{yamlfile.dotted(where)}: duplicate key") for where, line in located.duplicates]
-    found += schema_problems(data, "config.schema.json", located)
+    found += validation.problems(data, validation.schema("config.schema.json"), located)
     if isinstance(data, dict):
         found += [
             (located.line(where), f"{yamlfile.dotted(where)}: {text}")
@@ -142,8 +104,15 @@ def _semantic(data: dict[str, Any], base: Path) -> list[tuple[yamlfile.Path, str
             seen.setdefault(app_id, index)
     files = data.get("scenarios")
     for index, name in enumerate(files if isinstance(files, list) else []):
-        if isinstance(name, str) and not (base / name).is_file():
+        if not isinstance(name, str):
+            continue
+        if not (base / name).is_file():
             problems.append((("scenarios", index), f"no such scenario file: {(base / name).resolve()}"))
+            continue
+        try:
+            load_file(base / name)
+        except ScenarioError as exc:
+            problems.append((("scenarios", index), "invalid scenario file:\n  " + "\n  ".join(exc.problems)))
     return problems
 
 
@@ -257,12 +226,9 @@ def account_from(raw: dict[str, Any]) -> AccountSpec:
 
 def parse_account(raw: Any) -> AccountSpec:
     """An account posted to the control API: the same checks as the file; ConfigError if invalid."""
-    defs = schema("config.schema.json")["$defs"]
-    validator = Draft202012Validator({"$ref": "#/$defs/account", "$defs": defs})
-    problems = [
-        f"{yamlfile.dotted(tuple(e.absolute_path))}: {_message(e, tuple(e.absolute_path))}"
-        for e in validator.iter_errors(raw)
-    ]
+    defs = validation.schema("config.schema.json")["$defs"]
+    found = validation.problems(raw, {"$ref": "#/$defs/account", "$defs": defs}, yamlfile.Located(raw))
+    problems = [text for _, text in found]
     problems += [f"{yamlfile.dotted(where)}: {text}" for where, text in account_problems(raw)]
     if problems:
         raise ConfigError(problems)

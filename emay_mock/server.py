@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+from collections import Counter
 from typing import Any
 
 from aiohttp import web
@@ -20,6 +21,8 @@ from emay_mock.platform.links import Links
 from emay_mock.platform.retrieval import Retrieval
 from emay_mock.platform.sending import Sender
 from emay_mock.platform.templates import Templates
+from emay_mock.scenarios.engine import ScenarioBook
+from emay_mock.scenarios.loader import default_scenario, load_file
 from emay_mock.store.db import Database
 
 log = logging.getLogger("emay_mock")
@@ -36,7 +39,15 @@ class MockServer:
         self.clock = self._restore_clock()
         self.events = EventHub()
         self.journal = Journal(self.settings.journal_size)
-        self.platform = Platform(self.db, self.clock, self.settings, events=self.events)
+        self.scenarios = ScenarioBook()
+        if self.settings.default_scenarios:
+            self.scenarios.load(default_scenario())
+        for path in self.config.scenario_files:
+            self.scenarios.load(load_file(path))
+        self.codes: Counter[str] = Counter()
+        self.platform = Platform(
+            self.db, self.clock, self.settings, events=self.events, scenarios=self.scenarios
+        )
         self.templates = Templates(self.platform)
         self.links = Links(self.platform)
         self.sending = Sender(self.platform, self.templates, self.links)
@@ -109,6 +120,8 @@ class MockServer:
 
     def record(self, entry: Entry) -> None:
         self.journal.record(entry)
+        if entry.code is not None:
+            self.codes[entry.code] += 1
         level = logging.INFO if entry.code == "SUCCESS" else logging.WARNING
         if requests_log.isEnabledFor(level):
             reason = (entry.reason or {}).get("reason", "")

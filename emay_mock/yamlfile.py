@@ -8,6 +8,9 @@ from typing import Any
 
 import yaml
 
+# libyaml's safe loader when present (much faster); the pure-Python one otherwise.
+SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 Path = tuple[str | int, ...]
 MAX_NODES = 200_000
 
@@ -33,27 +36,38 @@ class YamlError(ValueError):
 
 
 def load(text: str) -> Located:
-    """Parse with the safe loader only; raise YamlError with a line on malformed input."""
+    """Parse with the safe loader only; raise YamlError with a line on malformed input.
+
+    Tags that would build Python objects (`!!python/...`) are refused like any error.
+    """
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
+        node = yaml.compose(text, Loader=SafeLoader)
+    except yaml.YAMLError as exc:
+        raise _error(exc) from None
+    located = Located(None)
+    if node is None:
+        return located
+    for count, (path, line, duplicate) in enumerate(_walk(node, ())):
+        if count > MAX_NODES:
+            # Aliases can make a small file expand enormously ("billion laughs").
+            raise YamlError(line, f"document expands to more than {MAX_NODES} nodes")
+        if duplicate:
+            located.duplicates.append((path, line))
+        else:
+            located.lines.setdefault(path, line)
+    try:
+        located.data = yaml.SafeLoader(text).construct_document(node)  # constructing from nodes is cheap
+    except yaml.YAMLError as exc:
+        raise _error(exc) from None
+    return located
+
+
+def _error(exc: yaml.YAMLError) -> YamlError:
+    if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
-        raise YamlError(line, f"not valid YAML: {exc.problem or exc}") from None
-    except yaml.YAMLError as exc:
-        raise YamlError(1, f"not valid YAML: {exc}") from None
-    located = Located(None)
-    if node is not None:
-        for count, (path, line, duplicate) in enumerate(_walk(node, ())):
-            if count > MAX_NODES:
-                # Aliases can make a small file expand enormously ("billion laughs").
-                raise YamlError(line, f"document expands to more than {MAX_NODES} nodes")
-            if duplicate:
-                located.duplicates.append((path, line))
-            else:
-                located.lines.setdefault(path, line)
-        located.data = yaml.SafeLoader(text).construct_document(node)
-    return located
+        return YamlError(line, f"not valid YAML: {exc.problem or exc}")
+    return YamlError(1, f"not valid YAML: {exc}")
 
 
 def _walk(node: yaml.Node, path: Path) -> Iterator[tuple[Path, int, bool]]:

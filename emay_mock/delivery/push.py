@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -129,9 +129,22 @@ class PushEngine:
 
     # -- into the outbox --------------------------------------------------------------------
 
-    def enqueue(self, app_id: str, kind: str, items: list[tuple[int, dict[str, Any]]]) -> None:
-        """Queue items for the account's callback (inside the caller's transaction)."""
-        self.store.enqueue(app_id, kind, [(ref, envelope.dump_json(item)) for ref, item in items])
+    def enqueue(
+        self,
+        app_id: str,
+        kind: str,
+        items: list[tuple[int, dict[str, Any]]],
+        chaos: Mapping[int, str] | None = None,
+    ) -> None:
+        """Queue items for the account's callback (inside the caller's transaction).
+
+        `chaos` flags items whose batch must misbehave for the receiver: "duplicate" (the
+        batch is delivered twice) and "reverse" (its items in reversed order).
+        """
+        flags = chaos or {}
+        self.store.enqueue(
+            app_id, kind, [(ref, envelope.dump_json(item), flags.get(ref)) for ref, item in items]
+        )
         self._schedule_flush(app_id, kind)
 
     def _schedule_flush(self, app_id: str, kind: str, *, now: bool = False) -> None:
@@ -151,23 +164,29 @@ class PushEngine:
         target = self.lookup(app_id, kind)
         if target is None:
             # The account lost its callback while items waited: they go to the pull queue.
-            self.queues.append(app_id, kind, [ref for ref, _ in taken])
+            self.queues.append(app_id, kind, [ref for ref, _, _ in taken])
         else:
             self.create_batch(app_id, kind, target, taken)
         if self.store.outbox_has(app_id, kind):
             self._schedule_flush(app_id, kind, now=True)
 
-    def create_batch(self, app_id: str, kind: str, target: PushTarget, taken: list[tuple[int, str]]) -> int:
+    def create_batch(
+        self, app_id: str, kind: str, target: PushTarget, taken: list[tuple[int, str, str | None]]
+    ) -> int:
         now = self.clock.now_ms()
-        items = "[" + ",".join(item for _, item in taken) + "]"
+        flags = sorted({flag for _, _, chaos in taken if chaos for flag in chaos.split(",")})
+        texts = [item for _, item, _ in taken]
+        if "reverse" in flags:
+            texts.reverse()
         batch_id = self.store.create_batch(
             app_id=app_id,
             kind=kind,
             url=target.url,
             mode=target.mode,
-            items=items,
-            refs=[ref for ref, _ in taken],
+            items="[" + ",".join(texts) + "]",
+            refs=[ref for ref, _, _ in taken],
             created_at=now,
+            chaos=",".join(flags) or None,
         )
         self.scheduler.schedule(now, ATTEMPT, app_id, {"batch": batch_id, "n": 1})
         self.events.publish("push", app_id, {"batchId": batch_id, "status": "pending", "kind": kind})
@@ -179,6 +198,7 @@ class PushEngine:
         batch_id = int(job.payload["batch"])
         n = int(job.payload["n"])
         manual = bool(job.payload.get("manual", False))
+        note = job.payload.get("note")
         batch = self.store.batch(batch_id)
         if batch is None:  # removed by a reset while the job waited
             return lambda: None
@@ -191,7 +211,7 @@ class PushEngine:
             outcome = await self._post(batch, url, target)
 
         def commit() -> None:
-            self._record(batch, n, job.due, sent_at, url, outcome, manual, target)
+            self._record(batch, n, job.due, sent_at, url, outcome, manual, target, note)
 
         return commit
 
@@ -229,8 +249,10 @@ class PushEngine:
         outcome: Outcome,
         manual: bool,
         target: PushTarget | None,
+        note: str | None = None,
     ) -> None:
-        if self.store.batch(batch.batch_id) is None:
+        current = self.store.batch(batch.batch_id)
+        if current is None:
             return
         ok = outcome.ok
         self.store.record_attempt(
@@ -244,12 +266,21 @@ class PushEngine:
             latency_ms=outcome.latency_ms,
             ok=ok,
             manual=manual,
+            note=note,
         )
         schedule = target.retry_schedule if target is not None else ()
-        changes: dict[str, Any] = {"attempts": max(n, batch.attempts), "url": url}
-        if ok:
+        changes: dict[str, Any] = {"attempts": max(n, current.attempts), "url": url}
+        if note == "chaos:duplicate":
+            # The scripted second delivery changes nothing about the batch's own outcome.
+            changes = {"attempts": changes["attempts"]}
+        elif ok:
             changes.update(status="delivered", next_at=None)
             self.counts["delivered"] += 1
+            if "duplicate" in (current.chaos or "").split(","):
+                self.scheduler.schedule(
+                    self.clock.now_ms(), ATTEMPT, batch.app_id,
+                    {"batch": batch.batch_id, "n": n + 1, "manual": False, "note": "chaos:duplicate"},
+                )  # fmt: skip
         elif manual:
             changes.update(next_at=None)
             self.counts["failed"] += 1
@@ -318,6 +349,7 @@ class PushEngine:
             "createdAtMs": batch.created_at,
             "nextAttemptAt": fmt(batch.next_at),
             "nextAttemptAtMs": batch.next_at,
+            "chaos": batch.chaos.split(",") if batch.chaos else [],
             "attempts": attempts,
         }
         if with_items:

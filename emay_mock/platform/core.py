@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from emay_mock.delivery.clock import Clock
@@ -181,11 +182,17 @@ class Platform:
 
     # -- shared helpers for features --------------------------------------------------------
 
-    def route(self, account_id: str, kind: str, items: list[tuple[int, dict[str, Any]]]) -> None:
+    def route(
+        self,
+        account_id: str,
+        kind: str,
+        items: list[tuple[int, dict[str, Any]]],
+        chaos: Mapping[int, str] | None = None,
+    ) -> None:
         """Send reports / MO / clicks where the account wants them: its callback or its queue."""
         target = self._push_target(account_id, kind) if kind in ("report", "mo") else None  # never clicks
         if target is not None:
-            self.push.enqueue(account_id, kind, items)
+            self.push.enqueue(account_id, kind, items, chaos)
         else:
             self.queues.append(account_id, kind, [ref for ref, _ in items])
 
@@ -195,12 +202,9 @@ class Platform:
     # -- scenarios ------------------------------------------------------------------------
 
     def consult(self, facts: RequestFacts, rules_fired: list[dict[str, Any]]) -> RequestDecision:
-        """Ask scenarios about a request before anything changes; a scripted code is raised."""
+        """What scenarios decide about a request, before anything changes; the rules are journaled."""
         decision = self.scenarios.on_request(facts)
         rules_fired.extend(decision.fired)
-        if decision.code is not None and decision.code is not ResultCode.SUCCESS:
-            names = ", ".join(str(r.get("rule")) for r in decision.fired) or "a scenario"
-            raise EmayError(decision.code, f"scripted by {names}", rule="scenario")
         return decision
 
     # -- reset ----------------------------------------------------------------------------
@@ -235,5 +239,7 @@ class Platform:
                     self.set_balance(account, account.spec.balance)
         self.replay.forget(app_id)
         self.push.forget(app_id)
+        if app_id is None:
+            self.scenarios.restart()
         self.scheduler.rearm()
         self.events.publish("reset", app_id, {"appId": app_id})

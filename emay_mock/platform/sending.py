@@ -6,13 +6,14 @@ are stored with it, and one `report` job per due time fires them (EMAY_API §7.8
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from emay_mock.observe.journal import Entry
 from emay_mock.platform.accounts import Account
 from emay_mock.platform.core import Platform
-from emay_mock.platform.links import Links
+from emay_mock.platform.links import Links, PlannedLinks
 from emay_mock.platform.templates import Templates
 from emay_mock.protocol import payloads
 from emay_mock.protocol.codes import ReportState, ResultCode
@@ -24,6 +25,23 @@ from emay_mock.store.jobs import Job
 from emay_mock.store.messages import MessageRow
 
 REPORT = "report"
+
+
+def _recipient_firings(plans: list[RecipientPlan]) -> list[dict[str, Any]]:
+    """One journal line per rule at recipient level: how many it decided, and its first draws."""
+    summary: dict[str, dict[str, Any]] = {}
+
+    def line(label: str) -> dict[str, Any]:
+        return summary.setdefault(label, {"rule": label, "scope": "recipient", "count": 0, "draws": []})
+
+    for plan in plans:
+        for label in plan.fired:
+            line(label)["count"] += 1
+        for label, draw, fired in plan.draws:
+            draws = line(label)["draws"]
+            if len(draws) < 20:
+                draws.append({"draw": draw, "fired": fired})
+    return list(summary.values())
 
 
 def id_ranges(ids: list[int]) -> list[list[int]]:
@@ -40,13 +58,28 @@ def id_ranges(ids: list[int]) -> list[list[int]]:
 VOICE_REPORT = "voice-report"
 
 
+@dataclass
+class Accepted:
+    results: list[dict[str, Any]]  # the wire's {mobile, smsId, customSmsId}, one per recipient
+    early: bool = False  # a scenario wants some report pushed before this answer is returned
+
+
 class Sender:
     def __init__(self, platform: Platform, templates: Templates, links: Links) -> None:
         self.p = platform
         self.templates = templates
         self.links = links
         self.accepted = 0
+        self.states: Counter[str] = Counter()
         platform.scheduler.on(REPORT, self._fire)
+
+    def prepare(self, account: Account, order: SendOrder, base_url: str) -> PlannedLinks | None:
+        """Make the text final (template filled, short link written) before anyone matches on it."""
+        if order.template_id is not None:
+            self.templates.fill(account, order)
+        if order.short_link is None:
+            return None
+        return self.links.plan(order, self.p.settings.public_url or base_url)
 
     def send(
         self,
@@ -54,15 +87,11 @@ class Sender:
         order: SendOrder,
         entry: Entry,
         facts: RequestFacts,
-        *,
-        base_url: str = "",
-    ) -> list[dict[str, Any]]:
-        """Accept an order or refuse it whole; returns the wire's {mobile, smsId, customSmsId} list."""
+        links: PlannedLinks | None = None,
+    ) -> Accepted:
+        """Accept a prepared order whole, or refuse it whole with nothing stored or charged."""
         p = self.p
         wall_now = p.clock.wall_ms()
-        if order.template_id is not None:
-            self.templates.fill(account, order)
-        links = self.links.plan(order, p.settings.public_url or base_url) if order.short_link else None
         planned = validate(order, p.settings.rules, wall_now, entry.notes)
         cost = sum(item.segments for item in planned)
         if cost > account.balance:
@@ -85,6 +114,8 @@ class Sender:
                 plan = RecipientPlan(ReportState.FAIL_MOBILE_REPEAT, default_delay)
             else:
                 plan = p.scenarios.plan(facts, item, RecipientPlan(ReportState.DELIVRD, default_delay))
+            if "early" in plan.push:
+                plan.delay_ms = 0
             # timerTime is a wall-clock time: it is kept at the same distance on the
             # scheduler's clock, so `advance` by that distance reaches it.
             send_at = now if item.timer_ms is None else now + max(0, item.timer_ms - wall_now)
@@ -112,6 +143,7 @@ class Sender:
                     report_due=due,
                     short_url=links.short_urls[item.index] if links else None,
                     rules=",".join(plan.fired) or None,
+                    chaos=",".join(sorted(plan.push - {"early"})) or None,
                 )
             )
         with p.db.tx():
@@ -124,12 +156,13 @@ class Sender:
             self._plan_followups(account, rows, plans, planned)
         self.accepted += len(rows)
         entry.sms_ids = [row.sms_id for row in rows]
-        for plan in plans:
-            for name in plan.fired:
-                entry.rules.append({"rule": name, "scope": "recipient"})
+        entry.rules.extend(_recipient_firings(plans))
         for row in rows[:50]:
             p.events.publish("message", account.app_id, self.describe(row))
-        return [payloads.send_result(row.mobile, row.sms_id, row.custom_sms_id) for row in rows]
+        return Accepted(
+            [payloads.send_result(row.mobile, row.sms_id, row.custom_sms_id) for row in rows],
+            early=any("early" in plan.push for plan in plans),
+        )
 
     def _plan_followups(
         self,
@@ -175,7 +208,9 @@ class Sender:
         app_id = reported[0].app_id
         # Voice reports wait for /voice/getReport; they are never pushed to the SMS callback.
         kind = VOICE_REPORT if reported[0].endpoint.startswith("/voice/") else REPORT
-        p.route(app_id, kind, [(row.msg_id, self.report_item(row)) for row in reported])
+        chaos = {row.msg_id: row.chaos for row in reported if row.chaos}
+        p.route(app_id, kind, [(row.msg_id, self.report_item(row)) for row in reported], chaos)
+        self.states.update(row.state for row in reported if row.state is not None)
         for row in reported[:50]:
             p.events.publish("report", app_id, self.describe(row))
 

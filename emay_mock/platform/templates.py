@@ -17,6 +17,7 @@ from emay_mock.protocol.errors import EmayError
 from emay_mock.protocol.send import SendOrder
 from emay_mock.protocol.templates import render, variables
 from emay_mock.protocol.times import format_long
+from emay_mock.scenarios.outcomes import RequestFacts
 from emay_mock.store.jobs import Job
 from emay_mock.store.templates import TemplateRow, TemplateStore
 
@@ -32,11 +33,9 @@ class Templates:
         self.ids = IdSequence(18, self.store.last_id())
         platform.scheduler.on(REVIEW, self._review_due)
 
-    def create(self, account: Account, content: str) -> TemplateRow:
+    def create(self, account: Account, content: str, facts: RequestFacts) -> TemplateRow:
         rules.check_content(content, self.p.settings.rules, "templateContent")
-        status, delay_s = self.p.scenarios.template_review(
-            account.app_id, content, self.p.settings.template_review_s
-        )
+        status, delay_s = self.p.scenarios.template_review(facts, self.p.settings.template_review_s)
         now = self.p.clock.now_ms()
         template_id = str(self.ids.take(1, self.p.clock.wall_ms()))
         immediate = delay_s <= 0

@@ -23,6 +23,8 @@ class RequestFacts:
     app_id: str
     recipients: list[Recipient] = field(default_factory=list)
     template_id: str | None = None
+    # Set by scenarios when they see the request: which rules match this call (id -> call number).
+    calls: dict[int, int] = field(default_factory=dict)
 
     @property
     def path(self) -> str:
@@ -50,7 +52,9 @@ class RecipientPlan:
     delay_ms: int
     replies: list[Reply] = field(default_factory=list)
     clicks: list[ClickPlan] = field(default_factory=list)
-    fired: list[str] = field(default_factory=list)
+    push: frozenset[str] = frozenset()  # chaos for the push carrying the report: duplicate, reverse, early
+    fired: list[str] = field(default_factory=list)  # scenario/rule that decided something here
+    draws: list[tuple[str, float, bool]] = field(default_factory=list)  # (scenario/rule, draw, fired)
 
 
 @dataclass
@@ -76,7 +80,9 @@ class Outcomes(Protocol):
 
     def plan(self, facts: RequestFacts, recipient: Planned, default: RecipientPlan) -> RecipientPlan: ...
 
-    def template_review(self, app_id: str, content: str, default_s: float) -> tuple[int, float]: ...
+    def template_review(self, facts: RequestFacts, default_s: float) -> tuple[int, float]: ...
+
+    def restart(self) -> None: ...
 
 
 class NoScenarios:
@@ -88,5 +94,8 @@ class NoScenarios:
     def plan(self, facts: RequestFacts, recipient: Planned, default: RecipientPlan) -> RecipientPlan:
         return default
 
-    def template_review(self, app_id: str, content: str, default_s: float) -> tuple[int, float]:
+    def template_review(self, facts: RequestFacts, default_s: float) -> tuple[int, float]:
         return 1, default_s
+
+    def restart(self) -> None:
+        pass

@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS messages (
     state TEXT,
     report_at INTEGER,
     short_url TEXT,
-    rules TEXT
+    rules TEXT,
+    chaos TEXT
 );
 CREATE INDEX IF NOT EXISTS messages_app ON messages(app_id, msg_id);
 CREATE INDEX IF NOT EXISTS messages_mobile ON messages(mobile_norm, msg_id);
@@ -80,7 +81,8 @@ CREATE TABLE IF NOT EXISTS push_outbox (
     app_id TEXT NOT NULL,
     kind TEXT NOT NULL,
     ref INTEGER NOT NULL,
-    item TEXT NOT NULL
+    item TEXT NOT NULL,
+    chaos TEXT
 );
 CREATE INDEX IF NOT EXISTS push_outbox_app ON push_outbox(app_id, kind, seq);
 CREATE TABLE IF NOT EXISTS push_batches (
@@ -116,7 +118,8 @@ CREATE TABLE IF NOT EXISTS push_attempts (
     body TEXT,
     latency_ms REAL NOT NULL,
     ok INTEGER NOT NULL,
-    manual INTEGER NOT NULL DEFAULT 0
+    manual INTEGER NOT NULL DEFAULT 0,
+    note TEXT
 );
 CREATE INDEX IF NOT EXISTS push_attempts_batch ON push_attempts(batch_id, n);
 CREATE TABLE IF NOT EXISTS templates (

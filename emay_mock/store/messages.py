@@ -17,9 +17,9 @@ from emay_mock.store.db import Database
 _COLUMNS = (
     "msg_id, sms_id, app_id, mobile, mobile_norm, content, custom_sms_id, extended_code, endpoint, "
     "template_id, submit_wall, submit_at, timer_time, send_at, segments, planned_state, "
-    "report_due, state, report_at, short_url, rules"
+    "report_due, state, report_at, short_url, rules, chaos"
 )
-_PLACEHOLDERS = ", ".join("?" * 21)
+_PLACEHOLDERS = ", ".join("?" * 22)
 
 
 @dataclass(slots=True)
@@ -45,6 +45,7 @@ class MessageRow:
     report_at: int | None = None
     short_url: str | None = None
     rules: str | None = None
+    chaos: str | None = None  # scenario push chaos for this message's report: duplicate, reverse
 
     def values(self) -> tuple[Any, ...]:
         return (
@@ -52,7 +53,7 @@ class MessageRow:
             self.custom_sms_id, self.extended_code, self.endpoint, self.template_id,
             self.submit_wall, self.submit_at, self.timer_time, self.send_at, self.segments,
             self.planned_state, self.report_due, self.state, self.report_at, self.short_url,
-            self.rules,
+            self.rules, self.chaos,
         )  # fmt: skip
 
 

@@ -39,6 +39,7 @@ class Attempt:
     latency_ms: float
     ok: bool
     manual: bool
+    note: str | None = None
 
     def public(self) -> dict[str, Any]:
         return {
@@ -51,12 +52,13 @@ class Attempt:
             "latencyMs": round(self.latency_ms, 3),
             "ok": self.ok,
             "manual": self.manual,
+            "note": self.note,
         }
 
 
 _BATCH_COLS = "batch_id, app_id, kind, url, mode, items, size, status, created_at, next_at, attempts, chaos"
 _ATTEMPT_COLS = (
-    "attempt_id, batch_id, n, scheduled_at, sent_at, http_status, error, body, latency_ms, ok, manual"
+    "attempt_id, batch_id, n, scheduled_at, sent_at, http_status, error, body, latency_ms, ok, manual, note"
 )
 
 
@@ -73,16 +75,18 @@ class Pushes:
 
     # -- outbox ---------------------------------------------------------------------------
 
-    def enqueue(self, app_id: str, kind: str, items: Sequence[tuple[int, str]]) -> None:
+    def enqueue(self, app_id: str, kind: str, items: Sequence[tuple[int, str, str | None]]) -> None:
+        """(ref, item JSON, chaos flags) per item."""
         self.db.conn.executemany(
-            "INSERT INTO push_outbox(app_id, kind, ref, item) VALUES (?, ?, ?, ?)",
-            [(app_id, kind, ref, item) for ref, item in items],
+            "INSERT INTO push_outbox(app_id, kind, ref, item, chaos) VALUES (?, ?, ?, ?, ?)",
+            [(app_id, kind, ref, item, chaos) for ref, item, chaos in items],
         )
 
-    def take_outbox(self, app_id: str, kind: str, limit: int) -> list[tuple[int, str]]:
+    def take_outbox(self, app_id: str, kind: str, limit: int) -> list[tuple[int, str, str | None]]:
         conn = self.db.conn
         rows = conn.execute(
-            "SELECT seq, ref, item FROM push_outbox WHERE app_id = ? AND kind = ? ORDER BY seq LIMIT ?",
+            "SELECT seq, ref, item, chaos FROM push_outbox WHERE app_id = ? AND kind = ? "
+            "ORDER BY seq LIMIT ?",
             (app_id, kind, limit),
         ).fetchall()
         if rows:
@@ -90,7 +94,7 @@ class Pushes:
                 "DELETE FROM push_outbox WHERE app_id = ? AND kind = ? AND seq <= ?",
                 (app_id, kind, rows[-1][0]),
             )
-        return [(int(r[1]), str(r[2])) for r in rows]
+        return [(int(r[1]), str(r[2]), r[3]) for r in rows]
 
     def outbox_has(self, app_id: str, kind: str) -> bool:
         return (
@@ -200,11 +204,12 @@ class Pushes:
         latency_ms: float,
         ok: bool,
         manual: bool,
+        note: str | None = None,
     ) -> None:
         self.db.conn.execute(
             "INSERT INTO push_attempts(batch_id, n, scheduled_at, sent_at, http_status, error, "
-            "body, latency_ms, ok, manual) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (batch_id, n, scheduled_at, sent_at, http_status, error, body, latency_ms, ok, manual),
+            "body, latency_ms, ok, manual, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (batch_id, n, scheduled_at, sent_at, http_status, error, body, latency_ms, ok, manual, note),
         )
 
     def attempts(self, batch_id: int) -> list[Attempt]:

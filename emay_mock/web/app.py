@@ -10,6 +10,7 @@ from emay_mock.web import secure, signed
 from emay_mock.web.control import ControlApi
 from emay_mock.web.jsonapi import api_errors
 from emay_mock.web.links import links_routes
+from emay_mock.web.scenarios import ScenarioApi
 
 if TYPE_CHECKING:
     from emay_mock.server import MockServer
@@ -26,6 +27,7 @@ def build_app(mock: MockServer) -> web.Application:
     app.add_routes(signed.SignedFamily(mock, "report", "report").routes(signed.REPORT_ACTIONS))
     app.add_routes(links_routes(mock))
     app.add_routes(ControlApi(mock).routes())
+    app.add_routes(ScenarioApi(mock).routes())
 
     async def on_startup(_: web.Application) -> None:
         await mock.start()

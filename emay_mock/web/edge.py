@@ -1,12 +1,16 @@
 """What every Emay endpoint family shares at the HTTP edge: the body cap, the journal
-entry, one log line per request, and turning a refusal into the family's wire form."""
+entry, scripted HTTP faults, and turning a refusal into the family's wire form."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import socket
+import struct
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -14,11 +18,20 @@ from emay_mock.observe.journal import Entry
 from emay_mock.protocol.codes import ResultCode
 from emay_mock.protocol.errors import EmayError
 from emay_mock.protocol.notes import Observation
-from emay_mock.scenarios.outcomes import RequestDecision, RequestFacts
+from emay_mock.scenarios.outcomes import Fault, RequestDecision, RequestFacts
 
 if TYPE_CHECKING:
     from emay_mock.platform.accounts import Account
+    from emay_mock.platform.sending import Accepted
     from emay_mock.server import MockServer
+
+
+class FaultNow(Exception):
+    """A scripted fault that replaces the answer before anything is processed."""
+
+    def __init__(self, fault: Fault) -> None:
+        super().__init__(fault.kind)
+        self.fault = fault
 
 
 @dataclass
@@ -31,8 +44,29 @@ class Call:
     account: Account | None = None
     decision: RequestDecision = field(default_factory=RequestDecision)
 
-    def consult(self, facts: RequestFacts) -> None:
-        self.decision = self.mock.platform.consult(facts, self.entry.rules)
+    async def consult(self, facts: RequestFacts) -> None:
+        """Ask scenarios about this request, before anything changes.
+
+        A fault `before` delays (a timer, not a worker) and may replace the answer; a
+        scripted code is then raised as the refusal.
+        """
+        self.decision = decision = self.mock.platform.consult(facts, self.entry.rules)
+        fault = decision.fault
+        if fault is not None and fault.when == "before":
+            self.entry.fault = fault.kind
+            if fault.latency_ms:
+                await asyncio.sleep(fault.latency_ms / 1000)
+            if fault.kind != "latency":
+                raise FaultNow(fault)
+        if decision.code is not None:
+            names = ", ".join(str(f["rule"]) for f in decision.fired if "code" in f["outcomes"])
+            raise EmayError(decision.code, f"scripted by scenario rule {names}", rule="scenario")
+
+    async def delivered(self, accepted: Accepted) -> list[dict[str, Any]]:
+        """The send's answer; a scenario's `push: {early: true}` reports go out first."""
+        if accepted.early:
+            await self.mock.platform.scheduler.advance(0)
+        return accepted.results
 
 
 def open_call(mock: MockServer, request: web.Request, family: str, endpoint: str) -> Call:
@@ -71,7 +105,7 @@ async def respond(
     work: Callable[[], Awaitable[web.StreamResponse]],
     refuse: Callable[[EmayError], web.StreamResponse],
 ) -> web.StreamResponse:
-    """Run a request: journal it, and turn a refusal into the family's wire form."""
+    """Run a request: journal it, turn a refusal into the family's wire form, apply faults."""
     started = time.perf_counter()
     entry = call.entry
     try:
@@ -82,7 +116,38 @@ async def respond(
             entry.code = exc.code.value
             entry.reason = exc.explain()
             response = refuse(exc)
+        except FaultNow as now:
+            entry.reason = {
+                "reason": f"scripted fault {now.fault.kind} by {now.fault.rule}; nothing processed"
+            }
+            return await _misbehave(call, now.fault)
+        fault = call.decision.fault
+        if fault is not None and fault.when == "after":
+            entry.fault = fault.kind
+            if fault.latency_ms:
+                await asyncio.sleep(fault.latency_ms / 1000)
+            if fault.kind != "latency":
+                return await _misbehave(call, fault)
         return response
     finally:
         entry.latency_ms = (time.perf_counter() - started) * 1000
         call.mock.record(entry)
+
+
+async def _misbehave(call: Call, fault: Fault) -> web.StreamResponse:
+    """Answer as a broken platform would: a 5xx, garbage bytes, nothing, or a reset."""
+    if fault.kind == "status":
+        call.entry.http_status = fault.status
+        return web.Response(status=fault.status, text=f"{fault.status} scripted by {fault.rule}\n")
+    call.entry.http_status = 0
+    transport = call.request.transport
+    if transport is not None:
+        if fault.kind == "garbage":
+            transport.write(os.urandom(64))  # not HTTP at all
+        elif fault.kind == "reset":
+            sock = transport.get_extra_info("socket")
+            if sock is not None:  # linger 0: close with RST, the peer sees "connection reset"
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        transport.close()
+    # aiohttp drops whatever is written to a closed transport.
+    return web.Response(status=204)

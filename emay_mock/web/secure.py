@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -13,6 +13,7 @@ from emay_mock.protocol.codes import ResultCode
 from emay_mock.protocol.errors import EmayError
 from emay_mock.protocol.fields import Fields
 from emay_mock.protocol.notes import Observation
+from emay_mock.protocol.send import Recipient
 from emay_mock.scenarios.outcomes import RequestFacts
 from emay_mock.web.edge import Call, note_content_type, open_call, read_body, respond
 
@@ -25,7 +26,7 @@ RESULT_HEADER = "result"
 # What real clients label the binary body with: Java/PHP form-urlencoded, Node octet-stream, Go none.
 OBSERVED_CONTENT_TYPES = ("application/x-www-form-urlencoded", "application/octet-stream", "")
 
-Action = Callable[[Call, "Account", Fields], Any]
+Action = Callable[[Call, "Account", Fields], Awaitable[Any]]
 READ_ONLY = frozenset({"getBalance", "getReport", "getMo", "getShortLink", "queryTemplateSMS"})
 
 
@@ -37,29 +38,29 @@ def _refuse(exc: EmayError) -> web.Response:
 def _send(endpoint: str) -> Action:
     mapper = secure_api.SEND_MAPPERS[endpoint]
 
-    def action(call: Call, account: Account, fields: Fields) -> Any:
+    async def action(call: Call, account: Account, fields: Fields) -> Any:
         mock = call.mock
         order = mapper(fields, mock.settings.rules.max_recipients)
+        links = mock.sending.prepare(account, order, str(call.request.url.origin()))
         facts = RequestFacts("secure", endpoint, account.app_id, order.recipients, order.template_id)
-        call.consult(facts)
-        base_url = str(call.request.url.origin())
-        results = mock.sending.send(account, order, call.entry, facts, base_url=base_url)
+        await call.consult(facts)
+        results = await call.delivered(mock.sending.send(account, order, call.entry, facts, links))
         return results[0] if endpoint == "sendSingleSMS" else results
 
     return action
 
 
-def _get_balance(call: Call, account: Account, fields: Fields) -> Any:
+async def _get_balance(call: Call, account: Account, fields: Fields) -> Any:
     Fields(fields.data, fields.notes, known=secure_api.WINDOW_FIELDS)
-    call.consult(RequestFacts("secure", "getBalance", account.app_id))
+    await call.consult(RequestFacts("secure", "getBalance", account.app_id))
     return {"balance": account.balance}
 
 
 def _pull(kind: str, endpoint: str) -> Action:
-    def action(call: Call, account: Account, fields: Fields) -> Any:
+    async def action(call: Call, account: Account, fields: Fields) -> Any:
         fields = Fields(fields.data, fields.notes, known=("number", *secure_api.WINDOW_FIELDS))
         number = secure_api.pull_number(fields)
-        call.consult(RequestFacts("secure", endpoint, account.app_id))
+        await call.consult(RequestFacts("secure", endpoint, account.app_id))
         mock = call.mock
         if kind == "report":
             return mock.sending.pull_reports(account, number)
@@ -70,23 +71,24 @@ def _pull(kind: str, endpoint: str) -> Action:
     return action
 
 
-def _create_template(call: Call, account: Account, fields: Fields) -> Any:
+async def _create_template(call: Call, account: Account, fields: Fields) -> Any:
     content = secure_api.template_content(fields)
-    call.consult(RequestFacts("secure", "createTemplateSMS", account.app_id))
-    row = call.mock.templates.create(account, content)
+    facts = RequestFacts("secure", "createTemplateSMS", account.app_id, [Recipient(None, content)])
+    await call.consult(facts)
+    row = call.mock.templates.create(account, content, facts)
     return {"templateId": row.template_id}
 
 
-def _delete_template(call: Call, account: Account, fields: Fields) -> Any:
+async def _delete_template(call: Call, account: Account, fields: Fields) -> Any:
     template_id = secure_api.template_id_only(fields)
-    call.consult(RequestFacts("secure", "deleteTemplateSMS", account.app_id, template_id=template_id))
+    await call.consult(RequestFacts("secure", "deleteTemplateSMS", account.app_id, template_id=template_id))
     deleted = call.mock.templates.delete(account, template_id)
     return {"templateId": template_id, "code": "true" if deleted else "false"}
 
 
-def _query_template(call: Call, account: Account, fields: Fields) -> Any:
+async def _query_template(call: Call, account: Account, fields: Fields) -> Any:
     template_id = secure_api.template_id_only(fields)
-    call.consult(RequestFacts("secure", "queryTemplateSMS", account.app_id, template_id=template_id))
+    await call.consult(RequestFacts("secure", "queryTemplateSMS", account.app_id, template_id=template_id))
     # The vendor's table types status as String: "0", "1", "2" or "-1".
     return {"templateId": template_id, "status": str(call.mock.templates.status(account, template_id))}
 
@@ -151,7 +153,7 @@ class SecureFamily:
         mock.platform.check_window(
             account, call.entry.endpoint, fields, body, submits=call.entry.endpoint not in READ_ONLY
         )
-        result = action(call, account, fields)
+        result = await action(call, account, fields)
         out = envelope.encode_response(result, account.key, gzip_on=gzip_on, charset=charset)
         entry.code = ResultCode.SUCCESS.value
         return web.Response(body=out, headers={RESULT_HEADER: ResultCode.SUCCESS.value})

@@ -8,7 +8,7 @@ sign -> the family's service -> fields -> balance. Simple and voice answer JSON
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
@@ -41,7 +41,7 @@ class Params:
     pairs: list[tuple[str, str]]
 
 
-Action = Callable[[Call, "Account", Fields, Params], Any]
+Action = Callable[[Call, "Account", Fields, Params], Awaitable[Any]]
 
 
 async def read_params(call: Call) -> Params:
@@ -146,7 +146,7 @@ class SignedFamily:
         )
         self._check_service(account)
         fields = simple_api.fields_of(params.merged, entry.notes)
-        data = action(call, account, fields, params)
+        data = await action(call, account, fields, params)
         entry.code = ResultCode.SUCCESS.value
         if self.family == "report":
             return _text(ResultCode.SUCCESS.value)
@@ -165,23 +165,22 @@ class SignedFamily:
 
 
 def _send(family: str, build: Callable[[Fields, Params, int], Any], single: bool = False) -> Action:
-    def action(call: Call, account: Account, fields: Fields, params: Params) -> Any:
+    async def action(call: Call, account: Account, fields: Fields, params: Params) -> Any:
         mock = call.mock
         order = build(fields, params, mock.settings.rules.max_recipients)
+        links = mock.sending.prepare(account, order, str(call.request.url.origin()))
         facts = RequestFacts(family, order.endpoint, account.app_id, order.recipients)
-        call.consult(facts)
-        results = mock.sending.send(
-            account, order, call.entry, facts, base_url=str(call.request.url.origin())
-        )
+        await call.consult(facts)
+        results = await call.delivered(mock.sending.send(account, order, call.entry, facts, links))
         return results[0] if single else results
 
     return action
 
 
 def _pull(family: str, endpoint: str, kind: str) -> Action:
-    def action(call: Call, account: Account, fields: Fields, params: Params) -> Any:
+    async def action(call: Call, account: Account, fields: Fields, params: Params) -> Any:
         number = simple_api.pull_number(fields)
-        call.consult(RequestFacts(family, endpoint, account.app_id))
+        await call.consult(RequestFacts(family, endpoint, account.app_id))
         if kind == "mo":
             return call.mock.inbound.pull(account, number)
         return call.mock.sending.pull_reports(account, number, kind)
@@ -190,18 +189,18 @@ def _pull(family: str, endpoint: str, kind: str) -> Action:
 
 
 def _balance(family: str) -> Action:
-    def action(call: Call, account: Account, fields: Fields, params: Params) -> Any:
+    async def action(call: Call, account: Account, fields: Fields, params: Params) -> Any:
         simple_api.no_params(fields)
-        call.consult(RequestFacts(family, "getBalance", account.app_id))
+        await call.consult(RequestFacts(family, "getBalance", account.app_id))
         return {"balance": account.balance}
 
     return action
 
 
-def _retrieve(call: Call, account: Account, fields: Fields, params: Params) -> Any:
+async def _retrieve(call: Call, account: Account, fields: Fields, params: Params) -> Any:
     mock = call.mock
     start, end, sms_ids = simple_api.retrieve_range(fields, mock.clock.wall_ms(), mock.platform.tz)
-    call.consult(RequestFacts("report", "retrieveReport", account.app_id))
+    await call.consult(RequestFacts("report", "retrieveReport", account.app_id))
     mock.retrieval.retrieve(account, start, end, sms_ids)
     return None
 

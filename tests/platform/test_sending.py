@@ -38,7 +38,7 @@ def order(*mobiles: str, content: str = "x") -> SendOrder:
 
 def send(p: Platform, sender: Sender, o: SendOrder) -> list[dict]:
     facts = RequestFacts("secure", o.endpoint, "A", o.recipients)
-    return sender.send(p.accounts["A"], o, Entry("secure", o.endpoint, "POST", None, 0), facts)
+    return sender.send(p.accounts["A"], o, Entry("secure", o.endpoint, "POST", None, 0), facts).results
 
 
 def test_id_ranges_compress_consecutive_ids() -> None:

@@ -142,7 +142,7 @@ async def test_a_dead_batch_can_be_redelivered_by_hand(
     assert after["status"] == "delivered"
     assert after["attempts"][-1] | {"latencyMs": 0, "sentAtMs": 0, "scheduledAtMs": 0, "time": ""} == {
         "n": 5, "httpStatus": 200, "error": None, "body": "SUCCESS\n", "ok": True, "manual": True,
-        "latencyMs": 0, "sentAtMs": 0, "scheduledAtMs": 0, "time": "",
+        "note": None, "latencyMs": 0, "sentAtMs": 0, "scheduledAtMs": 0, "time": "",
     }  # fmt: skip
     assert receiver.at("/emay/report")[-1].items(b"0123456789ABCDEF")[0]["smsId"] == sent["smsId"]
     async with http.post(f"{mock.url}/_mock/pushes/999/redeliver") as resp:

@@ -1,0 +1,59 @@
+"""Checking YAML/JSON documents against the JSON Schemas shipped in `emay_mock/schemas/`.
+
+One schema serves two readers: editors (point a YAML plugin at the file) and this
+module, which turns each violation into `line: key: problem`.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from emay_mock import yamlfile
+
+SECRET_FIELDS = ("secretKey",)
+
+
+@cache
+def schema(name: str) -> dict[str, Any]:
+    text = resources.files("emay_mock").joinpath("schemas", name).read_text("utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+def message(error: Any, path: yamlfile.Path) -> str:
+    if path and path[-1] in SECRET_FIELDS:
+        return "must be a string of 16, 24 or 32 bytes"  # never echo a key
+    if error.validator == "pattern" and path and path[-1] == "appId":
+        return "must not be empty or contain spaces"
+    if error.validator == "oneOf":
+        return f"{_short(error.instance)} is not any of the allowed forms (see the schema)"
+    return str(error.message)
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def problems(data: Any, schema_doc: dict[str, Any], located: yamlfile.Located) -> list[tuple[int, str]]:
+    """Schema violations as (line, `key: problem`); unknown keys are pointed at exactly."""
+    validator = Draft202012Validator(schema_doc)
+    found: list[tuple[int, str]] = []
+    for error in validator.iter_errors(data):
+        path: yamlfile.Path = tuple(error.absolute_path)
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            allowed = set(error.schema.get("properties", {}))
+            for key in sorted(set(error.instance) - allowed):
+                where = (*path, key)
+                known = ", ".join(sorted(allowed))
+                found.append(
+                    (located.line(where), f"{yamlfile.dotted(where)}: unknown key (known keys: {known})")
+                )
+            continue
+        found.append((located.line(path), f"{yamlfile.dotted(path)}: {message(error, path)}"))
+    return found
