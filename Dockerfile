@@ -5,6 +5,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY emay_mock ./emay_mock
+COPY scenarios ./scenarios
 RUN pip install --no-cache-dir . && useradd --system --uid 10001 emay
 USER emay
 
