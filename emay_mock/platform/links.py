@@ -19,7 +19,6 @@ from emay_mock.platform.core import Platform
 from emay_mock.protocol import payloads
 from emay_mock.protocol.send import SendOrder
 from emay_mock.protocol.templates import SHORT_LINK
-from emay_mock.protocol.times import format_long
 from emay_mock.store.jobs import Job
 from emay_mock.store.links import ClickRow, LinkRow, LinkStore
 from emay_mock.store.messages import MessageRow
@@ -164,6 +163,6 @@ class Links:
             "clickId": click.click_id,
             "code": click.code,
             "source": click.source,
-            "time": format_long(click.access_at, self.p.tz),
+            "accessTimeMs": click.access_at,
             **self.item(click),
         }

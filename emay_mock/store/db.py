@@ -60,6 +60,7 @@ CREATE TABLE IF NOT EXISTS mo (
 );
 CREATE INDEX IF NOT EXISTS mo_app ON mo(app_id, mo_id);
 CREATE INDEX IF NOT EXISTS mo_mobile ON mo(mobile, mo_id);
+CREATE INDEX IF NOT EXISTS mo_reply ON mo(reply_to) WHERE reply_to IS NOT NULL;
 CREATE TABLE IF NOT EXISTS pull_queue (
     seq INTEGER PRIMARY KEY,
     app_id TEXT NOT NULL,

@@ -59,16 +59,24 @@ class MoStore:
             ]
         return out
 
+    def replies_to(self, sms_id: str) -> list[MoRow]:
+        rows = self.db.conn.execute(f"SELECT {_COLS} FROM mo WHERE reply_to = ? ORDER BY mo_id", (sms_id,))
+        return [MoRow(*r) for r in rows]
+
     def find(
         self,
         *,
         app_id: str | None = None,
         mobile: str | None = None,
         after: int | None = None,
+        before: int | None = None,
         limit: int = 100,
     ) -> list[MoRow]:
         where: list[str] = []
         args: list[Any] = []
+        if before is not None:
+            where.append("mo_id < ?")
+            args.append(before)
         if app_id is not None:
             where.append("app_id = ?")
             args.append(app_id)

@@ -8,6 +8,8 @@ from aiohttp import web
 
 from emay_mock.web import secure, signed
 from emay_mock.web.control import ControlApi
+from emay_mock.web.events import EventStream
+from emay_mock.web.inspect import InspectApi
 from emay_mock.web.jsonapi import api_errors
 from emay_mock.web.links import links_routes
 from emay_mock.web.scenarios import ScenarioApi
@@ -28,6 +30,10 @@ def build_app(mock: MockServer) -> web.Application:
     app.add_routes(links_routes(mock))
     app.add_routes(ControlApi(mock).routes())
     app.add_routes(ScenarioApi(mock).routes())
+    app.add_routes(InspectApi(mock).routes())
+    events = EventStream(mock)
+    app.add_routes(events.routes())
+    app.on_shutdown.append(events.on_shutdown)
 
     async def on_startup(_: web.Application) -> None:
         await mock.start()

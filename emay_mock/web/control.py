@@ -180,6 +180,9 @@ class ControlApi:
             raise ApiError(400, "seconds must be at most ten years")
         ran = await self.mock.platform.scheduler.advance(seconds)
         self.mock.save_clock()
+        self.mock.events.publish(
+            "clock", None, {"nowMs": self.mock.clock.now_ms(), "advancedSeconds": seconds}
+        )
         return reply({**self._clock_view(), "advancedSeconds": seconds, "jobsRun": ran})
 
     def _clock_view(self) -> dict[str, object]:

@@ -1,0 +1,74 @@
+"""Live events as server-sent events: GET /_mock/events streams what happens, as it happens."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from emay_mock.server import MockServer
+
+HEARTBEAT_S = 15.0
+TOPICS = frozenset({"message", "report", "mo", "push", "click", "template", "account", "reset", "clock"})
+
+
+class EventStream:
+    """`GET /_mock/events?appId=&topics=message,report`: one SSE stream per client.
+
+    Each client has a bounded queue: a client too slow to read loses events (counted in
+    the hub) rather than slowing the platform down.
+    """
+
+    def __init__(self, mock: MockServer) -> None:
+        self.mock = mock
+        self._stopping = asyncio.Event()
+
+    def routes(self) -> list[web.RouteDef]:
+        return [web.get("/_mock/events", self.stream)]
+
+    async def on_shutdown(self, _: web.Application) -> None:
+        self._stopping.set()
+
+    async def stream(self, request: web.Request) -> web.StreamResponse:
+        app_id = request.query.get("appId") or None
+        wanted = frozenset(t for t in (request.query.get("topics") or "").split(",") if t) or TOPICS
+        response = web.StreamResponse(
+            headers={
+                "Content-Type": "text/event-stream",
+                "Cache-Control": "no-cache",
+                "X-Accel-Buffering": "no",
+            }
+        )
+        await response.prepare(request)
+        await response.write(b"retry: 2000\n: connected\n\n")
+        events = self.mock.events
+        queue = events.subscribe()
+        stop = asyncio.ensure_future(self._stopping.wait())
+        try:
+            while not self._stopping.is_set():
+                getter = asyncio.ensure_future(queue.get())
+                done, _ = await asyncio.wait(
+                    {getter, stop}, timeout=HEARTBEAT_S, return_when=asyncio.FIRST_COMPLETED
+                )
+                if getter not in done:
+                    getter.cancel()
+                    if not self._stopping.is_set():
+                        await response.write(b": heartbeat\n\n")
+                    continue
+                event = getter.result()
+                if event.topic not in wanted or (app_id is not None and event.app_id not in (app_id, None)):
+                    continue
+                data = json.dumps({"appId": event.app_id, **event.data}, ensure_ascii=False)
+                await response.write(f"event: {event.topic}\ndata: {data}\n\n".encode())
+        except (ConnectionResetError, asyncio.CancelledError):
+            pass
+        finally:
+            stop.cancel()
+            events.unsubscribe(queue)
+            with contextlib.suppress(Exception):
+                await response.write_eof()
+        return response

@@ -1,0 +1,150 @@
+"""Reading what the platform holds: the request journal, MO, conversations, one message's life."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from emay_mock.protocol.rules import strip_prefix
+from emay_mock.protocol.times import format_long
+from emay_mock.store.messages import MessageFilter
+from emay_mock.web.jsonapi import ApiError, int_query, reply
+
+if TYPE_CHECKING:
+    from emay_mock.server import MockServer
+
+# Conversations are drawn from this much recent activity per account, so the page costs
+# the same whatever the history; search by mobile finds everything.
+CONVERSATION_WINDOW = 2000
+
+
+class InspectApi:
+    def __init__(self, mock: MockServer) -> None:
+        self.mock = mock
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.get("/_mock/journal", self.journal),
+            web.get("/_mock/mo", self.mo),
+            web.get("/_mock/conversations", self.conversations),
+            web.get("/_mock/messages/{smsId}", self.message),
+        ]
+
+    async def journal(self, request: web.Request) -> web.Response:
+        q = request.query
+        journal = self.mock.journal
+        entries = journal.query(
+            app_id=q.get("appId") or None,
+            endpoint=q.get("endpoint") or None,
+            code=q.get("code") or None,
+            family=q.get("family") or None,
+            sms_id=q.get("smsId") or None,
+            since=int_query(request, "since"),
+            limit=int_query(request, "limit", 100, lo=1, hi=journal.size) or 100,
+        )
+        return reply(
+            {
+                "entries": [e.as_dict() for e in entries],
+                "size": len(journal),
+                "capacity": journal.size,
+                "recorded": journal.recorded,
+                "evicted": journal.evicted,
+            }
+        )
+
+    async def mo(self, request: web.Request) -> web.Response:
+        q = request.query
+        mobile = q.get("mobile") or None
+        rows = self.mock.inbound.store.find(
+            app_id=q.get("appId") or None,
+            mobile=mobile.strip() if mobile else None,
+            after=int_query(request, "after"),
+            before=int_query(request, "before"),
+            limit=int_query(request, "limit", 100, lo=1, hi=10_000) or 100,
+        )
+        return reply({"mo": [self.mock.inbound.describe(r) for r in rows]})
+
+    async def conversations(self, request: web.Request) -> web.Response:
+        """Each phone an account talked with, most recent first: counts and the last text."""
+        app_id = request.query.get("appId")
+        if not app_id:
+            raise ApiError(400, "appId is required")
+        limit = int_query(request, "limit", 100, lo=1, hi=1000) or 100
+        talks: dict[str, dict[str, Any]] = {}
+
+        def note(mobile: str, at: int, text: str, direction: str) -> None:
+            talk = talks.setdefault(mobile, {"mobile": mobile, "mt": 0, "mo": 0, "lastMs": 0, "last": None})
+            talk[direction] += 1
+            if at >= talk["lastMs"]:
+                talk.update(lastMs=at, last={"direction": direction, "text": text})
+
+        for m in self.mock.platform.messages.find(MessageFilter(app_id=app_id), CONVERSATION_WINDOW):
+            note(m.mobile_norm, m.submit_at, m.content, "mt")
+        for r in self.mock.inbound.store.find(app_id=app_id, limit=CONVERSATION_WINDOW):
+            note(strip_prefix(r.mobile), r.mo_at, r.content, "mo")
+        ordered = sorted(talks.values(), key=lambda t: t["lastMs"], reverse=True)[:limit]
+        tz = self.mock.platform.tz
+        for talk in ordered:
+            talk["lastTime"] = format_long(talk["lastMs"], tz)
+        return reply({"appId": app_id, "conversations": ordered, "window": CONVERSATION_WINDOW})
+
+    async def message(self, request: web.Request) -> web.Response:
+        """One message and its whole life: accepted, scheduled, sent, report, pushes, replies, clicks."""
+        mock = self.mock
+        row = mock.platform.messages.by_sms_id(request.match_info["smsId"])
+        if row is None:
+            raise ApiError(404, f"no message {request.match_info['smsId']}")
+        tz = mock.platform.tz
+        engine = mock.platform.push
+        batches = [
+            b for b in (engine.store.batch(i) for i in engine.store.batches_for("report", row.msg_id)) if b
+        ]
+        pushes = [engine.describe(b, tz, with_items=False) for b in batches]
+        replies = [mock.inbound.describe(r) for r in mock.inbound.store.replies_to(row.sms_id)]
+        clicks = []
+        if row.short_url:
+            code = row.short_url.rsplit("/", 1)[-1]
+            clicks = [mock.links.describe(c) for c in mock.links.store.clicks_of(code)]
+        timeline: list[dict[str, Any]] = [{"ms": row.submit_at, "event": "accepted", "detail": row.endpoint}]
+        if row.timer_time is not None:
+            timeline.append({"ms": row.send_at, "event": "scheduled", "detail": "sent at its timerTime"})
+        else:
+            timeline.append({"ms": row.send_at, "event": "sent", "detail": None})
+        if row.state is not None and row.report_at is not None:
+            timeline.append({"ms": row.report_at, "event": "report", "detail": row.state})
+        else:
+            timeline.append({"ms": row.report_due, "event": "report due", "detail": row.planned_state})
+        for push in pushes:
+            for attempt in push["attempts"]:
+                outcome = attempt["httpStatus"] if attempt["error"] is None else attempt["error"]
+                timeline.append(
+                    {
+                        "ms": attempt["sentAtMs"],
+                        "event": "push attempt",
+                        "detail": f"#{attempt['n']} {outcome}",
+                        "ok": attempt["ok"],
+                        "batchId": push["id"],
+                        "latencyMs": attempt["latencyMs"],
+                    }
+                )
+        for mo in replies:
+            timeline.append({"ms": mo["moTimeMs"], "event": "reply", "detail": mo["content"]})
+        for click in clicks:
+            timeline.append({"ms": _ms(click), "event": "click", "detail": click["browser"]})
+        timeline.sort(key=lambda t: t["ms"])
+        for item in timeline:
+            item["time"] = format_long(item["ms"], tz)
+        return reply(
+            {
+                "message": mock.sending.describe(row),
+                "timeline": timeline,
+                "pushes": pushes,
+                "replies": replies,
+                "clicks": clicks,
+            }
+        )
+
+
+def _ms(click: dict[str, Any]) -> int:
+    return int(click["accessTimeMs"])

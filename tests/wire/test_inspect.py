@@ -1,0 +1,163 @@
+"""The journal, MO listing, conversations, one message's timeline, and the live event stream."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import aiohttp
+
+from emay_mock.client import EmayClient
+from emay_mock.server import MockServer
+from emay_mock.settings import Settings
+from tests.conftest import APP_ID, SECRET, MockFactory, account
+from tests.support.receiver import Receiver
+from tests.wire.secure_helpers import send_json, window
+
+
+async def get(http: aiohttp.ClientSession, url: str, **params: str) -> Any:
+    async with http.get(url, params=params) as resp:
+        assert resp.status == 200, await resp.text()
+        return await resp.json()
+
+
+async def test_journal_records_every_request_with_its_reason_and_never_the_secret(
+    client: EmayClient, mock: MockServer, http: aiohttp.ClientSession
+) -> None:
+    await client.send_single_sms("13800000000", "hello")
+    await send_json(client, "sendSingleSMS", window(mobile="+8613800000000", content="x", customSmsId=""))
+    await client.call("sendSingleSMS", {"mobile": "138", "content": "x"})
+    body = await get(http, f"{mock.url}/_mock/journal", appId=APP_ID)
+    first, second, third = reversed(body["entries"][:3])
+    assert (first["endpoint"], first["code"], first["appId"], first["remote"]) == (
+        "sendSingleSMS", "SUCCESS", APP_ID, "127.0.0.1",
+    )  # fmt: skip
+    assert first["request"]["content"] == "hello" and len(first["smsIds"]) == 1
+    assert {n["kind"] for n in second["notes"]} == {"mobile-country-prefix", "empty-string-field"}
+    assert third["code"] == "ERROR_MOBILE_ERROR" and third["reason"]["field"] == "mobile"
+    assert SECRET not in json.dumps(body)
+    only_errors = await get(http, f"{mock.url}/_mock/journal", code="ERROR_MOBILE_ERROR")
+    assert [e["id"] for e in only_errors["entries"]] == [third["id"]]
+    since = await get(http, f"{mock.url}/_mock/journal", since=str(second["id"]))
+    assert [e["id"] for e in since["entries"]] == [third["id"]]
+    by_sms = await get(http, f"{mock.url}/_mock/journal", smsId=first["smsIds"][0])
+    assert [e["id"] for e in by_sms["entries"]] == [first["id"]]
+
+
+async def test_the_journal_is_bounded_and_counts_evictions(
+    make_mock: MockFactory, http: aiohttp.ClientSession
+) -> None:
+    mock = await make_mock(settings=Settings(journal_size=5))
+    async with EmayClient(mock.url, APP_ID, SECRET) as client:
+        for _ in range(8):
+            await client.call("getBalance")
+    body = await get(http, f"{mock.url}/_mock/journal")
+    assert (body["size"], body["capacity"], body["recorded"], body["evicted"]) == (5, 5, 8, 3)
+    assert len(body["entries"]) == 5
+
+
+async def test_mo_listing_and_conversations(
+    client: EmayClient, mock: MockServer, http: aiohttp.ClientSession
+) -> None:
+    await client.send_single_sms("13800000001", "第一条")
+    await mock.platform.scheduler.advance(1)  # one second apart on the scheduler's clock
+    await client.send_single_sms("13800000002", "hello two")
+    for mobile, text in (("13800000001", "收到"), ("+8613800000003", "who is this")):
+        await mock.platform.scheduler.advance(1)
+        async with http.post(
+            f"{mock.url}/_mock/mo", json={"appId": APP_ID, "mobile": mobile, "content": text}
+        ):
+            pass
+    mo = (await get(http, f"{mock.url}/_mock/mo", appId=APP_ID))["mo"]
+    assert [m["content"] for m in mo] == ["who is this", "收到"]
+    only = (await get(http, f"{mock.url}/_mock/mo", mobile="13800000001"))["mo"]
+    assert [m["content"] for m in only] == ["收到"]
+    talks = (await get(http, f"{mock.url}/_mock/conversations", appId=APP_ID))["conversations"]
+    assert [t["mobile"] for t in talks] == ["13800000003", "13800000001", "13800000002"]
+    assert talks[1] | {"lastMs": 0, "lastTime": ""} == {
+        "mobile": "13800000001", "mt": 1, "mo": 1, "last": {"direction": "mo", "text": "收到"},
+        "lastMs": 0, "lastTime": "",
+    }  # fmt: skip
+    async with http.get(f"{mock.url}/_mock/conversations") as resp:
+        assert resp.status == 400
+
+
+async def test_a_messages_timeline(
+    make_mock: MockFactory, receiver: Receiver, http: aiohttp.ClientSession
+) -> None:
+    receiver.on("/r", lambda n: (500, "no") if n == 1 else (200, "success"))
+    mock = await make_mock([account(push={"reportUrl": receiver.path_url("/r")})])
+    async with EmayClient(mock.url, APP_ID, SECRET) as client:
+        (sent,) = await client.send_short_link_sms(
+            [{"mobile": "13855500004"}], "go {#短网址#}", "https://e.cn", rule="2"
+        )
+    await mock.platform.scheduler.advance(20)
+    detail = await get(http, f"{mock.url}/_mock/messages/{sent['smsId']}")
+    code = detail["message"]["shortUrl"].rsplit("/", 1)[1]
+    async with http.post(f"{mock.url}/_mock/shortlinks/{code}/click", json={"userAgent": "curl/8"}):
+        pass
+    detail = await get(http, f"{mock.url}/_mock/messages/{sent['smsId']}")
+    events = [(t["event"], t["detail"]) for t in detail["timeline"]]
+    assert events[:3] == [("accepted", "/inter/sendShortLinkSMS"), ("sent", None), ("report", "DELIVRD")]
+    assert ("push attempt", "#1 500") in events and ("push attempt", "#2 200") in events
+    assert ("reply", "TD") in events and ("click", "curl") in events
+    assert [t["ms"] for t in detail["timeline"]] == sorted(t["ms"] for t in detail["timeline"])
+    assert detail["pushes"][0]["status"] == "delivered"
+    assert detail["replies"][0]["replyTo"] == sent["smsId"]
+    async with http.get(f"{mock.url}/_mock/messages/00000000000000000000") as resp:
+        assert resp.status == 404
+
+
+async def test_events_stream_live(client: EmayClient, mock: MockServer, http: aiohttp.ClientSession) -> None:
+    seen: list[tuple[str, dict[str, Any]]] = []
+
+    async def listen() -> None:
+        async with http.get(f"{mock.url}/_mock/events", params={"appId": APP_ID}) as resp:
+            assert resp.headers["Content-Type"] == "text/event-stream"
+            topic = None
+            async for raw in resp.content:
+                line = raw.decode().rstrip("\n")
+                if line.startswith("event: "):
+                    topic = line[7:]
+                elif line.startswith("data: ") and topic:
+                    seen.append((topic, json.loads(line[6:])))
+                    if topic == "report":
+                        return
+
+    listener = asyncio.ensure_future(listen())
+    await asyncio.sleep(0.1)
+    sent = await client.send_single_sms("13800000000", "live")
+    await mock.platform.scheduler.advance(1)
+    await asyncio.wait_for(listener, 5)
+    assert [t for t, _ in seen] == ["message", "report"]  # advanced in-process: no clock event
+    assert seen[0][1]["smsId"] == sent["smsId"] and seen[-1][1]["state"] == "DELIVRD"
+
+
+async def test_events_filter_by_topic_and_the_server_closes_streams_on_shutdown(
+    make_mock: MockFactory, http: aiohttp.ClientSession
+) -> None:
+    mock = await make_mock()
+    got: list[str] = []
+
+    async def listen() -> None:
+        async with http.get(f"{mock.url}/_mock/events", params={"topics": "mo"}) as resp:
+            async for raw in resp.content:
+                if raw.startswith(b"event: "):
+                    got.append(raw.decode().strip()[7:])
+
+    listener = asyncio.ensure_future(listen())
+    await asyncio.sleep(0.1)
+    async with EmayClient(mock.url, APP_ID, SECRET) as client:
+        await client.send_single_sms("13800000000", "x")
+    async with http.post(
+        f"{mock.url}/_mock/mo", json={"appId": APP_ID, "mobile": "13800000000", "content": "hi"}
+    ):
+        pass
+    await asyncio.sleep(0.1)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await mock.close()
+    await asyncio.wait_for(listener, 5)
+    assert got == ["mo"]
+    assert loop.time() - started < 5  # an open stream does not hold the shutdown
