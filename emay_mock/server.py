@@ -12,6 +12,7 @@ from aiohttp import web
 from emay_mock import __version__
 from emay_mock.config import Config, demo_account
 from emay_mock.delivery.clock import Clock
+from emay_mock.observe.contract import ContractBook
 from emay_mock.observe.events import EventHub
 from emay_mock.observe.journal import Entry, Journal
 from emay_mock.platform.accounts import AccountSpec
@@ -39,6 +40,7 @@ class MockServer:
         self.clock = self._restore_clock()
         self.events = EventHub()
         self.journal = Journal(self.settings.journal_size)
+        self.contract = ContractBook()
         self.scenarios = ScenarioBook()
         if self.settings.default_scenarios:
             self.scenarios.load(default_scenario())
@@ -120,6 +122,7 @@ class MockServer:
 
     def record(self, entry: Entry) -> None:
         self.journal.record(entry)
+        self.contract.record(entry)
         if entry.code is not None:
             self.codes[entry.code] += 1
         level = logging.INFO if entry.code == "SUCCESS" else logging.WARNING

@@ -103,10 +103,8 @@ class ControlApi:
         if app_id is not None and app_id not in self.mock.platform.accounts:
             raise ApiError(404, f"no account has appId {app_id!r}")
         self.mock.platform.reset(app_id)
-        if app_id is None:
-            self.mock.journal.clear()
-        else:
-            self.mock.journal.clear(app_id)
+        self.mock.journal.clear(app_id)
+        self.mock.contract.forget(app_id)
         return reply({"reset": app_id or "all"})
 
     async def pushes(self, request: web.Request) -> web.Response:

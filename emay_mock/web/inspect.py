@@ -26,6 +26,7 @@ class InspectApi:
     def routes(self) -> list[web.RouteDef]:
         return [
             web.get("/_mock/journal", self.journal),
+            web.get("/_mock/contract", self.contract),
             web.get("/_mock/mo", self.mo),
             web.get("/_mock/conversations", self.conversations),
             web.get("/_mock/messages/{smsId}", self.message),
@@ -52,6 +53,19 @@ class InspectApi:
                 "evicted": journal.evicted,
             }
         )
+
+    async def contract(self, request: web.Request) -> web.Response:
+        """The client's deviations from the vendor document, per appId, each with a count and example."""
+        mock = self.mock
+        app_id = request.query.get("appId")
+        apps = [app_id] if app_id else sorted(set(mock.contract.apps) | set(mock.platform.accounts))
+        reports = []
+        for one in apps:
+            account = mock.platform.accounts.get(one)
+            reports.append(mock.contract.report(one, None if account is None else account.spec.strict))
+        if app_id:
+            return reply(reports[0])
+        return reply({"accounts": reports})
 
     async def mo(self, request: web.Request) -> web.Response:
         q = request.query

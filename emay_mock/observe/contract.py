@@ -1,0 +1,130 @@
+"""The contract report: what a client did that the vendor document does not allow.
+
+Counted per appId from every journal entry as it is recorded, independent of the
+journal's ring buffer, so a long run forgets nothing. Kept small by construction: one
+tally per kind of oddity or refusal, each with its count and first example.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from emay_mock.observe.journal import Entry
+from emay_mock.protocol.notes import Deviation, Observation
+
+MAX_APPS = 1000
+OTHER_APPS = "(other)"
+NO_APP = "(no appId)"
+
+_NOTE_HELP = {
+    Deviation.REQUEST_TIME_FUTURE.value: "requestTime is far in the future (clock skew, or .NET ticks)",
+    Deviation.REQUEST_TIME_FLOAT.value: "requestTime sent as a float; the document says long",
+    Deviation.NUMBER_AS_STRING.value: "a number sent as a JSON string",
+    Deviation.STRING_AS_NUMBER.value: "a string field sent as a JSON number",
+    Deviation.EMPTY_STRING_FIELD.value: 'an optional field sent as "" instead of being left out',
+    Deviation.MOBILE_PREFIX.value: "a mobile with a +86 / 0086 / 86 prefix",
+    Deviation.SIGN_UPPERCASE.value: "the md5 sign in upper-case hex",
+    Deviation.UNKNOWN_FIELD.value: "a field the document does not define",
+    Deviation.EMPTY_MOBILE_ITEM.value: "empty entries in a mobile list (stray commas)",
+    Observation.NULL_FIELD.value: "an optional field sent as null (the vendor's own examples do this)",
+    Observation.MISSING_ENCODE.value: "no encode header: UTF-8 assumed (allowed)",
+    Observation.CONTENT_TYPE.value: "an unusual Content-Type",
+    Observation.PARAM_IN_QUERY_AND_BODY.value: "a parameter in both the query string and the body",
+    Observation.EMPTY_PARAM.value: "an optional parameter sent empty",
+}
+
+
+@dataclass
+class Tally:
+    count: int = 0
+    example: dict[str, Any] | None = None
+
+    def add(self, example: dict[str, Any]) -> None:
+        self.count += 1
+        if self.example is None:
+            self.example = example
+
+
+@dataclass
+class AppContract:
+    requests: int = 0
+    endpoints: Counter[str] = field(default_factory=Counter)
+    notes: dict[tuple[str, bool], Tally] = field(default_factory=dict)
+    refusals: dict[tuple[str, str], Tally] = field(default_factory=dict)
+    scripted: dict[str, Tally] = field(default_factory=dict)
+
+
+class ContractBook:
+    def __init__(self) -> None:
+        self.apps: dict[str, AppContract] = {}
+
+    def _app(self, app_id: str | None) -> AppContract:
+        key = app_id or NO_APP
+        if key not in self.apps and len(self.apps) >= MAX_APPS:
+            key = OTHER_APPS
+        return self.apps.setdefault(key, AppContract())
+
+    def record(self, entry: Entry) -> None:
+        app = self._app(entry.app_id)
+        app.requests += 1
+        app.endpoints[f"{entry.family}/{entry.endpoint}"] += 1
+        where = {"journalId": entry.id, "time": entry.at, "endpoint": entry.endpoint}
+        for note in entry.notes.items:
+            app.notes.setdefault((note.kind, note.deviation), Tally()).add({**where, "message": note.message})
+        if entry.code is None or entry.code == "SUCCESS" or entry.reason is None:
+            return
+        detail = entry.reason.get("detail") or {}
+        if detail.get("rule") == "scenario":
+            app.scripted.setdefault(entry.code, Tally()).add({**where, "reason": entry.reason["reason"]})
+            return
+        what = str(entry.reason.get("field") or detail.get("rule") or "")
+        app.refusals.setdefault((entry.code, what), Tally()).add({**where, **entry.reason})
+
+    def forget(self, app_id: str | None = None) -> None:
+        if app_id is None:
+            self.apps.clear()
+        else:
+            self.apps.pop(app_id, None)
+
+    def report(self, app_id: str, strict: bool | None) -> dict[str, Any]:
+        app = self.apps.get(app_id, AppContract())
+        deviations = [_note(kind, tally, strict=True) for (kind, dev), tally in app.notes.items() if dev]
+        observations = [
+            _note(kind, tally, strict=False) for (kind, dev), tally in app.notes.items() if not dev
+        ]
+        refusals = [
+            {"code": code, "field": what or None, "count": t.count, "example": t.example}
+            for (code, what), t in sorted(app.refusals.items(), key=lambda kv: -kv[1].count)
+        ]
+        scripted = [
+            {"code": code, "count": t.count, "example": t.example} for code, t in app.scripted.items()
+        ]
+        verdict = (
+            "no deviations seen"
+            if not deviations
+            else f"{len(deviations)} kinds of deviation ({sum(d['count'] for d in deviations)} times) "
+            "that a stricter platform would refuse"
+        )
+        return {
+            "appId": app_id,
+            "strict": strict,
+            "requests": app.requests,
+            "endpoints": dict(app.endpoints.most_common()),
+            "summary": verdict,
+            "deviations": sorted(deviations, key=lambda d: -d["count"]),
+            "observations": sorted(observations, key=lambda d: -d["count"]),
+            "refusals": refusals,
+            "scripted": scripted,
+        }
+
+
+def _note(kind: str, tally: Tally, *, strict: bool) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "means": _NOTE_HELP.get(kind, kind),
+        "count": tally.count,
+        "refusedInStrictMode": strict,
+        "example": tally.example,
+    }

@@ -1,0 +1,157 @@
+"""Waiting by identity: long-polls that answer as soon as something exists, or 408 with what was seen.
+
+A test waits for *its* message, report, push or MO by what identifies it (a mobile, a
+customSmsId, an smsId), never by counting. Each wait re-checks the store whenever a
+relevant event happens, so it answers within the same loop turn as the event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from emay_mock.protocol.rules import strip_prefix
+from emay_mock.store.messages import MessageFilter, MessageRow
+from emay_mock.web.jsonapi import ApiError, reply
+
+if TYPE_CHECKING:
+    from emay_mock.server import MockServer
+
+DEFAULT_TIMEOUT_S = 10.0
+MAX_TIMEOUT_S = 300.0
+
+
+class WaitApi:
+    def __init__(self, mock: MockServer) -> None:
+        self.mock = mock
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.get("/_mock/wait/message", self.message),
+            web.get("/_mock/wait/report", self.report),
+            web.get("/_mock/wait/push", self.push),
+            web.get("/_mock/wait/mo", self.mo),
+        ]
+
+    async def _until(
+        self, request: web.Request, topics: set[str], check: Callable[[], Any], seen: Callable[[], Any]
+    ) -> web.Response:
+        timeout = _timeout(request)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        events = self.mock.events
+        while True:
+            found = check()
+            if found is not None:
+                return reply(found)
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise ApiError(408, f"nothing matched within {timeout:g} s", seen=seen())
+            waiter = events.waiter(lambda event: event.topic in topics)
+            with contextlib.suppress(TimeoutError):  # time is up: check one last time, then 408
+                await asyncio.wait_for(waiter, remaining)
+
+    def _filter(self, request: web.Request) -> MessageFilter:
+        q = request.query
+        mobile = q.get("mobile") or None
+        f = MessageFilter(
+            app_id=q.get("appId") or None,
+            mobile=None if mobile is None else strip_prefix(mobile),
+            sms_id=q.get("smsId") or None,
+            custom_sms_id=q.get("customSmsId") or None,
+        )
+        if f.mobile is None and f.sms_id is None and f.custom_sms_id is None:
+            raise ApiError(400, "say which message: mobile, customSmsId or smsId (appId narrows it)")
+        return f
+
+    def _latest(self, f: MessageFilter, limit: int = 10) -> list[dict[str, Any]]:
+        return [self.mock.sending.describe(m) for m in self.mock.platform.messages.find(f, limit)]
+
+    async def message(self, request: web.Request) -> web.Response:
+        """A message to this mobile / with this customSmsId / this smsId has been accepted."""
+        f = self._filter(request)
+
+        def check() -> dict[str, Any] | None:
+            found = self.mock.platform.messages.find(f, 1)
+            return {"message": self.mock.sending.describe(found[0])} if found else None
+
+        return await self._until(request, {"message", "reset"}, check, lambda: {"messages": self._latest(f)})
+
+    async def report(self, request: web.Request) -> web.Response:
+        """That message has its final report."""
+        f = self._filter(request)
+
+        def check() -> dict[str, Any] | None:
+            found = self.mock.platform.messages.find(f, 50)
+            done = [m for m in found if m.state is not None]
+            return {"message": self.mock.sending.describe(done[0])} if done else None
+
+        return await self._until(request, {"report", "reset"}, check, lambda: {"messages": self._latest(f)})
+
+    async def push(self, request: web.Request) -> web.Response:
+        """A push carrying that message's report was delivered (answered `success`)."""
+        sms_id = request.query.get("smsId")
+        if not sms_id:
+            raise ApiError(400, "smsId is required")
+        engine = self.mock.platform.push
+        tz = self.mock.platform.tz
+
+        def batches() -> tuple[MessageRow | None, list[dict[str, Any]]]:
+            row = self.mock.platform.messages.by_sms_id(sms_id)
+            if row is None:
+                return None, []
+            found = [engine.store.batch(i) for i in engine.store.batches_for("report", row.msg_id)]
+            return row, [engine.describe(b, tz, with_items=False) for b in found if b is not None]
+
+        def check() -> dict[str, Any] | None:
+            _, described = batches()
+            delivered = [b for b in described if b["status"] == "delivered"]
+            return {"push": delivered[0]} if delivered else None
+
+        def seen() -> dict[str, Any]:
+            row, described = batches()
+            return {"message": None if row is None else self.mock.sending.describe(row), "pushes": described}
+
+        return await self._until(request, {"push", "reset"}, check, seen)
+
+    async def mo(self, request: web.Request) -> web.Response:
+        """An MO from this mobile (and containing this text) has been received."""
+        q = request.query
+        app_id = q.get("appId") or None
+        mobile = q.get("mobile") or None
+        text = q.get("content") or None
+        if app_id is None and mobile is None:
+            raise ApiError(400, "say whose MO: appId and/or mobile")
+        store = self.mock.inbound.store
+
+        def recent() -> list[Any]:
+            rows = store.find(app_id=app_id, limit=200)
+            if mobile is not None:
+                rows = [r for r in rows if strip_prefix(r.mobile) == strip_prefix(mobile)]
+            return rows
+
+        def check() -> dict[str, Any] | None:
+            rows = [r for r in recent() if text is None or text in r.content]
+            return {"mo": self.mock.inbound.describe(rows[0])} if rows else None
+
+        def seen() -> dict[str, Any]:
+            return {"mo": [self.mock.inbound.describe(r) for r in recent()[:10]]}
+
+        return await self._until(request, {"mo", "reset"}, check, seen)
+
+
+def _timeout(request: web.Request) -> float:
+    raw = request.query.get("timeout")
+    if raw is None or raw == "":
+        return DEFAULT_TIMEOUT_S
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ApiError(400, f"timeout must be seconds, got {raw[:20]!r}") from None
+    if not 0 <= value <= MAX_TIMEOUT_S:
+        raise ApiError(400, f"timeout must be between 0 and {MAX_TIMEOUT_S:g} seconds")
+    return value
