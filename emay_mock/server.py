@@ -15,6 +15,7 @@ from emay_mock.delivery.clock import Clock
 from emay_mock.observe.contract import ContractBook
 from emay_mock.observe.events import EventHub
 from emay_mock.observe.journal import Entry, Journal
+from emay_mock.observe.metrics import Metrics
 from emay_mock.platform.accounts import AccountSpec
 from emay_mock.platform.core import Platform
 from emay_mock.platform.inbound import Inbound
@@ -58,6 +59,7 @@ class MockServer:
         accounts = self.config.accounts or ([demo_account()] if self.config.demo else [])
         for spec in accounts:
             self._install(spec)
+        self.metrics = Metrics(self)
         self.url: str | None = None
         self._runner: web.AppRunner | None = None
 
@@ -123,6 +125,7 @@ class MockServer:
     def record(self, entry: Entry) -> None:
         self.journal.record(entry)
         self.contract.record(entry)
+        self.metrics.observe(entry)
         if entry.code is not None:
             self.codes[entry.code] += 1
         level = logging.INFO if entry.code == "SUCCESS" else logging.WARNING

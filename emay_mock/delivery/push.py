@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -91,10 +92,11 @@ class PushEngine:
         settings: Settings,
         events: EventHub,
         lookup: TargetLookup,
+        queues: PullQueues,
     ) -> None:
         self.db = db
         self.store = Pushes(db)
-        self.queues = PullQueues(db)
+        self.queues = queues
         self.clock = clock
         self.scheduler = scheduler
         self.settings = settings
@@ -102,7 +104,8 @@ class PushEngine:
         self.lookup = lookup
         self._flushing: set[tuple[str, str]] = set()
         self._session: aiohttp.ClientSession | None = None
-        self.counts = {"delivered": 0, "failed": 0, "dead": 0}
+        self.attempts: Counter[tuple[str, str]] = Counter()  # (kind, outcome): ok | failed
+        self.dead = 0
         scheduler.on(FLUSH, self._flush)
         scheduler.on_async(ATTEMPT, self._attempt)
 
@@ -270,12 +273,12 @@ class PushEngine:
         )
         schedule = target.retry_schedule if target is not None else ()
         changes: dict[str, Any] = {"attempts": max(n, current.attempts), "url": url}
+        self.attempts[(batch.kind, "ok" if ok else "failed")] += 1
         if note == "chaos:duplicate":
             # The scripted second delivery changes nothing about the batch's own outcome.
             changes = {"attempts": changes["attempts"]}
         elif ok:
             changes.update(status="delivered", next_at=None)
-            self.counts["delivered"] += 1
             if "duplicate" in (current.chaos or "").split(","):
                 self.scheduler.schedule(
                     self.clock.now_ms(), ATTEMPT, batch.app_id,
@@ -283,16 +286,14 @@ class PushEngine:
                 )  # fmt: skip
         elif manual:
             changes.update(next_at=None)
-            self.counts["failed"] += 1
         elif n <= len(schedule):
             # Counted from the failed attempt; `advance` pins the clock, so this is exact there.
             next_at = self.clock.now_ms() + int(schedule[n - 1] * 1000)
             changes.update(next_at=next_at)
             self.scheduler.schedule(next_at, ATTEMPT, batch.app_id, {"batch": batch.batch_id, "n": n + 1})
-            self.counts["failed"] += 1
         else:
             changes.update(status="dead", next_at=None)
-            self.counts["dead"] += 1
+            self.dead += 1
             log.warning(
                 "push batch %s (%s, %d items) to %s is dead after %d attempts",
                 batch.batch_id, batch.kind, batch.size, url, n,

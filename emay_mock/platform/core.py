@@ -52,9 +52,11 @@ class Platform:
         self.events = events or EventHub()
         self.scenarios: Outcomes = scenarios or NoScenarios()
         self.scheduler = Scheduler(db, clock)
-        self.push = PushEngine(db, clock, self.scheduler, settings, self.events, self._push_target)
-        self.messages = Messages(db)
         self.queues = PullQueues(db)
+        self.push = PushEngine(
+            db, clock, self.scheduler, settings, self.events, self._push_target, self.queues
+        )
+        self.messages = Messages(db)
         self.jobs = Jobs(db)
         self.pushes = Pushes(db)
         self.replay = ReplayGuard(settings.replay_cache_size)
@@ -239,6 +241,7 @@ class Platform:
                     self.set_balance(account, account.spec.balance)
         self.replay.forget(app_id)
         self.push.forget(app_id)
+        self.queues.recount()
         if app_id is None:
             self.scenarios.restart()
         self.scheduler.rearm()

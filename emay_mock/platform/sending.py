@@ -69,8 +69,8 @@ class Sender:
         self.p = platform
         self.templates = templates
         self.links = links
-        self.accepted = 0
-        self.states: Counter[str] = Counter()
+        self.accepted: Counter[str] = Counter()  # messages accepted, per appId
+        self.states: Counter[str] = Counter()  # final reports, per state
         platform.scheduler.on(REPORT, self._fire)
 
     def prepare(self, account: Account, order: SendOrder, base_url: str) -> PlannedLinks | None:
@@ -154,7 +154,7 @@ class Sender:
             for due, ids in due_groups.items():
                 p.scheduler.schedule(due, REPORT, account.app_id, {"ranges": id_ranges(ids)})
             self._plan_followups(account, rows, plans, planned)
-        self.accepted += len(rows)
+        self.accepted[account.app_id] += len(rows)
         entry.sms_ids = [row.sms_id for row in rows]
         entry.rules.extend(_recipient_firings(plans))
         for row in rows[:50]:

@@ -7,6 +7,7 @@ import math
 from typing import TYPE_CHECKING
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from emay_mock import __version__
 from emay_mock.config import ConfigError, parse_account
@@ -30,6 +31,7 @@ class ControlApi:
     def routes(self) -> list[web.RouteDef]:
         return [
             web.get("/_mock/health", self.health),
+            web.get("/_mock/metrics", self.metrics),
             web.get("/_mock/accounts", self.list_accounts),
             web.post("/_mock/accounts", self.put_account),
             web.get("/_mock/messages", self.messages),
@@ -44,6 +46,9 @@ class ControlApi:
 
     async def health(self, request: web.Request) -> web.Response:
         return reply({"status": "ok", "version": __version__})
+
+    async def metrics(self, request: web.Request) -> web.Response:
+        return web.Response(body=self.mock.metrics.render(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def list_accounts(self, request: web.Request) -> web.Response:
         accounts = self.mock.platform.accounts.values()

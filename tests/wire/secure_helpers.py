@@ -8,13 +8,18 @@ from typing import Any
 from emay_mock.client import EmayClient, SecureAnswer
 from emay_mock.protocol import envelope
 
+_last = 0
+
 
 def now_ms() -> int:
     return int(time.time() * 1000)
 
 
 def window(**extra: Any) -> dict[str, Any]:
-    return {"requestTime": now_ms(), "requestValidPeriod": 60, **extra}
+    """A fresh validity window; strictly increasing, so two equal requests are never replays."""
+    global _last
+    _last = max(now_ms(), _last + 1)
+    return {"requestTime": _last, "requestValidPeriod": 60, **extra}
 
 
 async def send_json(

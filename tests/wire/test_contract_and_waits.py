@@ -26,9 +26,11 @@ async def test_the_contract_report_counts_each_deviation_with_an_example(
 ) -> None:
     ticks = 638_700_000_000_000_000
     await send_json(client, "getBalance", {"requestTime": ticks, "requestValidPeriod": "30"})
-    for _ in range(3):
+    for i in range(3):  # distinct bodies: identical ones in one millisecond would be replays
         await send_json(
-            client, "sendSingleSMS", window(mobile="+8613800000000", content="x", customSmsId="", colour=1)
+            client,
+            "sendSingleSMS",
+            window(mobile="+8613800000000", content=f"x{i}", customSmsId="", colour=1),
         )
     await send_json(client, "sendSingleSMS", window(mobile="13800000000", content="x", timerTime=None),
                     headers={"Content-Type": "text/plain"})  # fmt: skip

@@ -1,0 +1,105 @@
+"""Prometheus metrics (`/_mock/metrics`), one registry per server.
+
+Request counts and latencies are observed as requests finish; everything else is read
+at scrape time from counters the platform keeps anyway, so the platform never imports
+this module and a scrape costs a handful of dictionary reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from emay_mock.observe.journal import Entry
+
+if TYPE_CHECKING:
+    from emay_mock.server import MockServer
+
+LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class Metrics:
+    def __init__(self, mock: MockServer) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "emay_requests",
+            "Requests to the Emay endpoints, by family, endpoint and result code.",
+            ["family", "endpoint", "code"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "emay_request_duration_seconds",
+            "Time to answer a request to an Emay endpoint (scripted latency included).",
+            ["family", "endpoint"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.registry.register(_PlatformCollector(mock))
+
+    def observe(self, entry: Entry) -> None:
+        self.requests.labels(entry.family, entry.endpoint, entry.code or "NONE").inc()
+        self.latency.labels(entry.family, entry.endpoint).observe(entry.latency_ms / 1000)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class _PlatformCollector(Collector):
+    def __init__(self, mock: MockServer) -> None:
+        self.mock = mock
+
+    def collect(self) -> Iterator[Metric]:
+        mock = self.mock
+        platform = mock.platform
+        accepted = CounterMetricFamily(
+            "emay_messages_accepted", "Messages accepted, per appId.", labels=["app_id"]
+        )
+        for app_id, count in sorted(mock.sending.accepted.items()):
+            accepted.add_metric([app_id], count)
+        yield accepted
+        reports = CounterMetricFamily("emay_reports", "Final reports produced, by state.", labels=["state"])
+        for state, count in sorted(mock.sending.states.items()):
+            reports.add_metric([state], count)
+        yield reports
+        attempts = CounterMetricFamily(
+            "emay_push_attempts",
+            "Push attempts by kind and outcome (ok, failed).",
+            labels=["kind", "outcome"],
+        )
+        for (kind, outcome), count in sorted(platform.push.attempts.items()):
+            attempts.add_metric([kind, outcome], count)
+        yield attempts
+        yield CounterMetricFamily(
+            "emay_push_batches_dead", "Push batches that failed every attempt.", value=platform.push.dead
+        )
+        depth = GaugeMetricFamily(
+            "emay_queue_depth", "Items waiting in a pull queue.", labels=["app_id", "kind"]
+        )
+        for (app_id, kind), size in sorted(platform.queues.sizes.items()):
+            if size:
+                depth.add_metric([app_id, kind], size)
+        yield depth
+        outbox = platform.pushes.outbox_depth()
+        yield GaugeMetricFamily(
+            "emay_push_outbox_depth", "Items waiting to be batched for a push.", value=outbox
+        )
+        yield GaugeMetricFamily(
+            "emay_scheduled_jobs", "Jobs waiting on the scheduler.", value=platform.jobs.pending()
+        )
+        yield GaugeMetricFamily(
+            "emay_journal_entries", "Entries in the request journal.", value=len(mock.journal)
+        )
+        yield CounterMetricFamily(
+            "emay_journal_evicted", "Journal entries evicted by its bound.", value=mock.journal.evicted
+        )
+        yield CounterMetricFamily(
+            "emay_events_dropped", "Live events a slow reader missed.", value=mock.events.dropped
+        )
+        offset = mock.clock.offset_ms / 1000
+        yield GaugeMetricFamily(
+            "emay_clock_offset_seconds", "Scheduler's clock minus the wall clock.", value=offset
+        )
