@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from emay_mock import __version__, yamlfile
+from emay_mock import __version__, tools, yamlfile
 from emay_mock.config import Config, ConfigError, load
+from emay_mock.protocol.errors import EmayError
 from emay_mock.scenarios.loader import ScenarioError, load_file
 
 
@@ -45,6 +48,50 @@ def _parser() -> argparse.ArgumentParser:
         "Prints every problem as file:line: key: problem; exit code 0 when valid, 1 when not.",
     )
     check.add_argument("file", metavar="FILE")
+
+    key_help = "the account's secretKey (or set EMAY_SECRET_KEY, which keeps it out of shell history)"
+    decrypt = sub.add_parser(
+        "decrypt",
+        help="decrypt a captured secure body",
+        description="Decrypt a body captured from the wire (a request, an answer, or an encrypted push) "
+        "and print its JSON. gzip is detected unless --gzip/--no-gzip is given.",
+    )
+    decrypt.add_argument("file", metavar="FILE", nargs="?", default="-", help="the body (default: stdin)")
+    decrypt.add_argument("--key", help=key_help)
+    decrypt.add_argument("--format", choices=["auto", "raw", "base64", "hex"], default="auto",
+                         help="how FILE holds the bytes (default: auto)")  # fmt: skip
+    gzip_group = decrypt.add_mutually_exclusive_group()
+    gzip_group.add_argument(
+        "--gzip", dest="gzip", action="store_true", default=None, help="inflate after decrypting"
+    )
+    gzip_group.add_argument("--no-gzip", dest="gzip", action="store_false", help="do not inflate")
+    decrypt.add_argument("--charset", default="UTF-8", help="the encode charset (default UTF-8)")
+
+    encrypt = sub.add_parser(
+        "encrypt",
+        help="encrypt JSON as a secure request body",
+        description="Encrypt JSON text (FILE or stdin) as a secure-family body: charset, gzip if asked, "
+        "AES/ECB/PKCS5 with the raw key. Prints base64 unless --raw or --hex.",
+    )
+    encrypt.add_argument("file", metavar="FILE", nargs="?", default="-", help="the JSON (default: stdin)")
+    encrypt.add_argument("--key", help=key_help)
+    encrypt.add_argument(
+        "--gzip", action="store_true", help="gzip before encrypting (send with header gzip: on)"
+    )
+    encrypt.add_argument("--charset", default="UTF-8", help="the encode charset (default UTF-8)")
+    output = encrypt.add_mutually_exclusive_group()
+    output.add_argument("--raw", action="store_true", help="write the bytes as they are")
+    output.add_argument("--hex", action="store_true", help="write hex")
+
+    signer = sub.add_parser(
+        "sign",
+        help="compute a simple-family sign",
+        description="Show the canonical string md5(appId + secretKey + timestamp), the sign, and a query "
+        "string, for the simple, voice and retrieveReport families.",
+    )
+    signer.add_argument("--app-id", required=True)
+    signer.add_argument("--secret-key", help=key_help)
+    signer.add_argument("--timestamp", help="yyyyMMddHHmmss (default: now, Beijing time)")
     return parser
 
 
@@ -54,7 +101,43 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _serve(args)
     if args.command == "check":
         return _check(args.file)
+    if args.command in ("decrypt", "encrypt", "sign"):
+        return _tool(args)
     return 2
+
+
+def _secret(given: str | None) -> str:
+    key = given or os.environ.get("EMAY_SECRET_KEY")
+    if not key:
+        raise SystemExit("emay-mock: give the secretKey with --key/--secret-key or EMAY_SECRET_KEY")
+    return key
+
+
+def _input(path: str) -> bytes:
+    return sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+
+
+def _tool(args: argparse.Namespace) -> int:
+    try:
+        if args.command == "sign":
+            print("\n".join(tools.sign_lines(args.app_id, _secret(args.secret_key), args.timestamp)))
+        elif args.command == "decrypt":
+            body = tools.read_body(_input(args.file), args.format)
+            print(tools.decrypt(body, _secret(args.key), gzip=args.gzip, charset=args.charset))
+        else:
+            text = _input(args.file).decode("utf-8")
+            data = tools.encrypt(text, _secret(args.key), gzip=args.gzip, charset=args.charset)
+            if args.raw:
+                sys.stdout.buffer.write(data)
+            else:
+                print(data.hex() if args.hex else base64.b64encode(data).decode("ascii"))
+    except EmayError as exc:
+        print(f"emay-mock: {exc.reason}", file=sys.stderr)
+        return 1
+    except (OSError, ValueError) as exc:
+        print(f"emay-mock: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _check(path: str) -> int:
