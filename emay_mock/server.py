@@ -115,6 +115,11 @@ class MockServer:
         self.url = f"http://{shown}:{bound}"
         return self.url
 
+    @property
+    def web_app(self) -> web.Application:
+        assert self._runner is not None, "not listening"
+        return self._runner.app
+
     async def close(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()

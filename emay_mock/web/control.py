@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import math
-from typing import TYPE_CHECKING
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
 
+import yaml
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
@@ -24,6 +27,15 @@ if TYPE_CHECKING:
 _REDELIVER_WAIT_S = 60.0
 
 
+@cache
+def openapi_document() -> dict[str, Any]:
+    """The control API's OpenAPI 3 document (emay_mock/schemas/openapi.yaml)."""
+    text = resources.files("emay_mock").joinpath("schemas", "openapi.yaml").read_text("utf-8")
+    document: dict[str, Any] = yaml.safe_load(text)
+    document["info"]["version"] = __version__
+    return document
+
+
 class ControlApi:
     def __init__(self, mock: MockServer) -> None:
         self.mock = mock
@@ -32,6 +44,7 @@ class ControlApi:
         return [
             web.get("/_mock/health", self.health),
             web.get("/_mock/metrics", self.metrics),
+            web.get("/_mock/openapi.json", self.openapi),
             web.get("/_mock/accounts", self.list_accounts),
             web.post("/_mock/accounts", self.put_account),
             web.get("/_mock/messages", self.messages),
@@ -46,6 +59,9 @@ class ControlApi:
 
     async def health(self, request: web.Request) -> web.Response:
         return reply({"status": "ok", "version": __version__})
+
+    async def openapi(self, request: web.Request) -> web.Response:
+        return reply(openapi_document())
 
     async def metrics(self, request: web.Request) -> web.Response:
         return web.Response(body=self.mock.metrics.render(), headers={"Content-Type": CONTENT_TYPE_LATEST})
