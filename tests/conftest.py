@@ -14,7 +14,7 @@ from emay_mock.config import Config, parse_account
 from emay_mock.platform.accounts import AccountSpec
 from emay_mock.server import MockServer
 from emay_mock.settings import Settings
-from tests.support.receiver import Receiver, start_receiver
+from emay_mock.testing.receiver import Receiver
 
 APP_ID = "EUCP-EMY-SMS1-TEST1"
 SECRET = "0123456789ABCDEF"
@@ -72,10 +72,8 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 
 @pytest.fixture
 async def receiver() -> AsyncIterator[Receiver]:
-    recv, runner = await start_receiver()
-    yield recv
-    recv.release()
-    await runner.cleanup()
+    async with Receiver() as recv:
+        yield recv
 
 
 def new_app_id() -> str:

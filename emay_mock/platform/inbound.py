@@ -31,15 +31,16 @@ class Inbound:
         *,
         source: str,
         reply_to: str | None = None,
+        at: int | None = None,
     ) -> MoRow:
-        """A phone sends `content`; it is routed now (inside the caller's transaction, if any)."""
+        """A phone sends `content` (at `at`, default now); routed inside the caller's transaction, if any."""
         with self.p.db.tx():
             row = self.store.insert(
                 app_id=app_id,
                 mobile=mobile,
                 content=content,
                 extended_code=extended_code,
-                mo_at=self.p.clock.now_ms(),
+                mo_at=self.p.clock.now_ms() if at is None else at,
                 reply_to=reply_to,
                 source=source,
             )
@@ -63,6 +64,7 @@ class Inbound:
             data.get("extendedCode"),
             source="scenario",
             reply_to=str(data["smsId"]),
+            at=job.due,
         )
 
     def item(self, row: MoRow) -> dict[str, Any]:

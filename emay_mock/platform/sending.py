@@ -199,10 +199,12 @@ class Sender:
     def _fire(self, job: Job) -> None:
         """A report job: each message takes its planned state, then goes to queue or callback."""
         p = self.p
-        now = p.clock.now_ms()
+        # The report carries the time it was due, not when the timer happened to fire: exact
+        # under any clock speed, and true after a restart that ran it late.
+        at = job.due
         reported: list[MessageRow] = []
         for first, last in job.payload["ranges"]:
-            reported += p.messages.report_range(int(first), int(last), now)
+            reported += p.messages.report_range(int(first), int(last), at)
         if not reported:
             return
         app_id = reported[0].app_id

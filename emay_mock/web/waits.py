@@ -105,7 +105,7 @@ class WaitApi:
             if row is None:
                 return None, []
             found = [engine.store.batch(i) for i in engine.store.batches_for("report", row.msg_id)]
-            return row, [engine.describe(b, tz, with_items=False) for b in found if b is not None]
+            return row, [engine.describe(b, tz) for b in found if b is not None]
 
         def check() -> dict[str, Any] | None:
             _, described = batches()

@@ -10,6 +10,7 @@ import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass
@@ -70,8 +71,21 @@ async def serve(args: Sequence[str], *, module: bool = False, timeout: float = 1
 async def run(
     *args: str, timeout: float = 30.0, stdin: bytes | None = None, env: dict[str, str] | None = None
 ) -> tuple[int, str, str]:
+    """`emay-mock ARGS` as a process: (exit code, stdout, stderr)."""
+    return await run_command(command(*args), timeout=timeout, stdin=stdin, env=env)
+
+
+async def run_command(
+    argv: list[str],
+    *,
+    timeout: float = 60.0,
+    stdin: bytes | None = None,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
-        *command(*args),
+        *argv,
+        cwd=cwd,
         stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,

@@ -12,8 +12,8 @@ import aiohttp
 
 from emay_mock.client import EmayClient
 from emay_mock.protocol.times import BEIJING, LONG_FORMAT
+from emay_mock.testing.receiver import Receiver
 from tests.e2e.process import serve
-from tests.support.receiver import Receiver
 
 KEY = "0123456789ABCDEF"
 

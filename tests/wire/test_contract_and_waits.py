@@ -9,8 +9,8 @@ import aiohttp
 
 from emay_mock.client import EmayClient, SimpleClient
 from emay_mock.server import MockServer
+from emay_mock.testing.receiver import Receiver
 from tests.conftest import APP_ID, SECRET, MockFactory, account
-from tests.support.receiver import Receiver
 from tests.wire.secure_helpers import now_ms, send_json, window
 from tests.wire.simple_helpers import signed
 

@@ -11,8 +11,8 @@ from emay_mock.client import EmayClient
 from emay_mock.protocol.codes import ReportState, ResultCode
 from emay_mock.server import MockServer
 from emay_mock.store.messages import MessageFilter
+from emay_mock.testing.receiver import Receiver
 from tests.conftest import APP_ID, SECRET, MockFactory, account
-from tests.support.receiver import Receiver
 
 
 async def report_after(client: EmayClient, mock: MockServer, seconds: float) -> list[dict]:

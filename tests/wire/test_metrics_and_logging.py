@@ -11,8 +11,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from emay_mock.client import EmayClient, SimpleClient
 from emay_mock.server import MockServer
+from emay_mock.testing.receiver import Receiver
 from tests.conftest import APP_ID, SECRET, MockFactory, account
-from tests.support.receiver import Receiver
 
 # family /endpoint appId=… CODE 0.3ms[ reason: …]
 LINE = re.compile(

@@ -12,8 +12,8 @@ import pytest
 from emay_mock.client import EmayClient
 from emay_mock.protocol.times import BEIJING, LONG_FORMAT
 from emay_mock.server import MockServer
+from emay_mock.testing.receiver import Receiver
 from tests.conftest import APP_ID, SECRET, MockFactory, account
-from tests.support.receiver import Receiver
 
 REPORT_KEYS = {"mobile", "smsId", "customSmsId", "state", "desc", "receiveTime", "submitTime", "extendedCode"}
 

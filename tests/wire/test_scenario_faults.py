@@ -11,8 +11,8 @@ import pytest
 from emay_mock.client import EmayClient, SimpleClient
 from emay_mock.server import MockServer
 from emay_mock.settings import Settings
+from emay_mock.testing.receiver import Receiver
 from tests.conftest import APP_ID, SECRET, MockFactory, account
-from tests.support.receiver import Receiver
 from tests.wire.scenario_helpers import load_scenario
 
 

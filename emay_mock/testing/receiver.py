@@ -1,8 +1,16 @@
-"""A real HTTP callback receiver for push tests: scripted answers, every request recorded."""
+"""A real HTTP callback receiver: records every push, decodes it, and answers as scripted.
+
+async with Receiver() as receiver:                      # listens on a free port
+    account["push"] = {"reportUrl": receiver.path_url("/report")}
+    receiver.on("/report", lambda n: (500, "down") if n <= 3 else None)   # fail 3 times
+    ...
+    reports = receiver.reports(secret_key.encode())
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,7 +20,8 @@ from aiohttp import web
 
 from emay_mock.protocol import envelope
 
-Answer = Callable[[int], tuple[int, str] | None]  # attempt number (1-based) -> (status, body)
+# The n-th request (1-based) to a path -> (status, body); None answers 200 "success".
+Answer = Callable[[int], tuple[int, str] | None]
 
 
 @dataclass
@@ -23,14 +32,15 @@ class Received:
     at: float
 
     def items(self, key: bytes | None = None) -> list[dict[str, Any]]:
-        """Decode the pushed JSON array: plain form (reports= / mos=) or encrypted."""
+        """The pushed JSON array: plain (form field reports= / mos=) or encrypted (needs the key)."""
         ctype = self.headers.get("Content-Type", "")
         if ctype.startswith("application/x-www-form-urlencoded"):
             form = parse_qs(self.body.decode("ascii"))
             (values,) = [v for k, v in form.items() if k in ("reports", "mos")]
-            data: list[dict[str, Any]] = __import__("json").loads(values[0])
+            data: list[dict[str, Any]] = json.loads(values[0])
             return data
-        assert key is not None, "an encrypted push needs the account key"
+        if key is None:
+            raise ValueError("an encrypted push needs the account's secret key to decode")
         decoded: list[dict[str, Any]] = envelope.decode_response(self.body, key, gzip_on=True)
         return decoded
 
@@ -43,6 +53,30 @@ class Receiver:
     hang: bool = False
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
     _released: asyncio.Event = field(default_factory=asyncio.Event)
+    _runner: web.AppRunner | None = None
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> Receiver:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self.handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        sockets = getattr(site._server, "sockets", None) or []
+        self.url = f"http://{host}:{sockets[0].getsockname()[1]}"
+        return self
+
+    async def stop(self) -> None:
+        self.release()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Receiver:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
 
     def release(self) -> None:
         """Let hanging handlers finish, so the server can shut down at once."""
@@ -57,6 +91,10 @@ class Receiver:
     def at(self, path: str) -> list[Received]:
         return [r for r in self.requests if r.path == path]
 
+    def items(self, path: str, key: bytes | None = None) -> list[dict[str, Any]]:
+        """Every item pushed to `path`, in arrival order (a batch received twice counts twice)."""
+        return [item for request in self.at(path) for item in request.items(key)]
+
     async def wait_for(self, count: int, path: str | None = None, timeout: float = 10.0) -> list[Received]:
         async def until() -> None:
             while len(self.requests if path is None else self.at(path)) < count:
@@ -70,7 +108,7 @@ class Receiver:
         """Until `count` items in total have arrived at `path`."""
 
         async def until() -> None:
-            while sum(len(r.items(key)) for r in self.at(path)) < count:
+            while len(self.items(path, key)) < count:
                 self._arrived.clear()
                 await self._arrived.wait()
 
@@ -85,20 +123,6 @@ class Receiver:
         if self.hang:
             await self._released.wait()
         answer = self.answers.get(request.path)
-        n = len(self.at(request.path))
-        result = answer(n) if answer is not None else None
+        result = answer(len(self.at(request.path))) if answer is not None else None
         status, text = result if result is not None else (200, "success")
         return web.Response(status=status, text=text)
-
-
-async def start_receiver() -> tuple[Receiver, web.AppRunner]:
-    receiver = Receiver()
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", receiver.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    receiver.url = f"http://127.0.0.1:{port}"
-    return receiver, runner

@@ -1,0 +1,117 @@
+"""The pytest plugin (entry point `pytest11`): a real emay-mock for each test.
+
+    @pytest.mark.asyncio
+    async def test_reports_are_pushed(emay_mock):
+        sent = await emay_mock.client.send_single_sms("13800000000", "hello")
+        await emay_mock.advance(1)
+        push = await emay_mock.wait_for_push(sent["smsId"])
+
+`emay_mock` runs the server in-process on the test's event loop (needs pytest-asyncio);
+`emay_mock_sync` runs it on a background thread for plain `def` tests. Options come from
+`@pytest.mark.emay_mock(...)`: `balance`, `strict`, `push` (the account's push section),
+`receiver=True` (a built-in callback receiver the reports and MO are pushed to),
+`scenarios` (paths or YAML texts), `default_scenarios`, and `settings` (the config
+file's `server:` keys, plus `clockSpeed`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from emay_mock.config import Config, parse_account, settings_from
+from emay_mock.scenarios.loader import load_file, parse
+from emay_mock.server import MockServer
+from emay_mock.testing.handle import EmayMockHandle, new_account
+from emay_mock.testing.receiver import Receiver
+from emay_mock.testing.sync import BackgroundLoop, Sync
+
+_OPTIONS = {"balance", "strict", "push", "receiver", "scenarios", "default_scenarios", "settings", "account"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "emay_mock(balance=, strict=, push=, receiver=, scenarios=, default_scenarios=, settings=, "
+        "account=): options for the emay_mock fixtures",
+    )
+
+
+def _options(request: pytest.FixtureRequest) -> dict[str, Any]:
+    marker = request.node.get_closest_marker("emay_mock")
+    options = dict(marker.kwargs) if marker else {}
+    unknown = set(options) - _OPTIONS
+    if unknown:
+        raise pytest.UsageError(
+            f"unknown emay_mock marker options: {sorted(unknown)}; known: {sorted(_OPTIONS)}"
+        )
+    return options
+
+
+async def _start(options: dict[str, Any]) -> tuple[MockServer, EmayMockHandle]:
+    receiver = await Receiver().start() if options.get("receiver") else None
+    fields: dict[str, Any] = {**options.get("account", {})}
+    for name in ("balance", "strict"):
+        if name in options:
+            fields[name] = options[name]
+    push = dict(options.get("push") or {})
+    if receiver is not None:
+        push.setdefault("reportUrl", receiver.path_url("/emay/report"))
+        push.setdefault("moUrl", receiver.path_url("/emay/mo"))
+    if push:
+        fields["push"] = push
+    account = new_account(**fields)
+    server_keys = dict(options.get("settings") or {})
+    speed = server_keys.pop("clockSpeed", 1.0)
+    if "default_scenarios" in options:
+        server_keys["defaultScenarios"] = bool(options["default_scenarios"])
+    config = Config(
+        settings=settings_from(server_keys, speed), accounts=[parse_account(account)], source="pytest"
+    )
+    server = MockServer(config)
+    for scenario in options.get("scenarios") or []:
+        is_file = isinstance(scenario, Path) or ("\n" not in scenario and Path(scenario).is_file())
+        server.scenarios.load(load_file(scenario) if is_file else parse(scenario, "pytest-marker"))
+    url = await server.listen("127.0.0.1", 0)
+    return server, EmayMockHandle(url, account, receiver)
+
+
+async def _stop(server: MockServer, handle: EmayMockHandle) -> None:
+    await handle.aclose()
+    if handle.receiver is not None:
+        await handle.receiver.stop()
+    await server.close()
+
+
+try:
+    import pytest_asyncio
+
+    HAS_PYTEST_ASYNCIO = True
+except ImportError:  # the async fixture needs pytest-asyncio; the sync one does not
+    HAS_PYTEST_ASYNCIO = False
+
+if HAS_PYTEST_ASYNCIO:
+
+    @pytest_asyncio.fixture
+    async def emay_mock(request: pytest.FixtureRequest) -> AsyncIterator[EmayMockHandle]:
+        """A real emay-mock on the test's event loop, with a fresh account, clients and helpers."""
+        server, handle = await _start(_options(request))
+        try:
+            yield handle
+        finally:
+            await _stop(server, handle)
+
+
+@pytest.fixture
+def emay_mock_sync(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The same as `emay_mock` for plain `def` tests: the mock runs on a background thread."""
+    loop = BackgroundLoop()
+    server, handle = loop.run(_start(_options(request)))
+    try:
+        yield Sync(handle, loop)
+    finally:
+        loop.run(_stop(server, handle))
+        loop.close()

@@ -1,0 +1,102 @@
+"""The plugin's fixtures used directly: every helper and every marker option."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from emay_mock.testing.handle import EmayMockHandle, MockApiError
+
+EXAMPLES = Path(__file__).parents[1] / "scenarios"
+
+
+async def test_a_fresh_account_each_test(emay_mock: EmayMockHandle) -> None:
+    assert emay_mock.app_id.startswith("EUCP-PYTEST-") and len(emay_mock.secret_key) == 16
+    assert await emay_mock.client.get_balance() == 1_000_000
+    async with emay_mock.http.get(f"{emay_mock.url}/_mock/accounts") as resp:
+        assert [a["appId"] for a in (await resp.json())["accounts"]] == [emay_mock.app_id]
+
+
+async def test_messages_mo_clicks_and_reset(emay_mock: EmayMockHandle) -> None:
+    (sent,) = await emay_mock.client.send_short_link_sms(
+        [{"mobile": "13800000001"}], "{#短网址#}", "https://e.cn", rule="2"
+    )
+    assert [m["smsId"] for m in await emay_mock.messages(mobile="13800000001")] == [sent["smsId"]]
+    click = await emay_mock.click(sent["smsId"], user_agent="curl/8.1")
+    assert click["browser"] == "curl" and click["mobile"] == "13800000001"
+    assert (await emay_mock.client.get_short_link())[0]["userAgent"] == "curl/8.1"
+    mo = await emay_mock.inject_mo("13800000001", "好的", extended_code="3")
+    assert (
+        mo["content"] == "好的" and (await emay_mock.wait_for_mo(mobile="13800000001"))["moId"] == mo["moId"]
+    )
+    await emay_mock.reset()
+    assert await emay_mock.messages() == []
+
+
+async def test_scenarios_from_a_path_and_coverage(emay_mock: EmayMockHandle) -> None:
+    loaded = await emay_mock.load_scenario(EXAMPLES / "balance-runs-out.yaml")
+    assert loaded["name"] == "balance-runs-out"
+    codes = [
+        (
+            await emay_mock.client.call(
+                "sendBatchSMS", {"smses": [{"mobile": "13800000000"}], "content": "x"}
+            )
+        ).code
+        for _ in range(3)
+    ]
+    assert codes == ["SUCCESS", "SUCCESS", "ERROR_BALANCE"]
+    coverage = await emay_mock.coverage()
+    assert any(r["rule"] == "third-batch-and-after" and r["fired"] == 1 for r in coverage["rules"])
+
+
+async def test_another_account_and_the_journal(emay_mock: EmayMockHandle) -> None:
+    other = await emay_mock.add_account(balance=5)
+    assert other["appId"] != emay_mock.app_id
+    await emay_mock.client.call("getBalance")
+    (entry,) = await emay_mock.journal()
+    assert entry["appId"] == emay_mock.app_id and entry["code"] == "SUCCESS"
+
+
+async def test_a_wait_that_times_out_says_what_it_saw(emay_mock: EmayMockHandle) -> None:
+    with pytest.raises(MockApiError, match="408"):
+        await emay_mock.wait_for_report("20260101000000000000", timeout=0.1)
+
+
+@pytest.mark.emay_mock(receiver=True, push={"mode": "plain"}, balance=10)
+async def test_receiver_and_push_options(emay_mock: EmayMockHandle) -> None:
+    assert emay_mock.receiver is not None
+    sent = await emay_mock.client.send_single_sms("13800000000", "x")
+    await emay_mock.advance(1)
+    push = await emay_mock.wait_for_push(sent["smsId"])
+    assert push["mode"] == "plain" and push["items"][0]["smsId"] == sent["smsId"]
+    assert emay_mock.receiver.items("/emay/report")[0]["smsId"] == sent["smsId"]
+    assert await emay_mock.client.get_balance() == 9
+
+
+@pytest.mark.emay_mock(
+    strict=True, default_scenarios=False, settings={"clockSpeed": 60, "reportDelaySeconds": 5}
+)
+async def test_strict_and_server_settings(emay_mock: EmayMockHandle) -> None:
+    answer = await emay_mock.client.call("sendSingleSMS", {"mobile": "+8613855500001", "content": "x"})
+    assert answer.code == "ERROR_PARAMS"  # strict: the +86 prefix is refused
+    sent = await emay_mock.client.send_single_sms("13855500001", "x")
+    message = await emay_mock.wait_for_report(sent["smsId"], timeout=3)  # 5 s at speed 60: ~0.1 s
+    assert message["state"] == "DELIVRD"  # no magic numbers
+    assert message["times"]["reportMs"] - message["times"]["sendMs"] == 5000
+
+
+def test_the_sync_fixture(emay_mock_sync: Any) -> None:
+    sent = emay_mock_sync.client.send_batch_only_sms(["13800000001", "13800000002"], "x")
+    emay_mock_sync.advance(1)
+    assert {r["smsId"] for r in emay_mock_sync.client.get_report()} == {s["smsId"] for s in sent}
+    assert emay_mock_sync.simple.get_balance() == 1_000_000 - 2
+    assert emay_mock_sync.wait_for_report(sent[0]["smsId"])["state"] == "DELIVRD"
+
+
+@pytest.mark.emay_mock(receiver=True)
+def test_the_sync_fixture_with_a_receiver(emay_mock_sync: Any) -> None:
+    sent = emay_mock_sync.client.send_single_sms("13800000000", "x")
+    emay_mock_sync.advance(1)
+    assert emay_mock_sync.wait_for_push(sent["smsId"])["status"] == "delivered"
