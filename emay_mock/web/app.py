@@ -13,6 +13,7 @@ from emay_mock.web.inspect import InspectApi
 from emay_mock.web.jsonapi import api_errors
 from emay_mock.web.links import links_routes
 from emay_mock.web.scenarios import ScenarioApi
+from emay_mock.web.ui import ui_routes
 from emay_mock.web.waits import WaitApi
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ def build_app(mock: MockServer) -> web.Application:
     app.add_routes(ScenarioApi(mock).routes())
     app.add_routes(InspectApi(mock).routes())
     app.add_routes(WaitApi(mock).routes())
+    app.add_routes(ui_routes())
     events = EventStream(mock)
     app.add_routes(events.routes())
     app.on_shutdown.append(events.on_shutdown)
