@@ -600,7 +600,6 @@
     }
     on("click", (data) => { if (mine(data)) refresh({ detail: true }); });
     on("push", (data) => { if (mine(data)) refresh({ pushes: true, detail: state.smsId !== null }); });
-    on("template", () => {});
     on("account", () => loadAccounts().catch(() => {}));
     on("reset", () => { loadAccounts().catch(() => {}); refresh({ list: true, thread: true, detail: true, pushes: true, journal: true, scenarios: true }); });
     on("clock", () => { loadClock().catch(() => {}); refresh({ thread: true, detail: true }); });
