@@ -257,3 +257,12 @@ async def test_a_body_without_content_type_is_still_read_as_a_form(
     body = urlencode(signed(mobiles="13800000001", content="go client")).encode()
     async with http.post(f"{mock.url}/simpleinter/sendSMS", data=body, headers={"Content-Type": ""}) as resp:
         assert (await resp.json())["code"] == "SUCCESS"
+
+
+@pytest.mark.parametrize("path", ["/simpleinter/getReport", "/simpleinter/getMo", "/voice/getReport"])
+async def test_every_signed_pull_refuses_a_number_that_is_not_one(
+    mock: MockServer, http: aiohttp.ClientSession, path: str
+) -> None:
+    assert await post(http, mock, path, signed(number="lots")) == {"code": "ERROR_PARAMS"}
+    assert last_reason(mock)["field"] == "number"
+    assert (await post(http, mock, path, signed(number="-3")))["code"] == "SUCCESS"  # clamped to 1
