@@ -11,11 +11,13 @@ import pytest
 
 from emay_mock.client import EmayClient
 from emay_mock.config import DEMO_APP_ID, DEMO_SECRET_KEY
-from tests.e2e.process import command, run, run_command, serve
+from tests.e2e.process import command, console_script, run, run_command, serve
 
 
 async def test_serve_with_no_config_has_the_demo_account_and_answers() -> None:
-    async with serve([]) as served, aiohttp.ClientSession() as http:
+    # The `emay-mock` console script itself, as the README runs it.
+    assert console_script().is_file(), "pip install . must put the emay-mock command beside python"
+    async with serve([], script=True) as served, aiohttp.ClientSession() as http:
         assert served.url.startswith("http://127.0.0.1:")
         assert f"appId={DEMO_APP_ID} secretKey={DEMO_SECRET_KEY}" in "\n".join(served.banner)
         async with http.get(f"{served.url}/_mock/health") as resp:
@@ -95,10 +97,10 @@ async def test_each_bad_config_is_refused_before_anything_listens(tmp_path: Path
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        for module in (False, True):
-            argv = command("serve", "--config", str(config), "--port", str(port), module=module)
+        for launch in ({"script": True}, {"module": True}):
+            argv = command("serve", "--config", str(config), "--port", str(port), **launch)
             code, out, err = await run_command(argv)
-            assert code == 2, (case, module, err)
+            assert code == 2, (case, launch, err)
             assert "listening" not in out and "address" not in err.lower()
             assert "the configuration is refused; nothing was started" in err
             assert f"{config}{problem}" in err, err
