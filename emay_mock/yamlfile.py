@@ -66,7 +66,13 @@ def _error(exc: yaml.YAMLError) -> YamlError:
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
-        return YamlError(line, f"not valid YAML: {exc.problem or exc}")
+        problem = exc.problem or str(exc)
+        # The parser often fails lines after the real mistake (an unclosed "[" is noticed at
+        # the end of the file): name where the broken construct began as well.
+        context = exc.context_mark
+        if exc.context and context is not None and context.line + 1 != line:
+            problem = f"{problem} ({exc.context} started at line {context.line + 1})"
+        return YamlError(line, f"not valid YAML: {problem}")
     return YamlError(1, f"not valid YAML: {exc}")
 
 

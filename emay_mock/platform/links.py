@@ -106,11 +106,15 @@ class Links:
     # -- clicks -------------------------------------------------------------------------------
 
     async def click(self, code: str, user_agent: str | None, *, source: str) -> ClickRow | None:
-        """A phone opens the short URL: record the click (None if the code is unknown)."""
+        """A phone opens the short URL: record the click (None if the code is unknown).
+
+        A real request's User-Agent is recorded as sent, even when it is absent; only a
+        simulated click without one gets a realistic User-Agent from faker.
+        """
         link = self.store.get(code)
         if link is None:
             return None
-        agent = user_agent or self.faker().user_agent()
+        agent = user_agent or ("" if source == "http" else self.faker().user_agent())
         device = await asyncio.get_running_loop().run_in_executor(_UA_POOL, describe_user_agent, agent)
         return self._record(link, agent, device, source)
 

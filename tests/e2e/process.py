@@ -42,16 +42,25 @@ async def _read_banner(process: asyncio.subprocess.Process, timeout: float) -> t
     return url, lines
 
 
-def command(*args: str, module: bool = False) -> list[str]:
+def console_script() -> Path:
+    """The `emay-mock` executable that `pip install` put beside this interpreter."""
+    return Path(sys.executable).parent / "emay-mock"
+
+
+def command(*args: str, module: bool = False, script: bool = False) -> list[str]:
+    if script:
+        return [str(console_script()), *args]
     if module:
         return [sys.executable, "-m", "emay_mock", *args]
     return [sys.executable, "-c", "from emay_mock.cli import main; raise SystemExit(main())", *args]
 
 
 @asynccontextmanager
-async def serve(args: Sequence[str], *, module: bool = False, timeout: float = 15.0) -> AsyncIterator[Served]:
+async def serve(
+    args: Sequence[str], *, module: bool = False, script: bool = False, timeout: float = 15.0
+) -> AsyncIterator[Served]:
     process = await asyncio.create_subprocess_exec(
-        *command("serve", "--port", "0", *args, module=module),
+        *command("serve", "--port", "0", *args, module=module, script=script),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import signal
+import socket
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from emay_mock.client import EmayClient
 from emay_mock.config import DEMO_APP_ID, DEMO_SECRET_KEY
-from tests.e2e.process import run, serve
+from tests.e2e.process import command, console_script, run, run_command, serve
 
 
 async def test_serve_with_no_config_has_the_demo_account_and_answers() -> None:
-    async with serve([]) as served, aiohttp.ClientSession() as http:
+    # The `emay-mock` console script itself, as the README runs it.
+    assert console_script().is_file(), "pip install . must put the emay-mock command beside python"
+    async with serve([], script=True) as served, aiohttp.ClientSession() as http:
         assert served.url.startswith("http://127.0.0.1:")
         assert f"appId={DEMO_APP_ID} secretKey={DEMO_SECRET_KEY}" in "\n".join(served.banner)
         async with http.get(f"{served.url}/_mock/health") as resp:
@@ -55,3 +59,49 @@ async def test_durable_db_keeps_messages_across_restarts(tmp_path: Path) -> None
         async with http.get(f"{served.url}/_mock/messages", params={"smsId": sent["smsId"]}) as resp:
             (message,) = (await resp.json())["messages"]
         assert message["content"] == "kept"
+
+
+BAD_CONFIGS = {
+    "unknown key": (
+        "accounts:\n  - appId: EUCP-ONE\n    secretKey: 0123456789ABCDEF\n    colour: red\n",
+        ":4: accounts[0].colour: unknown key",
+    ),
+    "wrong type": (
+        "accounts:\n  - appId: EUCP-ONE\n    secretKey: 0123456789ABCDEF\n    balance: lots\n",
+        ":4: accounts[0].balance: 'lots' is not of type 'integer'",
+    ),
+    "15-byte key": (
+        "accounts:\n  - appId: EUCP-ONE\n    secretKey: 0123456789ABCDE\n",
+        ":3: accounts[0].secretKey: must be 16, 24 or 32 bytes (AES-128/192/256), got 15",
+    ),
+    "duplicate appId": (
+        "accounts:\n  - appId: EUCP-ONE\n    secretKey: 0123456789ABCDEF\n"
+        "  - appId: EUCP-ONE\n    secretKey: 0123456789ABCDEF\n",
+        ":4: accounts[1].appId: duplicate appId 'EUCP-ONE' (also accounts[0])",
+    ),
+    "unreadable YAML": (
+        "accounts:\n  - appId: [oops\n",
+        ":3: not valid YAML: did not find expected ',' or ']' "
+        "(while parsing a flow sequence started at line 2)",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BAD_CONFIGS)
+async def test_each_bad_config_is_refused_before_anything_listens(tmp_path: Path, case: str) -> None:
+    text, problem = BAD_CONFIGS[case]
+    config = tmp_path / "emay.yaml"
+    config.write_text(text)
+    # The port is taken: had the server tried to listen first, it would fail on the port instead.
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        for launch in ({"script": True}, {"module": True}):
+            argv = command("serve", "--config", str(config), "--port", str(port), **launch)
+            code, out, err = await run_command(argv)
+            assert code == 2, (case, launch, err)
+            assert "listening" not in out and "address" not in err.lower()
+            assert "the configuration is refused; nothing was started" in err
+            assert f"{config}{problem}" in err, err
+            assert "Traceback" not in err

@@ -35,15 +35,22 @@ async def test_response_is_gzipped_and_encoded_exactly_as_the_request(
         assert "编号1".encode("gbk") in (gzip.decompress(plain) if gzip_on else plain)
 
 
+@pytest.mark.parametrize("charset", ["UTF-8", "GBK", "GB2312", "GB18030"])
 async def test_stored_content_is_the_decoded_text_whatever_the_charset(
-    client: EmayClient, mock: MockServer
+    client: EmayClient, mock: MockServer, charset: str
 ) -> None:
     content = "【测试】你好，世界"
     answer = await send_json(
-        client, "sendSingleSMS", window(mobile="13800000000", content=content), charset="GB18030"
+        client,
+        "sendSingleSMS",
+        window(mobile="13800000000", content=content, customSmsId="订单"),
+        charset=charset,
     )
     assert answer.code == "SUCCESS"
     assert mock.platform.messages.by_sms_id(answer.data["smsId"]).content == content  # type: ignore[union-attr]
+    # The answer comes back in the request's charset: "订单" as that charset's bytes.
+    plain = envelope.aes_decrypt(client.key, answer.body)
+    assert '"customSmsId":"订单"'.encode(charset) in plain
 
 
 async def test_result_header_is_exactly_lower_case_on_the_wire(client: EmayClient, mock: MockServer) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import aiohttp
+import pytest
 
 from emay_mock.client import EmayClient
 from emay_mock.server import MockServer
@@ -75,3 +76,42 @@ async def test_queues_are_per_account(make_mock, http) -> None:  # type: ignore[
         await mock.platform.scheduler.advance(1)
         assert await b.get_report() == []
         assert len(await a.get_report()) == 1
+
+
+async def test_mo_and_click_queues_are_oldest_first_each_once_and_clamped(
+    client: EmayClient, mock: MockServer, http: aiohttp.ClientSession
+) -> None:
+    for i in range(4):
+        async with http.post(
+            f"{mock.url}/_mock/mo", json={"appId": client.app_id, "mobile": "13800000000", "content": f"m{i}"}
+        ) as resp:
+            assert resp.status == 201
+    assert [m["content"] for m in (await send_json(client, "getMo", window(number=0))).data] == ["m0"]
+    assert [m["content"] for m in await client.get_mo(2)] == ["m1", "m2"]
+    assert [m["content"] for m in (await send_json(client, "getMo", window(number=9999))).data] == ["m3"]
+    assert await client.get_mo() == []
+
+    sent = await client.send_short_link_sms(
+        [{"mobile": f"1380000000{i}"} for i in range(4)], "{#短网址#}", "http://e.cn", rule="2"
+    )
+    for s in sent:
+        code = mock.platform.messages.by_sms_id(s["smsId"]).content.rsplit("/", 1)[1]  # type: ignore[union-attr]
+        async with http.post(f"{mock.url}/_mock/shortlinks/{code}/click") as resp:
+            assert resp.status == 201
+    assert [c["mobile"] for c in (await send_json(client, "getShortLink", window(number=-5))).data] == [
+        "13800000000"
+    ]
+    assert [c["mobile"] for c in await client.get_short_link(2)] == ["13800000001", "13800000002"]
+    assert [c["mobile"] for c in await client.get_short_link()] == ["13800000003"]
+    assert await client.get_short_link() == []
+
+
+@pytest.mark.parametrize("endpoint", ["getReport", "getMo", "getShortLink"])
+@pytest.mark.parametrize("number", ["many", True, [1], {"n": 1}])
+async def test_a_number_that_is_not_a_number_is_error_params(
+    client: EmayClient, mock: MockServer, endpoint: str, number: object
+) -> None:
+    answer = await send_json(client, endpoint, window(number=number))
+    assert (answer.status, answer.code, answer.body) == (200, "ERROR_PARAMS", b"")
+    reason = mock.journal.query(limit=1)[0].reason
+    assert reason is not None and reason["field"] == "number"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import aiohttp
+import pytest
 
 from emay_mock.client import EmayClient
 from emay_mock.protocol.times import BEIJING, LONG_FORMAT
@@ -133,3 +134,27 @@ async def test_all_send_endpoints_accept_official_sdk_style_gzip_and_form_label(
         },
     )
     assert answer.code == "SUCCESS" and answer.data["mobile"] == "13800000000"
+
+
+@pytest.mark.parametrize(
+    ("content", "segments"),
+    [("字" * 70, 1), ("字" * 71, 2), ("x" * 134, 2), ("x" * 135, 3), ("a" * 69 + "😀", 2), ("字" * 500, 8)],
+)
+async def test_each_recipient_pays_70_then_67_characters_per_segment(
+    client: EmayClient, mock: MockServer, http: aiohttp.ClientSession, content: str, segments: int
+) -> None:
+    before = await client.get_balance()
+    sent = await client.send_batch_only_sms(["13800000001", "13800000002"], content)
+    assert await client.get_balance() == before - 2 * segments
+    assert [m["segments"] for m in await messages(http, mock)] == [segments, segments]
+    assert len(sent) == 2
+
+
+@pytest.mark.parametrize("mobile", ["+8613800000000", "008613800000000", "8613800000000", " 13800000000 "])
+async def test_a_country_prefix_is_accepted_and_echoed(
+    client: EmayClient, mock: MockServer, http: aiohttp.ClientSession, mobile: str
+) -> None:
+    sent = await client.send_single_sms(mobile, "x")
+    assert sent["mobile"] == mobile.strip()
+    (stored,) = await messages(http, mock, mobile="13800000000")
+    assert stored["smsId"] == sent["smsId"]

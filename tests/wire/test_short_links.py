@@ -9,6 +9,7 @@ from emay_mock.client import EmayClient
 from emay_mock.server import MockServer
 from emay_mock.settings import Settings
 from tests.conftest import APP_ID, SECRET, MockFactory
+from tests.support.raw import raw_http
 from tests.wire.secure_helpers import send_json, window
 
 CHROME = (
@@ -143,3 +144,22 @@ async def test_public_url_sets_the_short_link_base(
         sent = await client.send_short_link_sms([{"mobile": "13800000000"}], "{#短网址#}", "http://e.cn")
     (text,) = await contents(http, mock, sent)
     assert text.startswith("https://sms.example.test/s/")
+
+
+async def test_a_real_get_records_the_user_agent_it_sent_even_none(
+    client: EmayClient, mock: MockServer, http: aiohttp.ClientSession
+) -> None:
+    sent = await client.send_short_link_sms(
+        [{"mobile": "13800000001"}], "{#短网址#}", "http://e.cn/x", rule="2"
+    )
+    (url,) = await contents(http, mock, sent)
+    path = url.removeprefix(mock.url)  # type: ignore[arg-type]
+    request = f"GET {path} HTTP/1.1\r\nHost: phone\r\nConnection: close\r\n\r\n".encode()
+    raw = await raw_http(mock.url, request)  # type: ignore[arg-type]
+    assert raw.startswith(b"HTTP/1.1 302 ") and b"\r\nLocation: http://e.cn/x\r\n" in raw
+    async with http.get(url, headers={"User-Agent": "curl/8.5.0"}, allow_redirects=False) as resp:
+        assert resp.status == 302
+    bare, curl = await client.get_short_link()
+    assert (bare["userAgent"], bare["equipment"], bare["browser"]) == ("", "Unknown", "Unknown")
+    assert (curl["userAgent"], curl["browser"]) == ("curl/8.5.0", "curl")
+    assert bare["mobile"] == curl["mobile"] == "13800000001"

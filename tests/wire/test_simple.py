@@ -3,6 +3,7 @@ signs and timestamps, every result code, and text arriving intact."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -257,3 +258,47 @@ async def test_a_body_without_content_type_is_still_read_as_a_form(
     body = urlencode(signed(mobiles="13800000001", content="go client")).encode()
     async with http.post(f"{mock.url}/simpleinter/sendSMS", data=body, headers={"Content-Type": ""}) as resp:
         assert (await resp.json())["code"] == "SUCCESS"
+
+
+@pytest.mark.parametrize("path", ["/simpleinter/getReport", "/simpleinter/getMo", "/voice/getReport"])
+async def test_every_signed_pull_refuses_a_number_that_is_not_one(
+    mock: MockServer, http: aiohttp.ClientSession, path: str
+) -> None:
+    assert await post(http, mock, path, signed(number="lots")) == {"code": "ERROR_PARAMS"}
+    assert last_reason(mock)["field"] == "number"
+    assert (await post(http, mock, path, signed(number="-3")))["code"] == "SUCCESS"  # clamped to 1
+
+
+async def test_the_check_order_of_7_1(make_mock: MockFactory, http: aiohttp.ClientSession) -> None:
+    """appId -> client IP -> rate -> timestamp -> sign -> service -> fields -> balance: each
+    request below breaks two stages, and the earlier one decides."""
+    mock = await make_mock(
+        [
+            account(balance=0, voice=False, retrieveReport=False),
+            account("EUCP-FENCED", allowedIps=["10.0.0.1"]),
+            account("EUCP-SLOW", maxRequestsPerSecond=1),
+        ]
+    )
+    bad_stamp = {"timestamp": "20200101000000"}
+    bad_fields = {"mobiles": "123", "content": "x"}
+
+    async def code(path: str, params: dict[str, str]) -> str:
+        async with http.post(f"{mock.url}{path}", data=params) as resp:
+            text = await resp.text()
+        return text if path.startswith("/report/") else str(json.loads(text)["code"])
+
+    send = "/simpleinter/sendSMS"
+    assert await code(send, {**signed(app_id="EUCP-NONE", secret="x" * 16), **bad_stamp}) == "ERROR_APPID"
+    assert await code(send, {**signed(app_id="EUCP-FENCED"), **bad_stamp}) == "ERROR_CLIENT_IP"
+    assert await code(send, signed(app_id="EUCP-SLOW", **bad_fields)) == "ERROR_MOBILE_ERROR"
+    assert await code(send, {**signed(app_id="EUCP-SLOW"), **bad_stamp}) == "ERROR_OVER_SPEED"
+    assert await code(send, {**signed(secret="x" * 16), **bad_stamp}) == "ERROR_TIMESTAMP"
+    assert await code(send, signed(secret="x" * 16, **bad_fields)) == "ERROR_SIGN"
+    assert await code(send, signed(**bad_fields)) == "ERROR_MOBILE_ERROR"  # fields before balance
+    assert await code(send, signed(mobiles="13800000000", content="x")) == "ERROR_BALANCE"
+    voice = {"mobile": "1", "content": "x"}
+    assert await code("/voice/sendSMS", signed(secret="x" * 16, **voice)) == "ERROR_SIGN"
+    assert await code("/voice/sendSMS", signed(**voice)) == "ERROR_NO_VOICE_SERVICE"
+    broken_range = {"startTime": "x", "endTime": "y"}
+    assert await code("/report/retrieveReport", signed(secret="x" * 16, **broken_range)) == "ERROR_SIGN"
+    assert await code("/report/retrieveReport", signed(**broken_range)) == "ERROR_NO_RETRIEVE_SERVICE"

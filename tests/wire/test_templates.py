@@ -9,6 +9,7 @@ from emay_mock.client import EmayApiError, EmayClient
 from emay_mock.server import MockServer
 from emay_mock.settings import Settings
 from tests.conftest import APP_ID, SECRET, MockFactory, account
+from tests.wire.scenario_helpers import load_scenario
 from tests.wire.secure_helpers import send_json, window
 
 
@@ -157,3 +158,43 @@ async def test_rendered_length_is_what_is_billed_and_limited(client: EmayClient)
         {"templateId": template_id, "smses": [{"mobile": "13800000000", "content": {"v": "x" * 501}}]},
     )
     assert too_long.code == "ERROR_LONG_CONTENT"
+
+
+async def test_every_template_refusal_records_why(
+    make_mock: MockFactory, http: aiohttp.ClientSession
+) -> None:
+    mock = await make_mock([account(), account("EUCP-OTHER")], settings=Settings(template_review_s=60))
+    await load_scenario(
+        http, mock, "rules:\n  - {match: {content: 贷款}, then: {template: {status: rejected}}}\n"
+    )
+    async with (
+        EmayClient(mock.url, APP_ID, SECRET) as client,
+        EmayClient(mock.url, "EUCP-OTHER", SECRET) as other,
+    ):
+        pending = await client.create_template("待审 {#a#}")
+        rejected = await client.create_template("低息贷款 {#a#}")
+        deleted = await client.create_template("已删 {#a#}")
+        theirs = await other.create_template("别人的 {#a#}")
+        await mock.platform.scheduler.advance(30)
+        approved = await client.create_template("通过 {#a#}")  # created pending, approved at +60 s
+        await mock.platform.scheduler.advance(60)
+        assert [await client.query_template(t) for t in (pending, rejected, approved)] == [1, 2, 1]
+        assert await client.delete_template(deleted) is True
+        fresh = await client.create_template("新建 {#a#}")  # pending until +60 s
+
+        for template_id, content, why in (
+            ("123456789012345678", {"a": "1"}, "does not exist"),
+            (fresh, {"a": "1"}, "pending review"),
+            (rejected, {"a": "1"}, "rejected"),
+            (deleted, {"a": "1"}, "does not exist"),
+            (theirs, {"a": "1"}, "does not exist"),
+            (approved, {"b": "1"}, "no value for template variable 'a'"),
+        ):
+            answer = await client.call(
+                "sendTemplateVariableSMS",
+                {"templateId": template_id, "smses": [{"mobile": "13800000000", "content": content}]},
+            )
+            assert (answer.code, answer.body) == ("ERROR_PARAMS", b""), why
+            reason = mock.journal.query(limit=1)[0].reason
+            assert reason is not None and why in reason["reason"], (why, reason)
+        assert mock.platform.messages.count() == 0

@@ -177,3 +177,15 @@ async def test_retrieve_gate_codes(make_mock: MockFactory, http: aiohttp.ClientS
     assert await post_text(http, mock, signed(secret="x" * 16, **range_)) == "ERROR_SIGN"
     async with http.get(f"{mock.url}/report/retrieveReport", params=signed(**range_)) as resp:
         assert await resp.text() == "SUCCESS"
+
+
+async def test_an_sms_id_that_is_not_numeric_is_error_params(
+    mock: MockServer, http: aiohttp.ClientSession
+) -> None:
+    start, end = compact(now() - timedelta(minutes=5)), compact(now())
+    for ids in ("20261125000000000000,abc", "１２３"):
+        assert await post_text(http, mock, signed(startTime=start, endTime=end, smsId=ids)) == "ERROR_PARAMS"
+        reason = mock.journal.query(limit=1)[0].reason
+        assert reason is not None and reason["field"] == "smsId"
+    spaced = "20261125000000000000, 20261125000000000001,"  # blanks and a stray comma are tolerated
+    assert await post_text(http, mock, signed(startTime=start, endTime=end, smsId=spaced)) == "SUCCESS"
