@@ -4,7 +4,9 @@ journal over HTTP names the rules and their draws, and faker User-Agents for cli
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -191,3 +193,25 @@ async def test_scripted_clicks_get_a_realistic_user_agent_the_seed_replays(
     assert [c["userAgent"] for c in again] == [
         c["userAgent"] for c in clicks
     ]  # the same seed, the same agents
+
+
+async def test_the_readme_scenario_example_does_what_its_comments_say(
+    bare: MockServer, http: aiohttp.ClientSession
+) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text("utf-8")
+    section = readme[readme.index("## Scenarios: scripting outcomes") :]
+    match = re.search(r"```yaml\n(.*?)```", section, re.S)
+    assert match
+    loaded = await load_scenario(http, bare, match.group(1))
+    assert loaded["scenario"]["name"] == "my-suite"
+    async with EmayClient(bare.url, APP_ID, SECRET) as client:
+        batch = {"smses": [{"mobile": "13800000000"}], "content": "x"}
+        codes = [(await client.call("sendBatchSMS", batch)).code for _ in range(4)]
+        assert codes == ["SUCCESS", "SUCCESS", "ERROR_BALANCE", "ERROR_BALANCE"]  # "third-batch-is-broke"
+        await client.send_single_sms("13800000001", "大促 回TD退订")
+        await bare.platform.scheduler.advance(1)
+        await client.get_report()
+        await bare.platform.scheduler.advance(2.9)
+        assert await client.get_mo() == []
+        await bare.platform.scheduler.advance(0.1)
+        assert [(m["mobile"], m["content"]) for m in await client.get_mo()] == [("13800000001", "TD")]
