@@ -33,9 +33,7 @@ async def journal(http: aiohttp.ClientSession, mock: MockServer, **params: str) 
         return list((await resp.json())["entries"])
 
 
-async def test_endpoint_app_id_and_template_id_take_lists(
-    bare: MockServer, http: aiohttp.ClientSession
-) -> None:
+async def test_endpoint_and_app_id_take_lists(bare: MockServer, http: aiohttp.ClientSession) -> None:
     await load_scenario(
         http,
         bare,
