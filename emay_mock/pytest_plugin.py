@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -93,16 +93,48 @@ try:
 except ImportError:  # the async fixture needs pytest-asyncio; the sync one does not
     HAS_PYTEST_ASYNCIO = False
 
-if HAS_PYTEST_ASYNCIO:
+# A test may run on a loop shared by its class, module, package or session
+# (`@pytest.mark.asyncio(loop_scope=...)`, or `asyncio_default_test_loop_scope`). The mock
+# must live on that same loop, so there is one fixture per loop scope and `emay_mock`
+# picks the test's.
+LoopScope = Literal["function", "class", "module", "package", "session"]
+_LOOP_SCOPES: tuple[LoopScope, ...] = ("function", "class", "module", "package", "session")
 
-    @pytest_asyncio.fixture
-    async def emay_mock(request: pytest.FixtureRequest) -> AsyncIterator[EmayMockHandle]:
-        """A real emay-mock on the test's event loop, with a fresh account, clients and helpers."""
+
+def _test_loop_scope(request: pytest.FixtureRequest) -> str:
+    marker = request.node.get_closest_marker("asyncio")
+    scope = (marker.kwargs.get("loop_scope") or marker.kwargs.get("scope")) if marker else None
+    if scope is None:
+        try:
+            scope = request.config.getini("asyncio_default_test_loop_scope")
+        except ValueError:  # a pytest-asyncio without the option: function loops only
+            scope = None
+    return str(scope or "function")
+
+
+def _on_loop(loop_scope: LoopScope) -> Any:
+    async def on_loop(request: pytest.FixtureRequest) -> AsyncIterator[EmayMockHandle]:
         server, handle = await _start(_options(request))
         try:
             yield handle
         finally:
             await _stop(server, handle)
+
+    try:
+        return pytest_asyncio.fixture(on_loop, loop_scope=loop_scope)
+    except TypeError:  # pytest-asyncio before 0.24 has no loop_scope: the test's default loop
+        return pytest_asyncio.fixture(on_loop)
+
+
+if HAS_PYTEST_ASYNCIO:
+    for _scope in _LOOP_SCOPES:
+        globals()[f"_emay_mock_on_{_scope}_loop"] = _on_loop(_scope)
+
+    @pytest.fixture
+    def emay_mock(request: pytest.FixtureRequest) -> EmayMockHandle:
+        """A real emay-mock on the test's event loop, with a fresh account, clients and helpers."""
+        handle: EmayMockHandle = request.getfixturevalue(f"_emay_mock_on_{_test_loop_scope(request)}_loop")
+        return handle
 
 
 @pytest.fixture

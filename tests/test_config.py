@@ -121,3 +121,20 @@ def test_posted_account_uses_the_same_rules() -> None:
         parse_account({"appId": "X", "secretKey": "123456789012345"})
     assert err.value.problems == ["secretKey: must be 16, 24 or 32 bytes (AES-128/192/256), got 15"]
     assert parse_account({"appId": "X", "secretKey": "1234567890123456"}).app_id == "X"
+
+
+def test_the_readme_configuration_example_loads_with_the_defaults_it_shows(tmp_path: Path) -> None:
+    import re
+
+    from emay_mock.settings import Settings
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text("utf-8")
+    section = readme[readme.index("## Configuration") :]
+    match = re.search(r"```yaml\n(.*?)```", section, re.S)
+    assert match
+    config = load(write(tmp_path, match.group(1)))
+    (account,) = config.accounts
+    assert account.push is not None and account.push.retry_schedule == (10.0, 60.0, 600.0)
+    assert account.push.timeout_s == 5 and not account.strict
+    assert config.db is None  # `db: null`, as shown: in memory
+    assert config.settings == Settings()  # "the defaults are shown"

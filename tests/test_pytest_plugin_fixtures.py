@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -100,3 +102,24 @@ def test_the_sync_fixture_with_a_receiver(emay_mock_sync: Any) -> None:
     sent = emay_mock_sync.client.send_single_sms("13800000000", "x")
     emay_mock_sync.advance(1)
     assert emay_mock_sync.wait_for_push(sent["smsId"])["status"] == "delivered"
+
+
+def blocking_health(url: str, timeout: float) -> int:
+    """GET /_mock/health from this thread, blocking it (the event loop, if it runs here, stops)."""
+    with urllib.request.urlopen(f"{url}/_mock/health", timeout=timeout) as resp:
+        return int(resp.status)
+
+
+async def test_the_async_fixture_serves_on_the_tests_own_event_loop(emay_mock: EmayMockHandle) -> None:
+    # While this coroutine blocks its thread, the mock cannot answer: it lives on this loop.
+    with pytest.raises(OSError, match="timed out"):
+        blocking_health(emay_mock.url, timeout=0.3)
+    assert not any(t.name == "emay-mock" for t in threading.enumerate())
+    async with emay_mock.http.get(f"{emay_mock.url}/_mock/health") as resp:  # once the loop runs again
+        assert resp.status == 200
+
+
+def test_the_sync_fixture_serves_from_a_background_thread(emay_mock_sync: Any) -> None:
+    assert blocking_health(emay_mock_sync.url, timeout=10) == 200  # this thread blocks; the mock does not
+    (server_thread,) = [t for t in threading.enumerate() if t.name == "emay-mock"]
+    assert server_thread is not threading.current_thread() and server_thread.daemon

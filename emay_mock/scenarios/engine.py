@@ -10,8 +10,11 @@ scenario's own seeded generator, in rule order, so a seed replays a run exactly.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from typing import Any
+
+from faker import Faker
 
 from emay_mock.protocol.codes import ReportState, ResultCode
 from emay_mock.protocol.send import Planned
@@ -24,6 +27,7 @@ class ScenarioBook:
 
     def __init__(self) -> None:
         self.scenarios: list[Scenario] = []
+        self._faker: Faker | None = None
 
     # -- managing -----------------------------------------------------------------------------
 
@@ -140,7 +144,7 @@ class ScenarioBook:
                 plan.clicks = [
                     ClickPlan(
                         0 if then.click_delay is None else then.click_delay.draw_ms(rng),
-                        then.click_user_agent,
+                        then.click_user_agent or self._user_agent(rng),
                     )
                     for _ in range(then.clicks)
                 ]
@@ -150,6 +154,13 @@ class ScenarioBook:
             rule.fired += 1
             plan.fired.append(rule.label)
         return plan
+
+    def _user_agent(self, rng: random.Random) -> str:
+        """A realistic User-Agent drawn from the scenario's generator, so that a seed replays it."""
+        if self._faker is None:
+            self._faker = Faker()
+        self._faker.seed_instance(rng.getrandbits(32))
+        return str(self._faker.user_agent())
 
     def template_review(self, facts: RequestFacts, default_s: float) -> tuple[int, float]:
         status, delay = 1, default_s

@@ -11,7 +11,7 @@ import pytest
 
 from emay_mock.client import EmayClient
 from emay_mock.config import DEMO_APP_ID, DEMO_SECRET_KEY
-from tests.e2e.process import command, console_script, run, run_command, serve
+from tests.e2e.process import Served, command, console_script, run, run_command, serve
 
 
 async def test_serve_with_no_config_has_the_demo_account_and_answers() -> None:
@@ -105,3 +105,60 @@ async def test_each_bad_config_is_refused_before_anything_listens(tmp_path: Path
             assert "the configuration is refused; nothing was started" in err
             assert f"{config}{problem}" in err, err
             assert "Traceback" not in err
+
+
+async def test_scenarios_from_the_config_and_repeated_flags_load_in_order(tmp_path: Path) -> None:
+    examples = Path(__file__).parents[2] / "scenarios"
+    config = tmp_path / "emay.yaml"
+    config.write_text(
+        f"accounts:\n  - {{appId: EUCP-ONE, secretKey: 0123456789abcdef}}\n"
+        f"scenarios:\n  - {examples / 'template-rejected.yaml'}\n",
+        "utf-8",
+    )
+    flags = [
+        "--scenario",
+        str(examples / "balance-runs-out.yaml"),
+        "--scenario",
+        str(examples / "unsubscribe-replies.yaml"),
+    ]
+    async with serve(["--config", str(config), *flags]) as served, aiohttp.ClientSession() as http:
+        async with http.get(f"{served.url}/_mock/scenarios") as resp:
+            names = [s["name"] for s in (await resp.json())["scenarios"]]
+        assert names == ["template-rejected", "balance-runs-out", "unsubscribe-replies", "default"]
+        async with EmayClient(served.url, "EUCP-ONE", "0123456789abcdef") as client:
+            codes = [
+                (
+                    await client.call("sendBatchSMS", {"smses": [{"mobile": "13800000000"}], "content": "x"})
+                ).code
+                for _ in range(3)
+            ]
+        assert codes == ["SUCCESS", "SUCCESS", "ERROR_BALANCE"]  # balance-runs-out is live
+
+
+async def stopped_stderr(served: Served) -> str:
+    """Everything the server logged, once it has stopped."""
+    process = served.process
+    process.send_signal(signal.SIGTERM)
+    assert await process.wait() == 0
+    assert process.stderr is not None
+    return (await process.stderr.read()).decode()
+
+
+async def test_the_log_level_comes_from_the_config_or_the_flag_and_no_secret_is_logged(
+    tmp_path: Path,
+) -> None:
+    secret = "S3cr3tK3yS3cr3tK"
+    config = tmp_path / "emay.yaml"
+    config.write_text(
+        f"accounts:\n  - appId: EUCP-LOG\n    secretKey: {secret}\nserver:\n  logLevel: warning\n"
+    )
+    for flags, success_logged in (([], False), (["--log-level", "info"], True)):
+        async with serve(["--config", str(config), *flags]) as served:
+            async with EmayClient(served.url, "EUCP-LOG", secret) as client:
+                await client.send_single_sms("13800000000", "hello")
+                await client.call("sendSingleSMS", {"mobile": "138", "content": "x"})
+            logged = await stopped_stderr(served)
+        refused = "secure /sendSingleSMS appId=EUCP-LOG ERROR_MOBILE_ERROR"
+        assert logged.count(refused) == 1 and "reason: mobile '138' is not a mobile number" in logged
+        assert ("secure /sendSingleSMS appId=EUCP-LOG SUCCESS" in logged) is success_logged
+        assert secret not in logged

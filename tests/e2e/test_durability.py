@@ -141,3 +141,33 @@ async def test_a_push_in_flight_at_the_crash_is_sent_again(tmp_path: Path, recei
                 await asyncio.sleep(0.05)
             assert batch["status"] == "delivered"
             assert [a["n"] for a in batch["attempts"]] == [1]
+
+
+async def test_work_that_fell_due_while_the_process_was_down_runs_at_restart(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    args = ["--config", str(config(tmp_path, receiver)), "--db", str(tmp_path / "state.db")]
+    async with aiohttp.ClientSession() as http:
+        async with serve(args) as served:
+            async with (
+                EmayClient(served.url, "EUCP-PUSH", KEY) as a,
+                EmayClient(served.url, "EUCP-PULL", KEY) as b,
+            ):
+                pushed = await a.send_single_sms("13800000001", "x")
+                pulled = await b.send_single_sms("13800000002", "y")
+            # Frozen before its timer can fire, then killed once the reports' due time has passed.
+            served.process.send_signal(signal.SIGSTOP)
+            await asyncio.sleep(1.5)
+            await kill(served.process)
+        assert receiver.at("/a/report") == []
+
+        async with serve(args) as served:  # no advance: the overdue reports run at once
+            await receiver.wait_for(1, "/a/report")
+            assert smsids(receiver, 0) == [pushed["smsId"]]
+            async with http.get(
+                f"{served.url}/_mock/wait/report", params={"smsId": pulled["smsId"], "timeout": "10"}
+            ) as resp:
+                assert resp.status == 200
+                assert (await resp.json())["message"]["state"] == "DELIVRD"
+            async with EmayClient(served.url, "EUCP-PULL", KEY) as b:
+                assert [r["smsId"] for r in await b.get_report()] == [pulled["smsId"]]

@@ -20,8 +20,10 @@ def readme_example() -> str:
 
 
 def plugin_flags() -> list[str]:
-    registered = any(e.value == "emay_mock.pytest_plugin" for e in entry_points(group="pytest11"))
-    return [] if registered else ["-p", "emay_mock.pytest_plugin"]
+    """None: installing emay-mock is all it takes, the `pytest11` entry point loads the plugin."""
+    registered = [e for e in entry_points(group="pytest11") if e.value == "emay_mock.pytest_plugin"]
+    assert registered, "the pytest11 entry point emay_mock.pytest_plugin is not installed"
+    return []
 
 
 async def test_the_readme_example_passes(tmp_path: Path) -> None:
@@ -50,3 +52,67 @@ async def test_a_failing_expectation_fails_the_users_test(tmp_path: Path) -> Non
     )
     assert code == 1
     assert "MockApiError" in out and "408" in out and "nothing matched within 0.2 s" in out
+
+
+SHARED_LOOPS = '''
+import urllib.request
+
+import pytest
+
+
+def blocked(url):
+    """True when the mock cannot answer while this thread blocks: it runs on this very loop."""
+    try:
+        urllib.request.urlopen(url + "/_mock/health", timeout=0.3)
+    except OSError:
+        return True
+    return False
+
+
+async def use(emay_mock):
+    assert blocked(emay_mock.url)
+    sent = await emay_mock.client.send_single_sms("13800000000", "x")
+    await emay_mock.advance(1)
+    assert (await emay_mock.wait_for_report(sent["smsId"]))["state"] == "DELIVRD"
+    return emay_mock.app_id
+
+
+seen = []
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_on_the_module_loop(emay_mock):
+    seen.append(await use(emay_mock))
+
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_on_the_module_loop_again(emay_mock):
+    seen.append(await use(emay_mock))
+    assert len(set(seen)) == 2  # a fresh mock and account for each test, on the shared loop
+
+
+@pytest.mark.asyncio(loop_scope="class")
+class TestOnAClassLoop:
+    async def test_one(self, emay_mock):
+        await use(emay_mock)
+
+
+@pytest.mark.asyncio
+async def test_on_the_default_loop(emay_mock):
+    await use(emay_mock)
+'''
+
+
+async def test_the_fixture_follows_the_tests_loop_scope(tmp_path: Path) -> None:
+    (tmp_path / "test_loops.py").write_text(SHARED_LOOPS, "utf-8")
+    for default in ("function", "session"):
+        code, out, err = await run_command(
+            [
+                sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *plugin_flags(),
+                "-o", f"asyncio_default_test_loop_scope={default}", "test_loops.py",
+            ],
+            cwd=tmp_path,
+            env={"PYTHONPATH": str(ROOT)},
+        )  # fmt: skip
+        assert code == 0, out + err
+        assert "4 passed" in out

@@ -8,6 +8,7 @@ from typing import Any
 import aiohttp
 
 from emay_mock.client import EmayClient, SimpleClient
+from emay_mock.protocol import envelope
 from emay_mock.server import MockServer
 from emay_mock.testing.receiver import Receiver
 from tests.conftest import APP_ID, SECRET, MockFactory, account
@@ -158,3 +159,85 @@ async def test_a_timeout_is_408_with_what_was_seen(
     for bad in ({"timeout": "x", "mobile": "1"}, {"timeout": "9999", "mobile": "1"}, {}):
         status, _ = await wait(http, mock, "message", **bad)
         assert status == 400
+
+
+async def test_the_other_kinds_each_reach_the_report_with_their_journal_entry(
+    mock: MockServer, http: aiohttp.ClientSession
+) -> None:
+    async with EmayClient(mock.url, APP_ID, SECRET, gzip=False) as client:
+        no_encode = envelope.encode_request(
+            window(mobile="13800000000", content="x"), client.key, gzip_on=False
+        )
+        assert (await client.post("sendSingleSMS", no_encode, {"appId": APP_ID})).code == "SUCCESS"
+        as_float = window(mobile="13800000001", content="x")
+        as_float["requestTime"] = float(as_float["requestTime"]) + 0.5
+        assert (await send_json(client, "sendSingleSMS", as_float)).code == "SUCCESS"
+        assert (
+            await send_json(client, "sendSingleSMS", window(mobile=13800000002, content="x"))
+        ).code == "SUCCESS"
+    async with SimpleClient(mock.url, APP_ID, SECRET) as simple:
+        stray = await simple.call(
+            "/simpleinter/sendSMS",
+            {"mobiles": "13800000003,,13800000004,", "content": "x", "customSmsId": ""},
+        )
+        assert stray.code == "SUCCESS" and len(stray.data) == 2
+    query = signed()
+    async with http.post(
+        f"{mock.url}/simpleinter/getBalance", params=query, data={**signed(), "appId": APP_ID}
+    ) as resp:
+        assert (await resp.json())["code"] == "SUCCESS"
+    report = await contract(http, mock)
+    deviations = {d["kind"]: d for d in report["deviations"]}
+    observations = {o["kind"]: o for o in report["observations"]}
+    assert {
+        k: deviations[k]["count"] for k in ("requestTime-as-float", "string-as-number", "empty-mobile-item")
+    } == {
+        "requestTime-as-float": 1,
+        "string-as-number": 1,
+        "empty-mobile-item": 1,
+    }
+    assert {
+        k: observations[k]["count"]
+        for k in ("missing-encode-header", "empty-param", "param-in-query-and-body")
+    } == {
+        "missing-encode-header": 1,
+        "empty-param": 1,
+        "param-in-query-and-body": 3,  # appId, timestamp and sign
+    }
+    async with http.get(f"{mock.url}/_mock/journal", params={"appId": APP_ID, "limit": "100"}) as resp:
+        journal = {e["id"]: e for e in (await resp.json())["entries"]}
+    for kind, tally in {**deviations, **observations}.items():
+        example = tally["example"]
+        assert kind in {n["kind"] for n in journal[example["journalId"]]["notes"]}, kind
+        assert tally["means"] and example["message"]
+    found = {**deviations, **observations}
+    assert {
+        k: found[k]["example"]["endpoint"]
+        for k in ("empty-mobile-item", "empty-param", "missing-encode-header")
+    } == {
+        "empty-mobile-item": "sendSMS",
+        "empty-param": "sendSMS",
+        "missing-encode-header": "sendSingleSMS",
+    }
+
+
+async def test_a_strict_account_refuses_stray_commas_and_float_times(
+    make_mock: MockFactory, http: aiohttp.ClientSession
+) -> None:
+    mock = await make_mock([account(strict=True)])
+    async with SimpleClient(mock.url, APP_ID, SECRET) as simple:
+        stray = await simple.call(
+            "/simpleinter/sendSMS", {"mobiles": "13800000003,,13800000004", "content": "x"}
+        )
+        assert stray.code == "ERROR_PARAMS"
+    async with EmayClient(mock.url, APP_ID, SECRET) as client:
+        as_float = window(mobile="13800000001", content="x")
+        as_float["requestTime"] = float(as_float["requestTime"]) + 0.5
+        assert (await send_json(client, "sendSingleSMS", as_float)).code == "ERROR_PARAMS"
+        assert (
+            await send_json(client, "sendSingleSMS", window(mobile=13800000002, content="x"))
+        ).code == "ERROR_PARAMS"
+    refusals = {r["field"]: r for r in (await contract(http, mock))["refusals"]}
+    assert set(refusals) == {"mobiles", "requestTime", "mobile"}
+    assert all(r["example"]["reason"].startswith("strict mode: ") for r in refusals.values())
+    assert mock.platform.messages.count() == 0

@@ -8,7 +8,7 @@ from typing import Any
 
 import aiohttp
 
-from emay_mock.client import EmayClient
+from emay_mock.client import EmayClient, SimpleClient
 from emay_mock.server import MockServer
 from emay_mock.settings import Settings
 from emay_mock.testing.receiver import Receiver
@@ -161,3 +161,29 @@ async def test_events_filter_by_topic_and_the_server_closes_streams_on_shutdown(
     await asyncio.wait_for(listener, 5)
     assert got == ["mo"]
     assert loop.time() - started < 5  # an open stream does not hold the shutdown
+
+
+async def test_journal_filters_by_endpoint_family_and_limit_and_shows_signed_parameters(
+    client: EmayClient, mock: MockServer, http: aiohttp.ClientSession
+) -> None:
+    async with SimpleClient(mock.url, APP_ID, SECRET) as simple:
+        for _ in range(3):
+            await simple.get_balance()
+        await simple.voice_get_balance()
+        await simple.send_sms(["13800000000"], "签名参数")
+    for _ in range(2):
+        await client.get_balance()
+    url = f"{mock.url}/_mock/journal"
+    balances = (await get(http, url, endpoint="getBalance"))["entries"]
+    assert [e["family"] for e in balances] == ["secure", "secure", "voice", "simple", "simple", "simple"]
+    simple_only = (await get(http, url, endpoint="getBalance", family="simple"))["entries"]
+    assert [e["id"] for e in simple_only] == [e["id"] for e in balances if e["family"] == "simple"]
+    newest_two = (await get(http, url, limit="2"))["entries"]
+    assert [e["id"] for e in newest_two] == [balances[0]["id"], balances[1]["id"]]
+    (send,) = (await get(http, url, family="simple", endpoint="sendSMS"))["entries"]
+    request = send["request"]
+    assert (request["mobiles"], request["content"], request["appId"]) == ("13800000000", "签名参数", APP_ID)
+    assert len(request["sign"]) == 32 and SECRET not in json.dumps(send)  # the md5 sign, never the key
+    for bad in ({"limit": "x"}, {"limit": "0"}, {"since": "-1"}):
+        async with http.get(url, params=bad) as resp:
+            assert resp.status == 400

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -112,3 +113,19 @@ async def test_one_line_per_request_with_its_reason_and_no_secret(
     assert got == (expected if level == logging.INFO else expected[1:])  # successes are INFO
     everything = "\n".join(r.getMessage() for r in caplog.records)
     assert SECRET not in everything and "S3cr3tK3yS3cr3tK" not in everything
+
+
+async def test_every_metric_the_readme_lists_is_exposed(
+    mock: MockServer, http: aiohttp.ClientSession
+) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text("utf-8")
+    section = readme[readme.index("### Metrics and logging") :]
+    section = section[: section.index("One log line per request")]
+    listed = re.findall(r"`(emay_[a-z_]+)(?:\{[^}]*\})?`", section)
+    assert len(listed) >= 13, listed
+    async with http.get(f"{mock.url}/_mock/metrics") as resp:
+        text = await resp.text()
+    declared = dict(re.findall(r"^# TYPE (\S+) (\S+)$", text, re.M))  # labelled series appear once used
+    assert set(listed) <= set(declared), f"documented but not exposed: {set(listed) - set(declared)}"
+    assert set(declared) <= set(listed), f"exposed but not documented: {set(declared) - set(listed)}"
+    assert declared["emay_request_duration_seconds"] == "histogram"
