@@ -318,3 +318,16 @@ def test_a_one_megabyte_mobile_is_a_mobile_error(wire: Wire) -> None:
     assert simple(wire, "/voice/sendSMS", voice) == "ERROR_MOBILE_ERROR"
     personality = urlencode(signed()).encode() + b"&" + mobile.encode() + b"=x"
     assert simple(wire, "/simpleinter/sendPersonalitySMS", personality) == "ERROR_MOBILE_ERROR"
+
+
+# -- numbers in the control API --------------------------------------------------------------
+
+
+def _control(wire: Wire, path: str, body: str) -> int:
+    answer = wire.request("POST", path, body.encode(), {"Content-Type": "application/json"})
+    return answer.status
+
+
+@pytest.mark.parametrize("seconds", ["1" + "0" * 400, "-1" + "0" * 400, "1e400", "-1", "1e308"], ids=_short)
+def test_absurd_clock_advances_are_a_400(wire: Wire, seconds: str) -> None:
+    assert _control(wire, "/_mock/clock/advance", '{"seconds": %s}' % seconds) == 400
