@@ -331,3 +331,21 @@ def _control(wire: Wire, path: str, body: str) -> int:
 @pytest.mark.parametrize("seconds", ["1" + "0" * 400, "-1" + "0" * 400, "1e400", "-1", "1e308"], ids=_short)
 def test_absurd_clock_advances_are_a_400(wire: Wire, seconds: str) -> None:
     assert _control(wire, "/_mock/clock/advance", '{"seconds": %s}' % seconds) == 400
+
+
+ACCOUNT = '{"appId": "EUCP-EMY-SMS1-HUGE", "secretKey": "0123456789ABCDEF", %s}'
+PUSH = '"push": {"reportUrl": "http://127.0.0.1:9/r", %s}'
+
+
+@pytest.mark.parametrize("value", ["1" + "0" * 400, "1e308", "9223372036854775808"], ids=_short)
+@pytest.mark.parametrize(
+    "field",
+    [
+        '"balance": %s',
+        '"maxRequestsPerSecond": %s',
+        PUSH % '"timeoutSeconds": %s',
+        PUSH % '"retrySchedule": [%s]',
+    ],
+)
+def test_absurd_numbers_in_an_account_are_a_400(wire: Wire, field: str, value: str) -> None:
+    assert _control(wire, "/_mock/accounts", ACCOUNT % (field % value)) == 400
