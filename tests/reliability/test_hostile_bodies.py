@@ -330,7 +330,7 @@ def _control(wire: Wire, path: str, body: str) -> int:
 
 @pytest.mark.parametrize("seconds", ["1" + "0" * 400, "-1" + "0" * 400, "1e400", "-1", "1e308"], ids=_short)
 def test_absurd_clock_advances_are_a_400(wire: Wire, seconds: str) -> None:
-    assert _control(wire, "/_mock/clock/advance", '{"seconds": %s}' % seconds) == 400
+    assert _control(wire, "/_mock/clock/advance", '{"seconds": ' + seconds + "}") == 400
 
 
 ACCOUNT = '{"appId": "EUCP-EMY-SMS1-HUGE", "secretKey": "0123456789ABCDEF", %s}'
