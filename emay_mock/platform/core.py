@@ -158,9 +158,7 @@ class Platform:
             # Beyond a long no Java client could have sent it, and the skew arithmetic below
             # would overflow a float.
             if not -_LONG <= value < _LONG:
-                raise EmayError(
-                    ResultCode.ERROR_PARAMS, f"{name} does not fit a long (64 bits)", field=name
-                )
+                raise EmayError(ResultCode.ERROR_PARAMS, f"{name} does not fit a long (64 bits)", field=name)
         now = self.clock.wall_ms()
         expires = request_time + period * 1000
         if expires <= now:
