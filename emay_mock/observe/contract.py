@@ -16,6 +16,11 @@ from emay_mock.protocol.notes import Deviation, Observation
 
 MAX_APPS = 1000
 OTHER_APPS = "(other)"
+# A refusal names its field, and some field names come from the client (a simple-family
+# recipient is a parameter named by its mobile): past this many kinds per code, the rest
+# are counted together.
+MAX_REFUSAL_KINDS = 100
+OTHER_FIELDS = "(other fields)"
 NO_APP = "(no appId)"
 
 _NOTE_HELP = {
@@ -80,7 +85,10 @@ class ContractBook:
             app.scripted.setdefault(entry.code, Tally()).add({**where, "reason": entry.reason["reason"]})
             return
         what = str(entry.reason.get("field") or detail.get("rule") or "")
-        app.refusals.setdefault((entry.code, what), Tally()).add({**where, **entry.reason})
+        key = (entry.code, what)
+        if key not in app.refusals and len(app.refusals) >= MAX_REFUSAL_KINDS:
+            key = (entry.code, OTHER_FIELDS)
+        app.refusals.setdefault(key, Tally()).add({**where, **entry.reason})
 
     def forget(self, app_id: str | None = None) -> None:
         if app_id is None:

@@ -33,6 +33,8 @@ from emay_mock.store.queues import PullQueues
 
 # .NET ticks (100 ns since year 1) are ~6e17; epoch ms today are ~1.7e12.
 _TICKS_THRESHOLD = 10**16
+# The document types requestTime and requestValidPeriod as Java longs.
+_LONG = 2**63
 
 
 class Platform:
@@ -152,6 +154,11 @@ class Platform:
             raise EmayError(
                 ResultCode.ERROR_PARAMS, "requestValidPeriod is missing", field="requestValidPeriod"
             )
+        for name, value in (("requestTime", request_time), ("requestValidPeriod", period)):
+            # Beyond a long no Java client could have sent it, and the skew arithmetic below
+            # would overflow a float.
+            if not -_LONG <= value < _LONG:
+                raise EmayError(ResultCode.ERROR_PARAMS, f"{name} does not fit a long (64 bits)", field=name)
         now = self.clock.wall_ms()
         expires = request_time + period * 1000
         if expires <= now:

@@ -3,6 +3,7 @@
 async with Receiver() as receiver:                      # listens on a free port
     account["push"] = {"reportUrl": receiver.path_url("/report")}
     receiver.on("/report", lambda n: (500, "down") if n <= 3 else None)   # fail 3 times
+    receiver.on("/mo", lambda n: Hang())                  # or Reset(), Slow(2.0, 200, "success")
     ...
     reports = receiver.reports(secret_key.encode())
 """
@@ -10,7 +11,10 @@ async with Receiver() as receiver:                      # listens on a free port
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import socket
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,8 +24,28 @@ from aiohttp import web
 
 from emay_mock.protocol import envelope
 
-# The n-th request (1-based) to a path -> (status, body); None answers 200 "success".
-Answer = Callable[[int], tuple[int, str] | None]
+
+@dataclass(frozen=True)
+class Hang:
+    """Never answer: hold the request until the receiver is released or stopped."""
+
+
+@dataclass(frozen=True)
+class Reset:
+    """No HTTP answer at all: close the connection with a TCP reset."""
+
+
+@dataclass(frozen=True)
+class Slow:
+    """Answer, but only after `delay_s` seconds (or at once when the receiver is released)."""
+
+    delay_s: float
+    status: int = 200
+    body: str = "success"
+
+
+# The n-th request (1-based) to a path -> (status, body) or a misbehaviour; None answers 200 "success".
+Answer = Callable[[int], tuple[int, str] | Hang | Reset | Slow | None]
 
 
 @dataclass
@@ -120,9 +144,22 @@ class Receiver:
             Received(request.path, dict(request.headers), body, asyncio.get_running_loop().time())
         )
         self._arrived.set()
-        if self.hang:
-            await self._released.wait()
         answer = self.answers.get(request.path)
         result = answer(len(self.at(request.path))) if answer is not None else None
+        if self.hang or isinstance(result, Hang):
+            await self._released.wait()
+            result = None if isinstance(result, Hang) else result
+        if isinstance(result, Reset):
+            transport = request.transport
+            sock = transport.get_extra_info("socket") if transport is not None else None
+            if sock is not None:  # linger 0: the close is a RST, the pusher sees "connection reset"
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            if transport is not None:
+                transport.close()
+            return web.Response(status=204)  # never written: the connection is gone
+        if isinstance(result, Slow):
+            with contextlib.suppress(TimeoutError):  # released: answer now, so shutdown is quick
+                await asyncio.wait_for(self._released.wait(), result.delay_s)
+            result = (result.status, result.body)
         status, text = result if result is not None else (200, "success")
         return web.Response(status=status, text=text)

@@ -72,7 +72,10 @@ def float_field(data: dict[str, Any], name: str) -> float:
     value = data.get(name)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ApiError(400, f"{name} must be a number")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # an integer literal of hundreds of digits
+        raise ApiError(400, f"{name} is too large a number") from None
 
 
 @web.middleware
