@@ -8,7 +8,7 @@ from emay_mock.platform.accounts import Account
 from emay_mock.platform.core import Platform
 from emay_mock.protocol import payloads
 from emay_mock.protocol.notes import Notes
-from emay_mock.protocol.rules import normalize_mobile
+from emay_mock.protocol.rules import check_extended_code, normalize_mobile
 from emay_mock.protocol.times import format_long
 from emay_mock.store.inbound import MoRow, MoStore
 from emay_mock.store.jobs import Job
@@ -49,8 +49,9 @@ class Inbound:
         return row
 
     def inject(self, account: Account, mobile: str, content: str, extended_code: str | None) -> MoRow:
-        """From the control API: the mobile must be a real number, as on the real network."""
+        """From the control API: a real number and an extended code a send could have used."""
         normalize_mobile(mobile, self.p.settings.rules, Notes(), "mobile")
+        check_extended_code(extended_code, self.p.settings.rules, "extendedCode")
         return self.receive(account.app_id, mobile.strip(), content, extended_code, source="api")
 
     def _reply_due(self, job: Job) -> None:

@@ -83,6 +83,12 @@ async def test_mo_injection_validates_its_input(mock: MockServer, http: aiohttp.
         assert resp.status == 400 and "not a mobile number" in (await resp.json())["error"]
     async with http.post(url, json={"appId": "EUCP-EMY-SMS1-TEST1", "mobile": "13800000000"}) as resp:
         assert resp.status == 400 and (await resp.json())["error"] == "content is required"
+    reply = {"appId": "EUCP-EMY-SMS1-TEST1", "mobile": "13800000000", "content": "x"}
+    for code, why in (("1" * 13, "has 13 digits, the limit is 12"), ("12a", "is not all digits")):
+        async with http.post(url, json={**reply, "extendedCode": code}) as resp:
+            assert resp.status == 400 and why in (await resp.json())["error"]
+    async with http.post(url, json={**reply, "extendedCode": "1" * 12}) as resp:
+        assert resp.status == 201 and (await resp.json())["mo"]["extendedCode"] == "1" * 12
 
 
 async def test_reset_forgets_messages_queues_and_journal_and_restores_balance(
