@@ -57,13 +57,23 @@ class ScenarioBook:
             for rule in scenario.rules:
                 yield scenario, rule
 
+    def _matching(self, facts: RequestFacts) -> Iterator[tuple[Scenario, Rule]]:
+        """The rules, in order, less the content rules that a scenario's guard rules out at once."""
+        contents = {r.content for r in facts.recipients if r.content is not None}
+        for scenario in self.scenarios:
+            guard = scenario.content_guard
+            ruled_out = guard is not None and not any(guard.search(c) for c in contents)
+            for rule in scenario.rules:
+                if not (ruled_out and rule.match.plain_content):
+                    yield scenario, rule
+
     # -- deciding -----------------------------------------------------------------------------
 
     def on_request(self, facts: RequestFacts) -> RequestDecision:
         decision = RequestDecision()
         path = facts.path
         seen: RecipientFields | None = None  # built once, only if a rule looks at recipients
-        for scenario, rule in self._rules():
+        for scenario, rule in self._matching(facts):
             match = rule.match
             if not match.request(facts.family, facts.endpoint, path, facts.app_id, facts.template_id):
                 continue

@@ -126,6 +126,11 @@ class RecipientFields:
         return found
 
 
+def _plain(pattern: re.Pattern[str]) -> bool:
+    """No groups (so no back-references) and no flags: safe to join with others by `|`."""
+    return pattern.groups == 0 and pattern.flags == re.UNICODE
+
+
 def _set(raw: Any) -> frozenset[str] | None:
     if raw is None:
         return None
@@ -171,6 +176,11 @@ class Match:
     @cached_property
     def per_recipient(self) -> bool:
         return any(m is not None for m in (self.mobile, self.content, self.custom_sms_id, self.extended_code))
+
+    @cached_property
+    def plain_content(self) -> bool:
+        """A content matcher that its scenario's `content_guard` covers."""
+        return self.content is not None and _plain(self.content)
 
     @cached_property
     def _recipient_matchers(self) -> int:
@@ -348,6 +358,20 @@ class Scenario:
 
     def __post_init__(self) -> None:
         self.rng.seed(self.seed)
+
+    @cached_property
+    def content_guard(self) -> re.Pattern[str] | None:
+        """One pattern that finds what any of the rules' plain content matchers would find.
+
+        The built-in markers are some forty content rules; a text none of them can match
+        (nearly every text) is then ruled out by one search instead of forty.
+        """
+        patterns = [
+            r.match.content for r in self.rules if r.match.content is not None and r.match.plain_content
+        ]
+        if len(patterns) < 2:
+            return None
+        return re.compile("|".join(f"(?:{p.pattern})" for p in patterns))
 
     def restart(self) -> None:
         """Back to call one, and the generator back to its seed: the same run replays."""
