@@ -31,6 +31,10 @@ log = logging.getLogger("emay_mock")
 requests_log = logging.getLogger("emay_mock.requests")
 
 _CLOCK_ANCHOR = "clock_anchor"
+# A load test may open a thousand connections at once. With aiohttp's default accept queue
+# (128) the overflow waits for the client's SYN retry, a full second later; the kernel caps
+# this at net.core.somaxconn.
+LISTEN_BACKLOG = 4096
 
 
 class MockServer:
@@ -103,7 +107,7 @@ class MockServer:
         """Serve on host:port (0: a free port) and return the base URL."""
         self._runner = web.AppRunner(self.app(), access_log=None, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port, reuse_address=True)
+        site = web.TCPSite(self._runner, host, port, reuse_address=True, backlog=LISTEN_BACKLOG)
         await site.start()
         bound = port
         sockets = getattr(site._server, "sockets", None)

@@ -23,6 +23,11 @@ class EventHub:
         self._waiters: list[tuple[Predicate, asyncio.Future[Event]]] = []
         self.dropped = 0
 
+    @property
+    def listening(self) -> bool:
+        """Whether anyone would see an event: describing one is not free, so ask first."""
+        return bool(self._subscribers or self._waiters)
+
     def publish(self, topic: str, app_id: str | None, data: dict[str, Any]) -> None:
         if not self._subscribers and not self._waiters:
             return

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 
 from emay_mock.protocol.times import BEIJING
+
+
+@lru_cache(maxsize=64)
+def _second_stamp(second: int) -> int:
+    """yyyyMMddHHmmss in Beijing as a number; formatted once per second, not once per id."""
+    return int(datetime.fromtimestamp(second, BEIJING).strftime("%Y%m%d%H%M%S"))
 
 
 class IdSequence:
@@ -23,8 +30,7 @@ class IdSequence:
 
     def take(self, count: int, wall_ms: int) -> int:
         """Reserve `count` consecutive ids; returns the first."""
-        stamp = datetime.fromtimestamp(wall_ms / 1000, BEIJING)
-        base = int(stamp.strftime("%Y%m%d%H%M%S") + f"{stamp.microsecond // 1000:03d}")
+        base = _second_stamp(wall_ms // 1000) * 1000 + wall_ms % 1000
         first: int = max(self.last + 1, base * self._suffix)
         if first >= 10**self.digits:
             raise OverflowError("id space exhausted")

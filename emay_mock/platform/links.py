@@ -9,9 +9,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from faker import Faker
 from ua_parser import parse as parse_ua
 
 from emay_mock.platform.accounts import Account
@@ -22,6 +21,9 @@ from emay_mock.protocol.templates import SHORT_LINK
 from emay_mock.store.jobs import Job
 from emay_mock.store.links import ClickRow, LinkRow, LinkStore
 from emay_mock.store.messages import MessageRow
+
+if TYPE_CHECKING:
+    from faker import Faker
 
 CLICK = "click"
 PATH_PREFIX = "/s/"
@@ -69,6 +71,9 @@ class Links:
 
     def faker(self) -> Faker:
         if self._faker is None:
+            # Imported on first use: faker costs ~70 ms of start-up, and most runs never click.
+            from faker import Faker
+
             self._faker = Faker()
         return self._faker
 

@@ -157,8 +157,9 @@ class Sender:
         self.accepted[account.app_id] += len(rows)
         entry.sms_ids = [row.sms_id for row in rows]
         entry.rules.extend(_recipient_firings(plans))
-        for row in rows[:50]:
-            p.events.publish("message", account.app_id, self.describe(row))
+        if p.events.listening:
+            for row in rows[:50]:
+                p.events.publish("message", account.app_id, self.describe(row))
         return Accepted(
             [payloads.send_result(row.mobile, row.sms_id, row.custom_sms_id) for row in rows],
             early=any("early" in plan.push for plan in plans),
@@ -213,8 +214,9 @@ class Sender:
         chaos = {row.msg_id: row.chaos for row in reported if row.chaos}
         p.route(app_id, kind, [(row.msg_id, self.report_item(row)) for row in reported], chaos)
         self.states.update(row.state for row in reported if row.state is not None)
-        for row in reported[:50]:
-            p.events.publish("report", app_id, self.describe(row))
+        if p.events.listening:
+            for row in reported[:50]:
+                p.events.publish("report", app_id, self.describe(row))
 
     def report_item(self, row: MessageRow) -> dict[str, Any]:
         assert row.state is not None and row.report_at is not None

@@ -6,6 +6,7 @@ import codecs
 import gzip
 import json
 import zlib
+from functools import lru_cache
 from typing import Any
 
 from Crypto.Cipher import AES
@@ -25,9 +26,16 @@ def key_bytes(secret_key: str) -> bytes:
     return raw
 
 
+@lru_cache(maxsize=1024)
+def _cipher(key: bytes) -> Any:
+    # ECB keeps no state between calls, so one cipher per key serves every body; building
+    # one costs more than encrypting a small answer.
+    return AES.new(key, AES.MODE_ECB)
+
+
 def aes_encrypt(key: bytes, data: bytes) -> bytes:
     pad = _BLOCK - len(data) % _BLOCK
-    return AES.new(key, AES.MODE_ECB).encrypt(data + bytes([pad]) * pad)
+    return bytes(_cipher(key).encrypt(data + bytes([pad]) * pad))
 
 
 def aes_decrypt(key: bytes, data: bytes) -> bytes:
@@ -38,7 +46,7 @@ def aes_decrypt(key: bytes, data: bytes) -> bytes:
             ResultCode.ERROR_ENCRYPTION,
             f"body length {len(data)} is not a multiple of 16: not AES/ECB ciphertext",
         )
-    plain = AES.new(key, AES.MODE_ECB).decrypt(data)
+    plain = bytes(_cipher(key).decrypt(data))
     pad = plain[-1]
     if not 1 <= pad <= _BLOCK or plain[-pad:] != bytes([pad]) * pad:
         raise EmayError(

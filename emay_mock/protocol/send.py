@@ -13,6 +13,9 @@ from emay_mock.protocol.codes import ResultCode
 from emay_mock.protocol.errors import EmayError
 from emay_mock.protocol.notes import Notes
 
+# A mobile starting otherwise cannot carry a +86 / 0086 / 86 prefix (see rules.strip_prefix).
+_PREFIX_STARTS = ("+", "0", "8")
+
 
 @dataclass(frozen=True)
 class FieldPaths:
@@ -91,34 +94,52 @@ def validate(order: SendOrder, rules: r.Rules, wall_now_ms: int, notes: Notes) -
             expected=rules.max_recipients,
             got=len(recipients),
         )
+    # Each rule runs for every recipient, but a reason's "where" (smses[i].mobile…) is only
+    # spelled out when there is something to say, and a value shared by many recipients (the
+    # content or timerTime of a batch) is checked once.
     normalized: list[str] = []
+    pattern = rules.mobile_pattern
     for i, mobile in enumerate(mobiles):
-        where = paths.at("mobile", i)
         if not mobile:
+            where = paths.at("mobile", i)
             raise EmayError(
                 ResultCode.ERROR_MOBILE_ERROR, f"{where} is empty among other numbers", field=where
             )
-        normalized.append(r.normalize_mobile(mobile, rules, notes, where))
+        if not mobile.startswith(_PREFIX_STARTS) and pattern.fullmatch(mobile):
+            normalized.append(mobile)  # already a bare number: nothing to strip or note
+        else:
+            normalized.append(r.normalize_mobile(mobile, rules, notes, paths.at("mobile", i)))
 
     seg_cache: dict[str, int] = {}
     for i, rc in enumerate(recipients):
+        if rc.content in seg_cache:
+            continue
         where = paths.at("content", i)
         text = (
             r.check_voice_content(rc.content, where)
             if order.voice
             else r.check_content(rc.content, rules, where)
         )
-        if text not in seg_cache:
-            seg_cache[text] = 1 if order.voice else r.segments(text)
+        seg_cache[text] = 1 if order.voice else r.segments(text)
 
-    timers = [
-        r.parse_timer(rc.timer_time, order.timer_format, wall_now_ms, rules, paths.at("timer_time", i))
-        for i, rc in enumerate(recipients)
-    ]
+    timer_cache: dict[str, int | None] = {}
+    timers: list[int | None] = []
     for i, rc in enumerate(recipients):
-        r.check_custom_sms_id(rc.custom_sms_id, rules, paths.at("custom_sms_id", i))
+        raw = rc.timer_time
+        if raw is None:
+            timers.append(None)
+        elif raw in timer_cache:
+            timers.append(timer_cache[raw])
+        else:
+            at = r.parse_timer(raw, order.timer_format, wall_now_ms, rules, paths.at("timer_time", i))
+            timer_cache[raw] = at
+            timers.append(at)
     for i, rc in enumerate(recipients):
-        r.check_extended_code(rc.extended_code, rules, paths.at("extended_code", i))
+        if rc.custom_sms_id is not None:
+            r.check_custom_sms_id(rc.custom_sms_id, rules, paths.at("custom_sms_id", i))
+    for i, rc in enumerate(recipients):
+        if rc.extended_code is not None:
+            r.check_extended_code(rc.extended_code, rules, paths.at("extended_code", i))
 
     seen: set[str] = set()
     planned: list[Planned] = []

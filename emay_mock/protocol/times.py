@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -10,12 +11,19 @@ LONG_FORMAT = "%Y-%m-%d %H:%M:%S"  # yyyy-MM-dd HH:mm:ss: secure timerTime, repo
 COMPACT_FORMAT = "%Y%m%d%H%M%S"  # yyyyMMddHHmmss: simple timestamp and timerTime
 
 
+# Both formats stop at the second, and a batch of reports shares a handful of seconds: each
+# second is formatted once (strftime with a zone costs microseconds, a report needs two).
+@lru_cache(maxsize=4096)
+def _format_second(second: int, tz: ZoneInfo, fmt: str) -> str:
+    return datetime.fromtimestamp(second, tz).strftime(fmt)
+
+
 def format_long(ms: int, tz: ZoneInfo = BEIJING) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz).strftime(LONG_FORMAT)
+    return _format_second(ms // 1000, tz, LONG_FORMAT)
 
 
 def format_compact(ms: int, tz: ZoneInfo = BEIJING) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz).strftime(COMPACT_FORMAT)
+    return _format_second(ms // 1000, tz, COMPACT_FORMAT)
 
 
 def parse(text: str, fmt: str, tz: ZoneInfo = BEIJING) -> int:

@@ -18,7 +18,7 @@ from faker import Faker
 
 from emay_mock.protocol.codes import ReportState, ResultCode
 from emay_mock.protocol.send import Planned
-from emay_mock.scenarios.model import Rule, Scenario
+from emay_mock.scenarios.model import RecipientFields, Rule, Scenario
 from emay_mock.scenarios.outcomes import ClickPlan, Fault, RecipientPlan, Reply, RequestDecision, RequestFacts
 
 
@@ -61,22 +61,37 @@ class ScenarioBook:
             for rule in scenario.rules:
                 yield scenario, rule
 
+    def _matching(self, facts: RequestFacts) -> Iterator[tuple[Scenario, Rule]]:
+        """The rules, in order, less the content rules that a scenario's guard rules out at once."""
+        contents = {r.content for r in facts.recipients if r.content is not None}
+        for scenario in self.scenarios:
+            guard = scenario.content_guard
+            ruled_out = guard is not None and not any(guard.search(c) for c in contents)
+            for rule in scenario.rules:
+                if not (ruled_out and rule.match.plain_content):
+                    yield scenario, rule
+
     # -- deciding -----------------------------------------------------------------------------
 
     def on_request(self, facts: RequestFacts) -> RequestDecision:
         decision = RequestDecision()
         path = facts.path
-        for scenario, rule in self._rules():
+        seen: RecipientFields | None = None  # built once, only if a rule looks at recipients
+        for scenario, rule in self._matching(facts):
             match = rule.match
             if not match.request(facts.family, facts.endpoint, path, facts.app_id, facts.template_id):
                 continue
-            if match.per_recipient and not match.any_recipient(facts.recipients):
-                continue
+            if match.per_recipient:
+                if seen is None:
+                    seen = RecipientFields(facts.recipients)
+                if not match.any_recipient(seen):
+                    continue
             rule.calls += 1
             rule.matched += 1
             if not match.in_calls(rule.calls):
                 continue
             facts.calls[id(rule)] = rule.calls
+            facts.matched.append((scenario, rule))
             then = rule.then
             wants_code = then.code is not None and decision.code is None
             wants_fault = then.fault is not None and decision.fault is None
@@ -101,11 +116,12 @@ class ScenarioBook:
         return decision
 
     def plan(self, facts: RequestFacts, recipient: Planned, default: RecipientPlan) -> RecipientPlan:
+        if not facts.matched:  # no rule matches this request: the platform's default, at once
+            return default
         plan = RecipientPlan(default.state, default.delay_ms)
         decided: set[str] = set()
-        for scenario, rule in self._rules():
-            if id(rule) not in facts.calls:
-                continue
+        matched: list[tuple[Scenario, Rule]] = facts.matched
+        for scenario, rule in matched:
             then = rule.then
             open_kinds = [
                 kind
@@ -120,8 +136,8 @@ class ScenarioBook:
             if not open_kinds:
                 continue
             match = rule.match
-            if not match.recipient(
-                recipient.mobile, recipient.content, recipient.custom_sms_id, recipient.extended_code
+            if not match.recipient_bare(
+                recipient.mobile_norm, recipient.content, recipient.custom_sms_id, recipient.extended_code
             ):
                 continue
             passed, draw = _draw(scenario, match.probability)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from emay_mock.protocol.codes import ReportState, ResultCode
@@ -56,6 +57,16 @@ class TextMatch:
         assert self.pattern is not None
         return self.pattern.search(text) is not None
 
+    def any_of(self, values: FieldValues) -> bool:
+        """Whether any of a request's distinct values matches: one set lookup unless a regex."""
+        if self.kind == "exact":
+            return self.value in values.distinct
+        if self.kind == "suffix":
+            return self.value in values.suffixes(len(self.value))
+        if self.kind == "prefix":
+            return self.value in values.prefixes(len(self.value))
+        return any(self(v) for v in values.distinct)
+
     @classmethod
     def parse(cls, raw: Any) -> TextMatch | None:
         if raw is None:
@@ -64,6 +75,60 @@ class TextMatch:
             return cls("exact", raw)
         ((kind, value),) = raw.items()
         return cls(kind, value, re.compile(value) if kind == "regex" else None)
+
+
+class FieldValues:
+    """One recipient field across a request: its values in recipient order, and the distinct
+    values with their prefixes and suffixes by length, built on first use."""
+
+    def __init__(self, values: list[str | None]) -> None:
+        self.values = values
+        self.distinct = {v for v in values if v is not None}
+        self._suffixes: dict[int, set[str]] = {}
+        self._prefixes: dict[int, set[str]] = {}
+
+    def suffixes(self, length: int) -> set[str]:
+        found = self._suffixes.get(length)
+        if found is None:
+            found = self._suffixes[length] = {v[-length:] for v in self.distinct if len(v) >= length}
+        return found
+
+    def prefixes(self, length: int) -> set[str]:
+        found = self._prefixes.get(length)
+        if found is None:
+            found = self._prefixes[length] = {v[:length] for v in self.distinct if len(v) >= length}
+        return found
+
+
+class RecipientFields:
+    """A request's recipients as rules see them (mobiles without their country prefix), so
+    each rule is one set lookup per field rather than one check per recipient: a batch of
+    500 against the built-in magic numbers costs a few lookups, not thousands of matches."""
+
+    def __init__(self, recipients: list[Recipient]) -> None:
+        self.count = len(recipients)
+        self._recipients = recipients
+        self._fields: dict[str, FieldValues] = {}
+
+    def field(self, name: str) -> FieldValues:
+        found = self._fields.get(name)
+        if found is None:
+            rs = self._recipients
+            if name == "mobile":
+                values = [None if r.mobile is None else strip_prefix(r.mobile) for r in rs]
+            elif name == "content":
+                values = [r.content for r in rs]
+            elif name == "custom_sms_id":
+                values = [r.custom_sms_id for r in rs]
+            else:
+                values = [r.extended_code for r in rs]
+            found = self._fields[name] = FieldValues(values)
+        return found
+
+
+def _plain(pattern: re.Pattern[str]) -> bool:
+    """No groups (so no back-references) and no flags: safe to join with others by `|`."""
+    return pattern.groups == 0 and pattern.flags == re.UNICODE
 
 
 def _set(raw: Any) -> frozenset[str] | None:
@@ -108,9 +173,18 @@ class Match:
             probability=raw.get("probability"),
         )
 
-    @property
+    @cached_property
     def per_recipient(self) -> bool:
         return any(m is not None for m in (self.mobile, self.content, self.custom_sms_id, self.extended_code))
+
+    @cached_property
+    def plain_content(self) -> bool:
+        """A content matcher that its scenario's `content_guard` covers."""
+        return self.content is not None and _plain(self.content)
+
+    @cached_property
+    def _recipient_matchers(self) -> int:
+        return sum(m is not None for m in (self.mobile, self.content, self.custom_sms_id, self.extended_code))
 
     def request(self, family: str, endpoint: str, path: str, app_id: str, template_id: str | None) -> bool:
         if self.endpoints is not None and endpoint not in self.endpoints and path not in self.endpoints:
@@ -124,7 +198,15 @@ class Match:
     def recipient(
         self, mobile: str | None, content: str | None, custom: str | None, extended: str | None
     ) -> bool:
-        if self.mobile is not None and not self.mobile(None if mobile is None else strip_prefix(mobile)):
+        return self.recipient_bare(
+            None if mobile is None else strip_prefix(mobile), content, custom, extended
+        )
+
+    def recipient_bare(
+        self, mobile: str | None, content: str | None, custom: str | None, extended: str | None
+    ) -> bool:
+        """As `recipient`, the mobile already without its country prefix."""
+        if self.mobile is not None and not self.mobile(mobile):
             return False
         if self.content is not None and (content is None or self.content.search(content) is None):
             return False
@@ -132,8 +214,29 @@ class Match:
             return False
         return self.extended_code is None or self.extended_code(extended)
 
-    def any_recipient(self, recipients: list[Recipient]) -> bool:
-        return any(self.recipient(r.mobile, r.content, r.custom_sms_id, r.extended_code) for r in recipients)
+    def any_recipient(self, seen: RecipientFields) -> bool:
+        """Whether one recipient matches every recipient matcher of the rule."""
+        # Each matcher alone, on distinct values first: most rules fail here at once.
+        if self.mobile is not None and not self.mobile.any_of(seen.field("mobile")):
+            return False
+        if self.content is not None:
+            pattern = self.content
+            if not any(pattern.search(c) for c in seen.field("content").distinct):
+                return False
+        if self.custom_sms_id is not None and not self.custom_sms_id.any_of(seen.field("custom_sms_id")):
+            return False
+        if self.extended_code is not None and not self.extended_code.any_of(seen.field("extended_code")):
+            return False
+        if self._recipient_matchers <= 1:
+            return True
+        # Several matchers must hold for the same recipient.
+        mobiles = seen.field("mobile").values
+        contents = seen.field("content").values
+        customs = seen.field("custom_sms_id").values
+        extendeds = seen.field("extended_code").values
+        return any(
+            self.recipient_bare(mobiles[i], contents[i], customs[i], extendeds[i]) for i in range(seen.count)
+        )
 
     def in_calls(self, n: int) -> bool:
         if self.calls is None:
@@ -255,6 +358,20 @@ class Scenario:
 
     def __post_init__(self) -> None:
         self.rng.seed(self.seed)
+
+    @cached_property
+    def content_guard(self) -> re.Pattern[str] | None:
+        """One pattern that finds what any of the rules' plain content matchers would find.
+
+        The built-in markers are some forty content rules; a text none of them can match
+        (nearly every text) is then ruled out by one search instead of forty.
+        """
+        patterns = [
+            r.match.content for r in self.rules if r.match.content is not None and r.match.plain_content
+        ]
+        if len(patterns) < 2:
+            return None
+        return re.compile("|".join(f"(?:{p.pattern})" for p in patterns))
 
     def restart(self) -> None:
         """Back to call one, and the generator back to its seed: the same run replays."""

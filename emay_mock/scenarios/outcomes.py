@@ -23,8 +23,10 @@ class RequestFacts:
     app_id: str
     recipients: list[Recipient] = field(default_factory=list)
     template_id: str | None = None
-    # Set by scenarios when they see the request: which rules match this call (id -> call number).
+    # Set by scenarios when they see the request: which rules match this call (id -> call number),
+    # and the same rules in the order they are tried (opaque here: the scenario engine's own).
     calls: dict[int, int] = field(default_factory=dict)
+    matched: list[Any] = field(default_factory=list)
 
     @property
     def path(self) -> str:

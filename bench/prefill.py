@@ -1,0 +1,79 @@
+"""A mock whose store already holds N messages, each with its DELIVRD report waiting in the
+account's getReport queue, for figure 3.
+
+Sending a million messages over HTTP would take minutes, so this fills the store directly
+through the platform's own store API (the rows a sendBatchSMS of 500 would write, and
+the queue entries its report jobs would add), then serves exactly like `emay-mock serve`.
+
+python -m bench.prefill --config FILE --messages N
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import time
+
+from emay_mock.config import load
+from emay_mock.server import MockServer
+from emay_mock.store.messages import MessageRow
+
+CHUNK = 10_000
+REPORT = "report"
+
+
+def fill(mock: MockServer, app_id: str, count: int) -> None:
+    p = mock.platform
+    content = "【压测】您的验证码是 123456，5 分钟内有效。"
+    now, wall = p.clock.now_ms(), p.clock.wall_ms()
+    done = 0
+    while done < count:
+        size = min(CHUNK, count - done)
+        first_sms = p.sms_ids.take(size, wall)
+        first_row = p.messages.reserve(size)
+        rows = []
+        for k in range(size):
+            mobile = str(13_800_000_000 + done + k)
+            rows.append(
+                MessageRow(
+                    msg_id=first_row + k, sms_id=str(first_sms + k), app_id=app_id, mobile=mobile,
+                    mobile_norm=mobile, content=content, custom_sms_id=None, extended_code=None,
+                    endpoint="/inter/sendBatchSMS", template_id=None, submit_wall=wall, submit_at=now,
+                    timer_time=None, send_at=now, segments=1, planned_state="DELIVRD",
+                    report_due=now + 1000, state="DELIVRD", report_at=now + 1000,
+                )
+            )  # fmt: skip
+        with p.db.tx():
+            p.messages.insert(rows)
+            p.queues.append(app_id, REPORT, [row.msg_id for row in rows])
+        done += size
+
+
+async def serve(config_path: str, count: int) -> None:
+    config = load(config_path)
+    mock = MockServer(config)
+    started = time.perf_counter()
+    fill(mock, config.accounts[0].app_id, count)
+    print(f"prefilled {count} messages in {time.perf_counter() - started:.1f} s", flush=True)
+    await mock.listen("127.0.0.1", 0)
+    for line in mock.banner():
+        print(line, flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await mock.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--messages", type=int, required=True)
+    args = parser.parse_args()
+    asyncio.run(serve(args.config, args.messages))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,38 @@
+"""The benchmark's pieces still work: its bodies are real requests, its table and JSON are
+written, and one figure runs end to end at the smallest scale. No speed is asserted here."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bench import bodies, report
+from bench.figures import startup
+from bench.harness import Context
+from emay_mock.protocol import envelope
+
+
+def test_pre_generated_bodies_are_distinct_valid_requests(tmp_path: Path) -> None:
+    path = tmp_path / "bodies.bin"
+    assert bodies.write(path, bodies.generate(bodies.batch(3), 4)) == 4
+    data, found = path.read_bytes(), []
+    while data:
+        length, _, rest = data.partition(b"\n")
+        found.append(rest[: int(length)])
+        data = rest[int(length) :]
+    assert len(set(found)) == 4  # never the same ciphertext twice: replay protection stays on
+    decoded = [envelope.decode_response(b, bodies.KEY, gzip_on=True) for b in found]
+    assert decoded[1]["smses"][0] == {"mobile": "13800000003", "customSmsId": "bench-13800000003"}
+    assert {d["requestValidPeriod"] for d in decoded} == {bodies.VALID_PERIOD_S}
+
+
+def test_startup_figure_runs_and_is_reported(tmp_path: Path) -> None:
+    ctx = Context(tmp_path, tmp_path, scale=0.01)
+    (figure,) = startup.startup(ctx)
+    assert figure.number == "6" and figure.measured > 0 and len(figure.details["runs_s"]) == 1
+    out = tmp_path / "results.json"
+    report.write(out, [figure], report.machine())
+    written = json.loads(out.read_text())
+    assert written["figures"][0]["measured"] == figure.measured
+    assert written["machine"]["python"]
+    assert "start-up to /_mock/health 200" in report.table([figure])
