@@ -49,11 +49,29 @@ class Entry:
     reason: dict[str, Any] | None = None
     notes: Notes = field(default_factory=Notes)
     rules: list[dict[str, Any]] = field(default_factory=list)
-    sms_ids: list[str] = field(default_factory=list)
+    # The smsIds a request issued are consecutive numbers: the first and a count keep an entry
+    # small whatever the batch size (500 strings per entry would make the journal's memory
+    # grow with the recipients, not with the entries).
+    sms_id_first: int | None = None
+    sms_id_count: int = 0
     latency_ms: float = 0.0
     http_status: int = 200
     fault: str | None = None
     id: int = 0
+
+    def issued(self, first: str, count: int) -> None:
+        self.sms_id_first, self.sms_id_count = int(first), count
+
+    def sms_ids(self, limit: int | None = None) -> list[str]:
+        if self.sms_id_first is None:
+            return []
+        shown = self.sms_id_count if limit is None else min(limit, self.sms_id_count)
+        return [str(self.sms_id_first + i) for i in range(shown)]
+
+    def issued_sms_id(self, sms_id: str) -> bool:
+        if self.sms_id_first is None or not (sms_id.isascii() and sms_id.isdigit()):
+            return False
+        return self.sms_id_first <= int(sms_id) < self.sms_id_first + self.sms_id_count
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -70,9 +88,9 @@ class Entry:
             "reason": self.reason,
             "notes": [n.as_dict() for n in self.notes.items],
             "rules": self.rules,
-            "smsIds": self.sms_ids[:_MAX_ITEMS]
-            + ([f"… {len(self.sms_ids) - _MAX_ITEMS} more"] if len(self.sms_ids) > _MAX_ITEMS else []),
-            "smsIdCount": len(self.sms_ids),
+            "smsIds": self.sms_ids(_MAX_ITEMS)
+            + ([f"… {self.sms_id_count - _MAX_ITEMS} more"] if self.sms_id_count > _MAX_ITEMS else []),
+            "smsIdCount": self.sms_id_count,
             "latencyMs": round(self.latency_ms, 3),
             "httpStatus": self.http_status,
             "fault": self.fault,
@@ -118,7 +136,7 @@ class Journal:
                 continue
             if family is not None and entry.family != family:
                 continue
-            if sms_id is not None and sms_id not in entry.sms_ids:
+            if sms_id is not None and not entry.issued_sms_id(sms_id):
                 continue
             out.append(entry)
             if len(out) >= limit:

@@ -155,7 +155,8 @@ class Sender:
                 p.scheduler.schedule(due, REPORT, account.app_id, {"ranges": id_ranges(ids)})
             self._plan_followups(account, rows, plans, planned)
         self.accepted[account.app_id] += len(rows)
-        entry.sms_ids = [row.sms_id for row in rows]
+        if rows:
+            entry.issued(min(row.sms_id for row in rows), len(rows))
         entry.rules.extend(_recipient_firings(plans))
         if p.events.listening:
             for row in rows[:50]:

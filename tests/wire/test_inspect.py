@@ -45,6 +45,24 @@ async def test_journal_records_every_request_with_its_reason_and_never_the_secre
     assert [e["id"] for e in by_sms["entries"]] == [first["id"]]
 
 
+async def test_a_batch_entry_finds_each_of_its_sms_ids_and_shows_the_first(
+    client: EmayClient, mock: MockServer, http: aiohttp.ClientSession
+) -> None:
+    before = await client.send_single_sms("13800000000", "before")
+    sent = await client.send_batch_sms([{"mobile": f"139{i:08d}"} for i in range(500)], "batch")
+    after = await client.send_single_sms("13800000000", "after")
+    body = await get(http, f"{mock.url}/_mock/journal", endpoint="sendBatchSMS")
+    (entry,) = body["entries"]
+    assert entry["smsIdCount"] == 500
+    assert entry["smsIds"][:20] == [s["smsId"] for s in sent[:20]] and entry["smsIds"][20] == "… 480 more"
+    for one in (sent[0], sent[399], sent[499]):
+        found = await get(http, f"{mock.url}/_mock/journal", smsId=one["smsId"])
+        assert [e["id"] for e in found["entries"]] == [entry["id"]]
+    for other in (before, after):
+        found = await get(http, f"{mock.url}/_mock/journal", smsId=other["smsId"])
+        assert [e["endpoint"] for e in found["entries"]] == ["sendSingleSMS"]
+
+
 async def test_the_journal_is_bounded_and_counts_evictions(
     make_mock: MockFactory, http: aiohttp.ClientSession
 ) -> None:

@@ -64,7 +64,7 @@ async def test_reset_after_processing_accepts_the_message_and_loses_the_answer(
         with pytest.raises(aiohttp.ClientOSError):  # a blind retry: a second message
             await client.send_single_sms("13800000000", "accepted anyway")
     assert bare.platform.messages.count() == 2
-    assert bare.journal.query(endpoint="sendSingleSMS", limit=1)[0].sms_ids
+    assert bare.journal.query(endpoint="sendSingleSMS", limit=1)[0].sms_ids()
 
 
 async def test_latency_before_and_after(bare: MockServer, http: aiohttp.ClientSession) -> None:
