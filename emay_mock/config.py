@@ -189,6 +189,7 @@ def settings_from(server: dict[str, Any], speed: float) -> Settings:
         "journalSize": ("journal_size", int),
         "pushBatchWindowSeconds": ("push_batch_window_s", float),
         "pushBatchMax": ("push_batch_max", int),
+        "pushConcurrencyPerAccount": ("push_concurrency_per_account", int),
         "defaultScenarios": ("default_scenarios", bool),
         "publicUrl": ("public_url", lambda v: str(v).rstrip("/")),
     }

@@ -20,7 +20,7 @@ class Settings:
     template_review_s: float = 0.0
     push_batch_window_s: float = 0.2
     push_batch_max: int = 500
-    push_concurrency_per_host: int = 8
+    push_concurrency_per_account: int = 8
     public_url: str | None = None
     journal_size: int = 10_000
     default_scenarios: bool = True

@@ -9,6 +9,7 @@ attempt; after the last one the batch is dead: kept, visible, and redeliverable 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -104,6 +105,9 @@ class PushEngine:
         self.lookup = lookup
         self._flushing: set[tuple[str, str]] = set()
         self._session: aiohttp.ClientSession | None = None
+        # Each account gets its own few connections: a receiver that hangs holds only its own
+        # account's slots, never the pushes of the others.
+        self._slots: dict[str, asyncio.Semaphore] = {}
         self.attempts: Counter[tuple[str, str]] = Counter()  # (kind, outcome): ok | failed
         self.dead = 0
         scheduler.on(FLUSH, self._flush)
@@ -111,7 +115,7 @@ class PushEngine:
 
     async def start(self) -> None:
         self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=256, limit_per_host=0),
+            connector=aiohttp.TCPConnector(limit=0, limit_per_host=0),
             auto_decompress=True,
         )
         for job in self.scheduler.jobs.list(limit=1_000_000):
@@ -222,6 +226,14 @@ class PushEngine:
         assert self._session is not None, "push engine not started"
         body, content_type = encode_body(batch.kind, target.mode, target.key, batch.items)
         headers = {"appId": batch.app_id, "Content-Type": content_type}
+        slots = self._slots.get(batch.app_id)
+        if slots is None:
+            slots = self._slots[batch.app_id] = asyncio.Semaphore(self.settings.push_concurrency_per_account)
+        async with slots:
+            return await self._send(url, body, headers, target)
+
+    async def _send(self, url: str, body: bytes, headers: dict[str, str], target: PushTarget) -> Outcome:
+        assert self._session is not None, "push engine not started"
         started = time.perf_counter()
         try:
             async with self._session.post(

@@ -6,6 +6,7 @@ never holds up another account's pushes.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import aiohttp
@@ -13,6 +14,7 @@ import pytest
 
 from emay_mock.client import EmayClient
 from emay_mock.server import MockServer
+from emay_mock.settings import Settings
 from emay_mock.testing.receiver import Answer, Hang, Receiver, Reset, Slow
 from tests.conftest import SECRET, MockFactory, account, new_app_id
 
@@ -120,3 +122,20 @@ async def test_a_broken_receiver_never_holds_up_another_accounts_pushes(
     if behaviour != "resets":  # A's first attempt is still waiting for its answer
         assert all(batch["attempts"] == [] and batch["status"] == "pending" for batch in a_batches)
     receiver.release()
+
+
+async def test_a_hanging_receiver_holds_at_most_its_accounts_few_connections(
+    make_mock: MockFactory, receiver: Receiver
+) -> None:
+    """20 batches due at once to a receiver that never answers: 8 are in flight, the rest wait."""
+    receiver.on("/a", lambda n: Hang())
+    a = new_app_id()
+    settings = Settings(push_batch_max=1, push_concurrency_per_account=8)
+    mock = await make_mock([pushing(receiver, a, "/a", timeoutSeconds=30)], settings=settings)
+    async with EmayClient(mock.url, a, SECRET) as client:
+        await client.send_batch_sms([{"mobile": f"1380000{i:04d}"} for i in range(20)], "x")
+    await receiver.wait_for(8, "/a", timeout=10)
+    await asyncio.sleep(0.5)  # room for more, had the account no limit of its own
+    assert len(receiver.at("/a")) == 8
+    receiver.release()  # the hung attempts answer `success`: the waiting batches go out
+    await receiver.wait_for(20, "/a", timeout=10)
