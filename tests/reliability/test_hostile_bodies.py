@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import socket
 import tracemalloc
 import zlib
 from collections.abc import Iterator
@@ -138,6 +139,32 @@ def test_an_http_content_encoding_gzip_bomb_is_refused(live: LiveMock, wire: Wir
     code = answer.header("result") if path.startswith("/inter/") else answer.body.decode()
     assert code is not None and "ERROR_PARAMS" in code
     assert peak < 32 * MB, peak
+
+
+@pytest.mark.parametrize("path", ["/inter/getBalance", "/simpleinter/getBalance"])
+def test_after_refusing_a_content_encoding_bomb_the_rest_is_not_drained(live: LiveMock, path: str) -> None:
+    """aiohttp would drain (so inflate) an unread body for up to 10 s after answering; a refused
+    encoded body closes the connection right after the answer instead. The client here declares
+    a megabyte more than it sends: a server that drained would wait for it."""
+    part = zeros_gzip(8 * MB)
+    query = "" if path.startswith("/inter/") else "?" + urlencode(signed())
+    head = (
+        f"POST {path}{query} HTTP/1.1\r\nHost: mock\r\nappId: {APP_ID}\r\nContent-Encoding: gzip\r\n"
+        f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(part) + MB}\r\n\r\n"
+    )
+    wire = live.wire()
+    with socket.create_connection((wire.host, wire.port), timeout=5) as sock:
+        sock.sendall(head.encode() + part)
+        received = b""
+        try:
+            while chunk := sock.recv(65536):
+                received += chunk
+        except ConnectionResetError:
+            pass  # closed with data unread: a reset is how TCP says it
+        except TimeoutError:
+            pytest.fail(f"the connection was kept open to drain the body; got {received[:120]!r}")
+    assert received.startswith(b"HTTP/1.1 200 ") and b"Connection: close" in received
+    assert b"ERROR_PARAMS" in received
 
 
 # -- size, encoding ------------------------------------------------------------------------
