@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import logging
 import os
 import signal
 import sys
@@ -15,6 +14,7 @@ from pathlib import Path
 
 from emay_mock import __version__, tools, yamlfile
 from emay_mock.config import Config, ConfigError, load
+from emay_mock.observe import logs
 from emay_mock.protocol.errors import EmayError
 from emay_mock.scenarios.loader import ScenarioError, load_file
 
@@ -174,7 +174,7 @@ def _serve(args: argparse.Namespace) -> int:
     host = args.host or config.host
     port = config.port if args.port is None else args.port
     level = (args.log_level or config.log_level).upper()
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(level)
     try:
         return asyncio.run(_run(config, host, port, args.db))
     except KeyboardInterrupt:
