@@ -213,7 +213,8 @@ class Sender:
         # Voice reports wait for /voice/getReport; they are never pushed to the SMS callback.
         kind = VOICE_REPORT if reported[0].endpoint.startswith("/voice/") else REPORT
         chaos = {row.msg_id: row.chaos for row in reported if row.chaos}
-        p.route(app_id, kind, [(row.msg_id, self.report_item(row)) for row in reported], chaos)
+        refs = [row.msg_id for row in reported]
+        p.route(app_id, kind, refs, lambda: [self.report_item(row) for row in reported], chaos)
         self.states.update(row.state for row in reported if row.state is not None)
         if p.events.listening:
             for row in reported[:50]:
