@@ -151,8 +151,12 @@ def decode_request(
     return payload, codec
 
 
+# json.dumps with non-default options builds a new JSONEncoder on every call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def dump_json(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(obj)
 
 
 def encode_response(obj: Any, key: bytes, *, gzip_on: bool, charset: str) -> bytes:
