@@ -36,7 +36,8 @@ class Fields:
         # optional parameter sent empty, is normal there and noted only as an observation.
         self.textual = textual
         if known is not None:
-            extra = sorted(k for k in data if k not in set(known))
+            allowed = known if isinstance(known, (set, frozenset)) else set(known)
+            extra = sorted(k for k in data if k not in allowed)
             for name in extra:
                 notes.deviate(
                     Deviation.UNKNOWN_FIELD,
