@@ -107,8 +107,15 @@ class Scheduler:
     def _fire(self) -> None:
         self._timer = None
         self._armed_due = None
-        if self._running is None or self._running.done():
-            self._running = asyncio.ensure_future(self._run_due())
+        if self._running is not None and not self._running.done():
+            return
+        if not self._lock.locked():
+            # Dispatching never awaits: with nobody holding the lock, run it in this
+            # callback rather than in a task of its own (a task per due time, under load).
+            self._dispatch_due(self.clock.now_ms())
+            self._arm()
+            return
+        self._running = asyncio.ensure_future(self._run_due())
 
     async def _run_due(self) -> None:
         async with self._lock:
