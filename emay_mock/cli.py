@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import gc
 import os
 import signal
 import sys
@@ -196,6 +197,10 @@ async def _run(config: Config, host: str, port: int, db: str | None) -> int:
         return 2
     for line in mock.banner():
         print(line, flush=True)
+    # What is built by now (modules, the app, its routes and scenarios) lives as long as the
+    # process: frozen out of the cyclic collector's sight, a full collection no longer walks
+    # a few hundred thousand objects (measured: 26 ms each, every few batches of 500 sends).
+    gc.freeze()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
