@@ -58,6 +58,8 @@ class Fields:
     def text(self, name: str, *, optional: bool = True) -> str | None:
         """A string field; None when absent, null or "" (noting null and "" on optional fields)."""
         value = self.data.get(name, _MISSING)
+        if value.__class__ is str and value:
+            return value  # the common case, before any path is spelled out for a note
         if value is _MISSING:
             return None
         if self.textual and value == "":
