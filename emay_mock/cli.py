@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import logging
+import gc
 import os
 import signal
 import sys
@@ -15,6 +15,7 @@ from pathlib import Path
 
 from emay_mock import __version__, tools, yamlfile
 from emay_mock.config import Config, ConfigError, load
+from emay_mock.observe import logs
 from emay_mock.protocol.errors import EmayError
 from emay_mock.scenarios.loader import ScenarioError, load_file
 
@@ -174,7 +175,7 @@ def _serve(args: argparse.Namespace) -> int:
     host = args.host or config.host
     port = config.port if args.port is None else args.port
     level = (args.log_level or config.log_level).upper()
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(level)
     try:
         return asyncio.run(_run(config, host, port, args.db))
     except KeyboardInterrupt:
@@ -196,6 +197,10 @@ async def _run(config: Config, host: str, port: int, db: str | None) -> int:
         return 2
     for line in mock.banner():
         print(line, flush=True)
+    # What is built by now (modules, the app, its routes and scenarios) lives as long as the
+    # process: frozen out of the cyclic collector's sight, a full collection no longer walks
+    # a few hundred thousand objects (measured: 26 ms each, every few batches of 500 sends).
+    gc.freeze()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -40,6 +40,7 @@ class Scheduler:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopped = True
         self.failures = 0
+        self._added = 0  # jobs scheduled so far (tells _dispatch_due that handlers added some)
 
     def on(self, kind: str, handler: SyncHandler) -> None:
         self._sync[kind] = handler
@@ -75,6 +76,7 @@ class Scheduler:
     def schedule(self, due: int, kind: str, app_id: str | None, payload: dict[str, Any]) -> int:
         """Add a job (inside the caller's transaction, if any) and arm the timer if it is sooner."""
         job_id = self.jobs.add(due, kind, app_id, payload)
+        self._added += 1
         if not self._stopped and (self._armed_due is None or due < self._armed_due):
             self._arm_at(due)
         return job_id
@@ -107,8 +109,15 @@ class Scheduler:
     def _fire(self) -> None:
         self._timer = None
         self._armed_due = None
-        if self._running is None or self._running.done():
-            self._running = asyncio.ensure_future(self._run_due())
+        if self._running is not None and not self._running.done():
+            return
+        if not self._lock.locked():
+            # Dispatching never awaits: with nobody holding the lock, run it in this
+            # callback rather than in a task of its own (a task per due time, under load).
+            self._dispatch_due(self.clock.now_ms())
+            self._arm()
+            return
+        self._running = asyncio.ensure_future(self._run_due())
 
     async def _run_due(self) -> None:
         async with self._lock:
@@ -118,12 +127,15 @@ class Scheduler:
     def _dispatch_due(self, now: int) -> int:
         ran = 0
         while True:
+            added = self._added
             batch = self.jobs.due(now, _BATCH)
-            if not batch:
-                return ran
             for job in batch:
                 self._dispatch(job)
                 ran += 1
+            # A short batch was all that was due, unless a handler scheduled more meanwhile:
+            # no second query to find nothing (once per timer firing, under load).
+            if len(batch) < _BATCH and self._added == added:
+                return ran
 
     def _dispatch(self, job: Job) -> None:
         handler = self._sync.get(job.kind)

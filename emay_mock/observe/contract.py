@@ -67,19 +67,29 @@ class ContractBook:
 
     def _app(self, app_id: str | None) -> AppContract:
         key = app_id or NO_APP
-        if key not in self.apps and len(self.apps) >= MAX_APPS:
-            key = OTHER_APPS
-        return self.apps.setdefault(key, AppContract())
+        app = self.apps.get(key)  # not setdefault: an AppContract is not built for every request
+        if app is None:
+            if len(self.apps) >= MAX_APPS:
+                key = OTHER_APPS
+            app = self.apps.get(key)
+            if app is None:
+                app = self.apps[key] = AppContract()
+        return app
 
     def record(self, entry: Entry) -> None:
         app = self._app(entry.app_id)
         app.requests += 1
         app.endpoints[f"{entry.family}/{entry.endpoint}"] += 1
-        where = {"journalId": entry.id, "time": entry.at, "endpoint": entry.endpoint}
-        for note in entry.notes.items:
-            app.notes.setdefault((note.kind, note.deviation), Tally()).add({**where, "message": note.message})
-        if entry.code is None or entry.code == "SUCCESS" or entry.reason is None:
+        notes = entry.notes.items
+        failed = not (entry.code is None or entry.code == "SUCCESS" or entry.reason is None)
+        if not (notes or failed):
             return
+        where = {"journalId": entry.id, "time": entry.at, "endpoint": entry.endpoint}
+        for note in notes:
+            app.notes.setdefault((note.kind, note.deviation), Tally()).add({**where, "message": note.message})
+        if not failed:
+            return
+        assert entry.reason is not None and entry.code is not None
         detail = entry.reason.get("detail") or {}
         if detail.get("rule") == "scenario":
             app.scripted.setdefault(entry.code, Tally()).add({**where, "reason": entry.reason["reason"]})

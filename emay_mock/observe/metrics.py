@@ -39,10 +39,18 @@ class Metrics:
             registry=self.registry,
         )
         self.registry.register(_PlatformCollector(mock))
+        self._children: dict[tuple[str, str, str], tuple[Counter, Histogram]] = {}
 
     def observe(self, entry: Entry) -> None:
-        self.requests.labels(entry.family, entry.endpoint, entry.code or "NONE").inc()
-        self.latency.labels(entry.family, entry.endpoint).observe(entry.latency_ms / 1000)
+        # `.labels()` builds and checks the label tuple under a lock on every call; the
+        # children are looked up once per (family, endpoint, code). The keys are bounded: route
+        # names times result codes.
+        key = (entry.family, entry.endpoint, entry.code or "NONE")
+        children = self._children.get(key)
+        if children is None:
+            children = self._children[key] = (self.requests.labels(*key), self.latency.labels(*key[:2]))
+        children[0].inc()
+        children[1].observe(entry.latency_ms / 1000)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

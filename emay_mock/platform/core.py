@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from emay_mock.delivery.clock import Clock
@@ -195,15 +195,20 @@ class Platform:
         self,
         account_id: str,
         kind: str,
-        items: list[tuple[int, dict[str, Any]]],
+        refs: list[int],
+        items: Callable[[], list[dict[str, Any]]],
         chaos: Mapping[int, str] | None = None,
     ) -> None:
-        """Send reports / MO / clicks where the account wants them: its callback or its queue."""
+        """Send reports / MO / clicks where the account wants them: its callback or its queue.
+
+        `items()` gives the payloads in the order of `refs`; it is called only for a push,
+        as a pull queue keeps references and builds the payloads when they are taken.
+        """
         target = self._push_target(account_id, kind) if kind in ("report", "mo") else None  # never clicks
         if target is not None:
-            self.push.enqueue(account_id, kind, items, chaos)
+            self.push.enqueue(account_id, kind, list(zip(refs, items(), strict=True)), chaos)
         else:
-            self.queues.append(account_id, kind, [ref for ref, _ in items])
+            self.queues.append(account_id, kind, refs)
 
     def now_text(self) -> str:
         return format_long(self.clock.now_ms(), self.tz)

@@ -44,7 +44,7 @@ class Inbound:
                 reply_to=reply_to,
                 source=source,
             )
-            self.p.route(app_id, "mo", [(row.mo_id, self.item(row))])
+            self.p.route(app_id, "mo", [row.mo_id], lambda: [self.item(row)])
         self.p.events.publish("mo", app_id, self.describe(row))
         return row
 

@@ -128,7 +128,7 @@ class Links:
                          device.browser, link.long_url, link.short_url, agent, source)  # fmt: skip
         with self.p.db.tx():
             self.store.add_click(click)
-            self.p.route(link.app_id, "click", [(click.click_id, self.item(click))])
+            self.p.route(link.app_id, "click", [click.click_id], lambda: [self.item(click)])
         self.p.events.publish("click", link.app_id, self.describe(click))
         return click
 

@@ -59,5 +59,7 @@ class Retrieval:
         """Final reports only (a message still waiting will report anyway); SMS only, not voice."""
         done = [m for m in rows if m.state is not None and not m.endpoint.startswith("/voice/")]
         if done:
-            self.p.route(app_id, "report", [(m.msg_id, self.sender.report_item(m)) for m in done])
+            self.p.route(
+                app_id, "report", [m.msg_id for m in done], lambda: [self.sender.report_item(m) for m in done]
+            )
         return len(done)

@@ -108,13 +108,16 @@ class Sender:
         rows: list[MessageRow] = []
         plans: list[RecipientPlan] = []
         due_groups: dict[int, list[int]] = defaultdict(list)
+        # The platform's own plans, shared by the recipients no rule decides (most of them):
+        # four empty lists less per recipient. A plan is not changed once decided; the only
+        # change below is for an early push, which only a scenario's own plan can carry.
+        repeated = RecipientPlan(ReportState.FAIL_MOBILE_REPEAT, default_delay)
+        delivered = RecipientPlan(ReportState.DELIVRD, default_delay)
         for item in planned:
             msg_id = first_row + item.index
-            if item.repeat:
-                plan = RecipientPlan(ReportState.FAIL_MOBILE_REPEAT, default_delay)
-            else:
-                plan = p.scenarios.plan(facts, item, RecipientPlan(ReportState.DELIVRD, default_delay))
+            plan = repeated if item.repeat else p.scenarios.plan(facts, item, delivered)
             if "early" in plan.push:
+                assert plan is not delivered and plan is not repeated
                 plan.delay_ms = 0
             # timerTime is a wall-clock time: it is kept at the same distance on the
             # scheduler's clock, so `advance` by that distance reaches it.
@@ -142,8 +145,8 @@ class Sender:
                     planned_state=plan.state.value,
                     report_due=due,
                     short_url=links.short_urls[item.index] if links else None,
-                    rules=",".join(plan.fired) or None,
-                    chaos=",".join(sorted(plan.push - {"early"})) or None,
+                    rules=",".join(plan.fired) if plan.fired else None,
+                    chaos=(",".join(sorted(plan.push - {"early"})) or None) if plan.push else None,
                 )
             )
         with p.db.tx():
@@ -213,7 +216,8 @@ class Sender:
         # Voice reports wait for /voice/getReport; they are never pushed to the SMS callback.
         kind = VOICE_REPORT if reported[0].endpoint.startswith("/voice/") else REPORT
         chaos = {row.msg_id: row.chaos for row in reported if row.chaos}
-        p.route(app_id, kind, [(row.msg_id, self.report_item(row)) for row in reported], chaos)
+        refs = [row.msg_id for row in reported]
+        p.route(app_id, kind, refs, lambda: [self.report_item(row) for row in reported], chaos)
         self.states.update(row.state for row in reported if row.state is not None)
         if p.events.listening:
             for row in reported[:50]:

@@ -36,7 +36,8 @@ class Fields:
         # optional parameter sent empty, is normal there and noted only as an observation.
         self.textual = textual
         if known is not None:
-            extra = sorted(k for k in data if k not in set(known))
+            allowed = known if isinstance(known, (set, frozenset)) else set(known)
+            extra = sorted(k for k in data if k not in allowed)
             for name in extra:
                 notes.deviate(
                     Deviation.UNKNOWN_FIELD,
@@ -57,6 +58,8 @@ class Fields:
     def text(self, name: str, *, optional: bool = True) -> str | None:
         """A string field; None when absent, null or "" (noting null and "" on optional fields)."""
         value = self.data.get(name, _MISSING)
+        if value.__class__ is str and value:
+            return value  # the common case, before any path is spelled out for a note
         if value is _MISSING:
             return None
         if self.textual and value == "":

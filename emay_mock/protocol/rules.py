@@ -53,7 +53,11 @@ def normalize_mobile(raw: str, rules: Rules, notes: Notes, where: str) -> str:
 
 def content_units(text: str) -> int:
     """Length as carriers count it: UTF-16 code units (an emoji counts twice)."""
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+    if text.isascii():
+        return len(text)
+    # Each character is 2 bytes in UTF-16 but for one beyond U+FFFF (4); a lone surrogate
+    # (JSON allows "\ud800") passes as 2 bytes, one unit, as it counted before.
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def segments(text: str) -> int:
@@ -127,8 +131,13 @@ def parse_timer(raw: str | None, fmt: str, wall_now_ms: int, rules: Rules, where
     return at
 
 
+def custom_sms_id_fits(value: str | None, rules: Rules) -> bool:
+    """The test of check_custom_sms_id, for a caller that spells out `where` only on failure."""
+    return value is None or len(value) <= rules.max_custom_sms_id
+
+
 def check_custom_sms_id(value: str | None, rules: Rules, where: str) -> str | None:
-    if value is not None and len(value) > rules.max_custom_sms_id:
+    if value is not None and not custom_sms_id_fits(value, rules):
         raise EmayError(
             ResultCode.ERROR_CUSTOM_SMSID,
             f"{where} is {len(value)} characters, the limit is {rules.max_custom_sms_id}",

@@ -135,11 +135,14 @@ def validate(order: SendOrder, rules: r.Rules, wall_now_ms: int, notes: Notes) -
             timer_cache[raw] = at
             timers.append(at)
     for i, rc in enumerate(recipients):
-        if rc.custom_sms_id is not None:
+        if not r.custom_sms_id_fits(rc.custom_sms_id, rules):
             r.check_custom_sms_id(rc.custom_sms_id, rules, paths.at("custom_sms_id", i))
+    codes_checked: set[str] = set()
     for i, rc in enumerate(recipients):
-        if rc.extended_code is not None:
-            r.check_extended_code(rc.extended_code, rules, paths.at("extended_code", i))
+        code = rc.extended_code
+        if code is not None and code not in codes_checked:
+            r.check_extended_code(code, rules, paths.at("extended_code", i))
+            codes_checked.add(code)
 
     seen: set[str] = set()
     planned: list[Planned] = []

@@ -61,31 +61,32 @@ class ScenarioBook:
             for rule in scenario.rules:
                 yield scenario, rule
 
-    def _matching(self, facts: RequestFacts) -> Iterator[tuple[Scenario, Rule]]:
-        """The rules, in order, less the content rules that a scenario's guard rules out at once."""
+    def _matching(self, facts: RequestFacts, seen: RecipientFields) -> Iterator[tuple[Scenario, Rule]]:
+        """The rules, in order, less the content and mobile-suffix rules that a scenario's
+        guards rule out at once."""
         contents = {r.content for r in facts.recipients if r.content is not None}
         for scenario in self.scenarios:
             guard = scenario.content_guard
-            ruled_out = guard is not None and not any(guard.search(c) for c in contents)
-            for rule in scenario.rules:
-                if not (ruled_out and rule.match.plain_content):
-                    yield scenario, rule
+            content_out = guard is not None and not any(guard.search(c) for c in contents)
+            suffixes = scenario.mobile_guard
+            mobile_out = suffixes is not None and all(
+                wanted.isdisjoint(seen.field("mobile").suffixes(n)) for n, wanted in suffixes.items()
+            )
+            for rule in scenario.guarded_rules(content_out, mobile_out):
+                yield scenario, rule
 
     # -- deciding -----------------------------------------------------------------------------
 
     def on_request(self, facts: RequestFacts) -> RequestDecision:
         decision = RequestDecision()
         path = facts.path
-        seen: RecipientFields | None = None  # built once, only if a rule looks at recipients
-        for scenario, rule in self._matching(facts):
+        seen = RecipientFields(facts.recipients)  # each field built once, on first use
+        for scenario, rule in self._matching(facts, seen):
             match = rule.match
             if not match.request(facts.family, facts.endpoint, path, facts.app_id, facts.template_id):
                 continue
-            if match.per_recipient:
-                if seen is None:
-                    seen = RecipientFields(facts.recipients)
-                if not match.any_recipient(seen):
-                    continue
+            if match.per_recipient and not match.any_recipient(seen):
+                continue
             rule.calls += 1
             rule.matched += 1
             if not match.in_calls(rule.calls):

@@ -355,6 +355,7 @@ class Scenario:
     text: str = ""
     builtin: bool = False
     rng: random.Random = field(default_factory=random.Random)
+    _guarded: dict[tuple[bool, bool], list[Rule]] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.rng.seed(self.seed)
@@ -372,6 +373,38 @@ class Scenario:
         if len(patterns) < 2:
             return None
         return re.compile("|".join(f"(?:{p.pattern})" for p in patterns))
+
+    @cached_property
+    def mobile_guard(self) -> dict[int, frozenset[str]] | None:
+        """The suffixes the rules' mobile `suffix` matchers look for, by length.
+
+        The built-in magic numbers are a dozen suffix rules; a request none of whose
+        mobiles ends in one of them (nearly every request) rules them all out by one set
+        lookup per length instead of a dozen matches.
+        """
+        wanted: dict[int, set[str]] = {}
+        count = 0
+        for rule in self.rules:
+            mobile = rule.match.mobile
+            if mobile is not None and mobile.kind == "suffix":
+                wanted.setdefault(len(mobile.value), set()).add(mobile.value)
+                count += 1
+        if count < 2:
+            return None
+        return {length: frozenset(values) for length, values in wanted.items()}
+
+    def guarded_rules(self, content_out: bool, mobile_out: bool) -> list[Rule]:
+        """The rules, in order, less those the guards rule out for this request."""
+        key = (content_out, mobile_out)
+        found = self._guarded.get(key)
+        if found is None:
+            found = self._guarded[key] = [
+                rule
+                for rule in self.rules
+                if not (content_out and rule.match.plain_content)
+                and not (mobile_out and rule.match.mobile is not None and rule.match.mobile.kind == "suffix")
+            ]
+        return found
 
     def restart(self) -> None:
         """Back to call one, and the generator back to its seed: the same run replays."""

@@ -8,9 +8,8 @@ statement is an indexed lookup or a bounded batch, so no call blocks the loop fo
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
+from types import TracebackType
 
 SCHEMA_VERSION = 1
 
@@ -174,6 +173,7 @@ class Database:
         self.conn.execute("PRAGMA temp_store=MEMORY")
         self.conn.executescript(SCHEMA)
         self._depth = 0
+        self._tx = Transaction(self)
         version = self.meta("schema_version")
         if version is None:
             self.set_meta("schema_version", str(SCHEMA_VERSION))
@@ -186,26 +186,9 @@ class Database:
     def durable(self) -> bool:
         return self.path != ":memory:"
 
-    @contextmanager
-    def tx(self) -> Iterator[sqlite3.Connection]:
+    def tx(self) -> Transaction:
         """One atomic unit; nested uses join the outer one."""
-        if self._depth:
-            self._depth += 1
-            try:
-                yield self.conn
-            finally:
-                self._depth -= 1
-            return
-        self.conn.execute("BEGIN")
-        self._depth = 1
-        try:
-            yield self.conn
-        except BaseException:
-            self._depth = 0
-            self.conn.execute("ROLLBACK")
-            raise
-        self._depth = 0
-        self.conn.execute("COMMIT")
+        return self._tx
 
     def meta(self, key: str) -> str | None:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -220,3 +203,29 @@ class Database:
 
     def close(self) -> None:
         self.conn.close()
+
+
+class Transaction:
+    """`with db.tx():` — a class rather than a generator context manager: it is entered a few
+    times per request, and contextlib's machinery cost more than the BEGIN and COMMIT."""
+
+    __slots__ = ("db",)
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def __enter__(self) -> sqlite3.Connection:
+        db = self.db
+        if not db._depth:
+            db.conn.execute("BEGIN")
+        db._depth += 1
+        return db.conn
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        db = self.db
+        db._depth -= 1
+        if db._depth:
+            return  # a nested use: the outer one commits or rolls back
+        db.conn.execute("COMMIT" if kind is None else "ROLLBACK")

@@ -8,6 +8,9 @@ from typing import Any
 
 from emay_mock.store.db import Database
 
+# json.dumps with non-default options builds a new JSONEncoder on every call.
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
+
 
 @dataclass(slots=True)
 class Job:
@@ -25,7 +28,7 @@ class Jobs:
     def add(self, due: int, kind: str, app_id: str | None, payload: dict[str, Any]) -> int:
         cur = self.db.conn.execute(
             "INSERT INTO jobs(due, kind, app_id, payload) VALUES (?, ?, ?, ?)",
-            (due, kind, app_id, json.dumps(payload, separators=(",", ":"))),
+            (due, kind, app_id, _ENCODER.encode(payload)),
         )
         return int(cur.lastrowid or 0)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import gzip
 import json
+import zlib
 
 import pytest
 from Crypto.Cipher import AES
@@ -123,3 +124,16 @@ def test_invalid_bytes_for_the_charset_are_error_params() -> None:
     with pytest.raises(EmayError) as err:
         envelope.decode_request(body, KEY, gzip_on=False, charset="UTF-8", inflate_limit=1000)
     assert err.value.code is ResultCode.ERROR_PARAMS
+
+
+@pytest.mark.parametrize("size", [0, 1, 84, 250, 251, 1000, 4095, 4096, 40_000])
+def test_gzip_bytes_is_a_standard_gzip_member_at_every_size(size: int) -> None:
+    # Small answers get a small deflate window: any gzip reader (Java's GZIPInputStream is
+    # zlib's inflate with a 32 KiB window) must still read them, header fields unchanged.
+    data = bytes((i * 7919) % 251 for i in range(size // 2)) + b"a" * (size - size // 2)
+    out = envelope.gzip_bytes(data)
+    # deflate, no flags, mtime 0, no extra flags, OS Unix: the header the old output had.
+    assert out[:10] == b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03"
+    assert gzip.decompress(out) == data
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    assert inflater.decompress(out) == data and inflater.eof and not inflater.unused_data

@@ -1,0 +1,69 @@
+"""The served process's log lines: the standard format, gathered on the event loop, none lost."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import sys
+
+from emay_mock.observe.logs import FORMAT, GatheringHandler, LineFormatter
+
+
+def _record(level: int, msg: str, *args: object, exc: bool = False) -> logging.LogRecord:
+    info = None
+    if exc:
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            info = sys.exc_info()
+    return logging.LogRecord("emay_mock.requests", level, __file__, 1, msg, args, info)
+
+
+def test_line_formatter_writes_what_the_standard_formatter_writes() -> None:
+    standard, lean = logging.Formatter(FORMAT), LineFormatter()
+    for record in (
+        _record(
+            logging.INFO, "%s /%s appId=%s %s %.1fms%s", "secure", "sendSingleSMS", "A", "SUCCESS", 1.25, ""
+        ),
+        _record(logging.WARNING, "refused: %r", "中文"),
+        _record(logging.ERROR, "job %s failed", 7, exc=True),
+    ):
+        assert lean.format(record) == standard.format(record)
+
+
+def _handler() -> tuple[GatheringHandler, io.StringIO]:
+    stream = io.StringIO()
+    handler = GatheringHandler(stream)
+    handler.setFormatter(LineFormatter())
+    return handler, stream
+
+
+async def test_lines_logged_on_the_loop_are_written_together_in_order_and_an_error_at_once() -> None:
+    handler, stream = _handler()
+    handler.handle(_record(logging.INFO, "first"))
+    handler.handle(_record(logging.WARNING, "second"))
+    assert stream.getvalue() == ""  # gathered: no write per line
+    handler.handle(_record(logging.ERROR, "third"))
+    lines = [line.split(": ", 1)[1] for line in stream.getvalue().splitlines()]
+    assert lines == ["first", "second", "third"]
+
+
+async def test_the_timer_writes_gathered_lines_without_another_log_call() -> None:
+    handler, stream = _handler()
+    handler.handle(_record(logging.INFO, "alone"))
+    assert stream.getvalue() == ""
+    for _ in range(100):  # the loop timer fires 0.1 s later; wait for it by its effect
+        await asyncio.sleep(0.05)
+        if stream.getvalue():
+            break
+    assert stream.getvalue().endswith("emay_mock.requests: alone\n")
+
+
+def test_lines_logged_off_the_loop_are_written_at_once_and_flush_writes_the_rest() -> None:
+    handler, stream = _handler()
+    handler.handle(_record(logging.INFO, "at start-up"))
+    assert stream.getvalue().endswith("at start-up\n")
+    handler._lines.append("pending")  # what logging.shutdown() finds at exit
+    handler.flush()
+    assert stream.getvalue().endswith("pending\n")
