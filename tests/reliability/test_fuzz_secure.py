@@ -50,13 +50,6 @@ def live() -> Iterator[LiveMock]:
         yield server
 
 
-@pytest.fixture(scope="module")
-def wire(live: LiveMock) -> Iterator[Wire]:
-    connection = live.wire()
-    yield connection
-    connection.close()
-
-
 _last_time = 0
 
 

@@ -83,13 +83,6 @@ def live() -> Iterator[LiveMock]:
         yield server
 
 
-@pytest.fixture(scope="module")
-def wire(live: LiveMock) -> Iterator[Wire]:
-    connection = live.wire()
-    yield connection
-    connection.close()
-
-
 OLD = "20000101000000"
 
 
