@@ -118,7 +118,7 @@ class PushEngine:
             connector=aiohttp.TCPConnector(limit=0, limit_per_host=0),
             auto_decompress=True,
         )
-        for job in self.scheduler.jobs.list(limit=1_000_000):
+        for job in self.scheduler.pending_jobs(FLUSH):
             if job.kind == FLUSH and job.app_id is not None:
                 self._flushing.add((job.app_id, job.payload["kind"]))
         with self.db.tx():

@@ -95,8 +95,15 @@ class _PlatformCollector(Collector):
         yield GaugeMetricFamily(
             "emay_push_outbox_depth", "Items waiting to be batched for a push.", value=outbox
         )
+        scheduler = platform.scheduler
         yield GaugeMetricFamily(
-            "emay_scheduled_jobs", "Jobs waiting on the scheduler.", value=platform.jobs.pending()
+            "emay_scheduled_jobs",
+            "Entries waiting on the scheduler: one-off jobs, and report buckets (one per account "
+            "and 100 ms window of due times, however many reports it holds).",
+            value=scheduler.pending(),
+        )
+        yield GaugeMetricFamily(
+            "emay_reports_pending", "Accepted messages still waiting for their report.", value=scheduler.bucketed
         )
         yield GaugeMetricFamily(
             "emay_journal_entries", "Entries in the request journal.", value=len(mock.journal)

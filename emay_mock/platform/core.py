@@ -26,7 +26,6 @@ from emay_mock.protocol.times import format_long
 from emay_mock.scenarios.outcomes import NoScenarios, Outcomes, RequestDecision, RequestFacts
 from emay_mock.settings import Settings
 from emay_mock.store.db import Database
-from emay_mock.store.jobs import Jobs
 from emay_mock.store.messages import Messages
 from emay_mock.store.pushes import Pushes
 from emay_mock.store.queues import PullQueues
@@ -59,7 +58,6 @@ class Platform:
             db, clock, self.scheduler, settings, self.events, self._push_target, self.queues
         )
         self.messages = Messages(db)
-        self.jobs = Jobs(db)
         self.pushes = Pushes(db)
         self.replay = ReplayGuard(settings.replay_cache_size)
         self.sms_ids = IdSequence(20, self.messages.last_sms_id)
@@ -256,5 +254,5 @@ class Platform:
         self.queues.recount()
         if app_id is None:
             self.scenarios.restart()
-        self.scheduler.rearm()
+        self.scheduler.forget(app_id)
         self.events.publish("reset", app_id, {"appId": app_id})

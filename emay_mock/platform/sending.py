@@ -1,12 +1,12 @@
 """Accepting messages: validate, bill, store, and plan each recipient's report.
 
 Every accepted message gets exactly one final report: its planned state and due time
-are stored with it, and one `report` job per due time fires them (EMAY_API §7.8).
+are stored with it, and the scheduler's report buckets fire them (EMAY_API §7.8).
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +21,6 @@ from emay_mock.protocol.errors import EmayError
 from emay_mock.protocol.send import Planned, SendOrder, validate
 from emay_mock.protocol.times import format_long
 from emay_mock.scenarios.outcomes import RecipientPlan, RequestFacts
-from emay_mock.store.jobs import Job
 from emay_mock.store.messages import MessageRow
 
 REPORT = "report"
@@ -44,17 +43,6 @@ def _recipient_firings(plans: list[RecipientPlan]) -> list[dict[str, Any]]:
     return list(summary.values())
 
 
-def id_ranges(ids: list[int]) -> list[list[int]]:
-    """[3,4,5,9] -> [[3,5],[9,9]]: report jobs name consecutive messages compactly."""
-    out: list[list[int]] = []
-    for msg_id in sorted(ids):
-        if out and out[-1][1] == msg_id - 1:
-            out[-1][1] = msg_id
-        else:
-            out.append([msg_id, msg_id])
-    return out
-
-
 VOICE_REPORT = "voice-report"
 
 
@@ -71,7 +59,10 @@ class Sender:
         self.links = links
         self.accepted: Counter[str] = Counter()  # messages accepted, per appId
         self.states: Counter[str] = Counter()  # final reports, per state
-        platform.scheduler.on(REPORT, self._fire)
+        platform.scheduler.on_bucket(REPORT, self._fire)
+        # Reports still due when the last process stopped (their messages have no state yet).
+        for msg_id, app_id, due in platform.messages.unreported():
+            platform.scheduler.add_to_bucket(REPORT, app_id, due, msg_id)
 
     def prepare(self, account: Account, order: SendOrder, base_url: str) -> PlannedLinks | None:
         """Make the text final (template filled, short link written) before anyone matches on it."""
@@ -107,7 +98,7 @@ class Sender:
         default_delay = p.settings.report_delay_ms
         rows: list[MessageRow] = []
         plans: list[RecipientPlan] = []
-        due_groups: dict[int, list[int]] = defaultdict(list)
+        dues: list[int] = []
         # The platform's own plans, shared by the recipients no rule decides (most of them):
         # four empty lists less per recipient. A plan is not changed once decided; the only
         # change below is for an early push, which only a scenario's own plan can carry.
@@ -123,7 +114,7 @@ class Sender:
             # scheduler's clock, so `advance` by that distance reaches it.
             send_at = now if item.timer_ms is None else now + max(0, item.timer_ms - wall_now)
             due = send_at + plan.delay_ms
-            due_groups[due].append(msg_id)
+            dues.append(due)
             plans.append(plan)
             rows.append(
                 MessageRow(
@@ -154,8 +145,8 @@ class Sender:
             if links is not None:
                 self.links.save(account, links, rows)
             p.set_balance(account, account.balance - cost)
-            for due, ids in due_groups.items():
-                p.scheduler.schedule(due, REPORT, account.app_id, {"ranges": id_ranges(ids)})
+            for row, due in zip(rows, dues, strict=True):
+                p.scheduler.add_to_bucket(REPORT, account.app_id, due, row.msg_id)
             self._plan_followups(account, rows, plans, planned)
         self.accepted[account.app_id] += len(rows)
         if rows:
@@ -201,27 +192,29 @@ class Sender:
                         {"msgId": row.msg_id, "userAgent": click.user_agent},
                     )
 
-    def _fire(self, job: Job) -> None:
-        """A report job: each message takes its planned state, then goes to queue or callback."""
+    def _fire(self, app_id: str, msg_ids: list[int], dues: list[int]) -> None:
+        """Reports due: each message takes its planned state, then goes to queue or callback."""
         p = self.p
-        # The report carries the time it was due, not when the timer happened to fire: exact
+        # A report carries the time it was due, not when the timer happened to fire: exact
         # under any clock speed, and true after a restart that ran it late.
-        at = job.due
-        reported: list[MessageRow] = []
-        for first, last in job.payload["ranges"]:
-            reported += p.messages.report_range(int(first), int(last), at)
+        reported = p.messages.report(msg_ids)
         if not reported:
             return
-        app_id = reported[0].app_id
         # Voice reports wait for /voice/getReport; they are never pushed to the SMS callback.
-        kind = VOICE_REPORT if reported[0].endpoint.startswith("/voice/") else REPORT
-        chaos = {row.msg_id: row.chaos for row in reported if row.chaos}
-        refs = [row.msg_id for row in reported]
-        p.route(app_id, kind, refs, lambda: [self.report_item(row) for row in reported], chaos)
+        voice = [row for row in reported if row.endpoint.startswith("/voice/")]
+        sms = [row for row in reported if not row.endpoint.startswith("/voice/")] if voice else reported
+        for kind, rows in ((REPORT, sms), (VOICE_REPORT, voice)):
+            if rows:
+                self._route_reports(app_id, kind, rows)
         self.states.update(row.state for row in reported if row.state is not None)
         if p.events.listening:
             for row in reported[:50]:
                 p.events.publish("report", app_id, self.describe(row))
+
+    def _route_reports(self, app_id: str, kind: str, rows: list[MessageRow]) -> None:
+        chaos = {row.msg_id: row.chaos for row in rows if row.chaos}
+        refs = [row.msg_id for row in rows]
+        self.p.route(app_id, kind, refs, lambda: [self.report_item(row) for row in rows], chaos)
 
     def report_item(self, row: MessageRow) -> dict[str, Any]:
         assert row.state is not None and row.report_at is not None

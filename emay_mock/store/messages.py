@@ -8,7 +8,7 @@ the smsId is kept as the string it is on the wire, under a unique index.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,21 +109,24 @@ class Messages:
             ]
         return out
 
-    def report_range(self, first: int, last: int, at: int) -> list[MessageRow]:
-        """Give every still-unreported message in [first, last] its planned final state."""
+    def report(self, msg_ids: Sequence[int]) -> list[MessageRow]:
+        """Give each of these messages still without a report its planned state, at its due time."""
         conn = self.db.conn
-        conn.execute(
-            "UPDATE messages SET state = planned_state, report_at = ? "
-            "WHERE msg_id BETWEEN ? AND ? AND state IS NULL",
-            (at, first, last),
+        rows = [row for row in self.many(msg_ids) if row.state is None]
+        for row in rows:
+            row.state, row.report_at = row.planned_state, row.report_due
+        conn.executemany(
+            "UPDATE messages SET state = ?, report_at = ? WHERE msg_id = ?",
+            [(row.state, row.report_at, row.msg_id) for row in rows],
         )
-        return [
-            _row(r)
-            for r in conn.execute(
-                f"SELECT {_COLUMNS} FROM messages WHERE msg_id BETWEEN ? AND ? AND report_at = ?",
-                (first, last, at),
-            )
-        ]
+        return rows
+
+    def unreported(self) -> Iterator[tuple[int, str, int]]:
+        """(msg_id, appId, report due) of every message still waiting for its report."""
+        for r in self.db.conn.execute(
+            "SELECT msg_id, app_id, report_due FROM messages WHERE state IS NULL ORDER BY msg_id"
+        ):
+            yield int(r[0]), str(r[1]), int(r[2])
 
     def find(self, f: MessageFilter, limit: int) -> list[MessageRow]:
         where: list[str] = []

@@ -212,5 +212,6 @@ class ControlApi:
             "offsetMs": clock.offset_ms,
             "speed": clock.speed,
             "timezone": str(self.mock.platform.tz),
-            "pendingJobs": self.mock.platform.jobs.pending(),
+            "pendingJobs": self.mock.platform.scheduler.pending(),
+            "pendingReports": self.mock.platform.scheduler.bucketed,
         }

@@ -1,4 +1,5 @@
-"""The scheduler: one timer, jobs in due order, a clock that advance pins, leases across restarts."""
+"""The scheduler: one timer, jobs and report buckets in due order, a clock that advance pins,
+jobs that survive a restart."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from emay_mock.delivery.clock import Clock
-from emay_mock.delivery.scheduler import Scheduler
+from emay_mock.delivery.scheduler import BUCKET_MS, Scheduler
 from emay_mock.store.db import Database
 from emay_mock.store.jobs import Job
 
@@ -31,7 +32,7 @@ async def test_advance_runs_due_jobs_in_time_order_at_their_due_time() -> None:
     assert [s[0] for s in seen] == ["a", "b", "c"]
     assert all(due == now for _, due, now in seen)  # each job saw its own due time
     assert scheduler.clock.now_ms() >= t0 + 5000
-    assert scheduler.jobs.pending() == 1
+    assert scheduler.pending() == 1
     await scheduler.stop()
 
 
@@ -90,22 +91,22 @@ async def test_async_jobs_are_awaited_by_advance_and_commit_atomically() -> None
     scheduler.schedule(t0 + 1000, "slow", None, {})
     await scheduler.advance(2)
     assert log == [t0 + 1000]
-    assert scheduler.jobs.pending() == 0
+    assert scheduler.pending() == 0
     await scheduler.stop()
 
 
-async def test_a_job_leased_when_the_process_died_runs_again_on_restart(tmp_path: Path) -> None:
+async def test_a_job_still_in_the_table_when_the_process_died_runs_on_restart(tmp_path: Path) -> None:
     path = str(tmp_path / "s.db")
     first, _ = make(path)
     first.start()
-    job_id = first.schedule(first.clock.now_ms() - 1, "mark", None, {"name": "x"})
-    with first.db.tx():
-        first.jobs.lease(job_id)  # as if an async job was in flight when the process was killed
+    # Never run: as if it was due (or in flight, for an async job) when the process was killed.
+    first.schedule(first.clock.now_ms() - 1, "mark", None, {"name": "x"})
     first.db.close()
     second, seen = make(path)
     second.start()
     await second.advance(0)
     assert [s[0] for s in seen] == ["x"]
+    assert second.jobs.all() == []
     await second.stop()
 
 
@@ -138,5 +139,88 @@ async def test_100000_pending_jobs_hold_one_timer_and_no_task() -> None:
     timers = [h for h in loop._scheduled if not h.cancelled()]  # type: ignore[attr-defined]
     assert len(timers) == 1
     assert len(asyncio.all_tasks()) == tasks_before
-    assert scheduler.jobs.pending() == 100_000
+    assert scheduler.pending() == 100_000
+    await scheduler.stop()
+
+
+def bucketed(speed: float = 1.0) -> tuple[Scheduler, list[tuple[str, list[int], list[int], int]]]:
+    scheduler = Scheduler(Database(), Clock(speed=speed))
+    fired: list[tuple[str, list[int], list[int], int]] = []
+    scheduler.on_bucket(
+        "report", lambda app, items, dues: fired.append((app, items, dues, scheduler.clock.now_ms()))
+    )
+    return scheduler, fired
+
+
+async def test_items_due_in_one_window_wait_in_one_bucket_and_fire_in_one_pass() -> None:
+    scheduler, fired = bucketed()
+    scheduler.start()
+    t0 = (scheduler.clock.now_ms() // BUCKET_MS + 10) * BUCKET_MS  # the start of a window
+    for i in range(1000):
+        scheduler.add_to_bucket("report", "A", t0 + 1 + i % 50, i)
+    scheduler.add_to_bucket("report", "B", t0 + 1, -1)  # another account: its own bucket
+    assert scheduler.pending() == 2
+    assert scheduler.bucketed == 1001
+    await scheduler.advance(2)
+    (a,) = [f for f in fired if f[0] == "A"]
+    assert sorted(a[1]) == list(range(1000))
+    assert a[2] == sorted(a[2])  # handed over in due order
+    assert scheduler.pending() == 0 and scheduler.bucketed == 0
+    await scheduler.stop()
+
+
+async def test_advance_takes_a_bucket_only_up_to_where_it_stops() -> None:
+    scheduler, fired = bucketed()
+    scheduler.start()
+    t0 = scheduler.clock.now_ms()
+    for offset in (1000, 1020, 1040, 1060):  # one window of 100 ms, or two
+        scheduler.add_to_bucket("report", "A", t0 + offset, offset)
+    await scheduler.advance(1.03)
+    assert [item for f in fired for item in f[1]] == [1000, 1020]
+    await scheduler.advance(0.1)
+    assert [item for f in fired for item in f[1]] == [1000, 1020, 1040, 1060]
+    await scheduler.stop()
+
+
+async def test_a_bucket_runs_between_the_jobs_due_before_and_after_it() -> None:
+    scheduler, _seen = make()
+    order: list[str] = []
+    scheduler.on("mark", lambda job: order.append(job.payload["name"]))
+    scheduler.on_bucket("report", lambda app, items, dues: order.extend(items))
+    scheduler.start()
+    t0 = scheduler.clock.now_ms()
+    scheduler.schedule(t0 + 1000, "mark", None, {"name": "job@1000"})
+    scheduler.schedule(t0 + 1030, "mark", None, {"name": "job@1030"})
+    for offset in (1010, 1020, 1040):
+        scheduler.add_to_bucket("report", "A", t0 + offset, f"report@{offset}")
+    await scheduler.advance(2)
+    assert order == ["job@1000", "report@1010", "report@1020", "job@1030", "report@1040"]
+    await scheduler.stop()
+
+
+async def test_a_bucket_fires_on_the_real_clock_at_the_end_of_its_window() -> None:
+    scheduler, fired = bucketed()
+    scheduler.start()
+    due = scheduler.clock.now_ms() + 50
+    scheduler.add_to_bucket("report", "A", due, "x")
+    for _ in range(100):
+        if fired:
+            break
+        await asyncio.sleep(0.01)
+    ((_app, items, dues, now),) = fired
+    assert (items, dues) == (["x"], [due])
+    assert due <= now <= -(-due // BUCKET_MS) * BUCKET_MS + 100  # at its window's end, not much later
+    await scheduler.stop()
+
+
+async def test_forget_drops_one_account_s_buckets() -> None:
+    scheduler, fired = bucketed()
+    scheduler.start()
+    now = scheduler.clock.now_ms()
+    scheduler.add_to_bucket("report", "A", now + 1000, "a")
+    scheduler.add_to_bucket("report", "B", now + 1000, "b")
+    scheduler.forget("A")
+    assert scheduler.pending("A") == 0 and scheduler.pending("B") == 1
+    await scheduler.advance(2)
+    assert [f[1] for f in fired] == [["b"]]
     await scheduler.stop()

@@ -9,7 +9,7 @@ from emay_mock.observe.journal import Entry
 from emay_mock.platform.accounts import AccountSpec
 from emay_mock.platform.core import Platform
 from emay_mock.platform.links import Links
-from emay_mock.platform.sending import Sender, id_ranges
+from emay_mock.platform.sending import Sender
 from emay_mock.platform.templates import Templates
 from emay_mock.protocol.codes import ResultCode
 from emay_mock.protocol.errors import EmayError
@@ -41,14 +41,11 @@ def send(p: Platform, sender: Sender, o: SendOrder) -> list[dict]:
     return sender.send(p.accounts["A"], o, Entry("secure", o.endpoint, "POST", None, 0), facts).results
 
 
-def test_id_ranges_compress_consecutive_ids() -> None:
-    assert id_ranges([5, 3, 4, 9, 10, 12]) == [[3, 5], [9, 10], [12, 12]]
-
-
-async def test_one_report_job_per_due_time_and_reports_reach_the_queue(platform: Platform) -> None:
+async def test_a_request_s_reports_wait_in_one_bucket_and_reach_the_queue(platform: Platform) -> None:
     sender = make_sender(platform)
     sent = send(platform, sender, order("13800000001", "13800000002", "13800000003"))
-    assert platform.jobs.pending() == 1
+    assert platform.scheduler.pending() == 1
+    assert platform.scheduler.bucketed == 3
     assert platform.accounts["A"].balance == 7
     await platform.scheduler.advance(1)
     reports = sender.pull_reports(platform.accounts["A"], 500)
@@ -64,7 +61,7 @@ async def test_refused_request_stores_and_charges_nothing(platform: Platform) ->
     assert err.value.code is ResultCode.ERROR_BALANCE
     assert platform.accounts["A"].balance == 10
     assert platform.messages.count() == 0
-    assert platform.jobs.pending() == 0
+    assert platform.scheduler.pending() == 0
     await platform.scheduler.stop()
 
 

@@ -80,3 +80,16 @@ async def test_advance_over_http_answers_after_every_push_and_retry_that_fell_du
     sent_at = [a["sentAtMs"] for a in batch["attempts"]]
     assert [t - sent_at[0] for t in sent_at] == [0, 10_000, 70_000, 670_000]
     assert sent_at[-1] <= answer["nowMs"]
+
+
+async def test_the_clock_shows_reports_waiting_in_one_bucket_until_advance_fires_them(
+    mock: MockServer, client: EmayClient, http: aiohttp.ClientSession
+) -> None:
+    await client.send_batch_only_sms(["13800000001", "13800000002", "13800000003"], "x")
+    async with http.get(f"{mock.url}/_mock/clock") as resp:
+        clock = await resp.json()
+    # Three reports due together: one entry on the scheduler, three reports pending.
+    assert (clock["pendingJobs"], clock["pendingReports"]) == (1, 3)
+    after = await advance(http, mock, 1)
+    assert (after["pendingJobs"], after["pendingReports"]) == (0, 0)
+    assert [r["state"] for r in await client.get_report()] == ["DELIVRD"] * 3
