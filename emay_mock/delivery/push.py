@@ -10,7 +10,6 @@ attempt; after the last one the batch is dead: kept, visible, and redeliverable 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections import Counter
@@ -18,7 +17,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 import aiohttp
 
@@ -26,7 +24,6 @@ from emay_mock.delivery.clock import Clock
 from emay_mock.delivery.scheduler import Scheduler
 from emay_mock.observe.events import EventHub
 from emay_mock.protocol import envelope
-from emay_mock.protocol.times import format_long
 from emay_mock.settings import Settings
 from emay_mock.store.db import Database
 from emay_mock.store.jobs import Job
@@ -338,33 +335,3 @@ class PushEngine:
                 self.clock.now_ms(), ATTEMPT, batch.app_id, {"batch": batch_id, "n": n, "manual": True}
             )
         return n
-
-    # -- views ------------------------------------------------------------------------------
-
-    def describe(self, batch: Batch, tz: ZoneInfo, *, with_items: bool = True) -> dict[str, Any]:
-        """A batch as the control API shows it: times in Emay's format and in epoch ms."""
-
-        def fmt(ms: int | None) -> str | None:
-            return None if ms is None else format_long(ms, tz)
-
-        attempts = []
-        for a in self.store.attempts(batch.batch_id):
-            attempts.append({**a.public(), "time": fmt(a.sent_at)})
-        out: dict[str, Any] = {
-            "id": batch.batch_id,
-            "appId": batch.app_id,
-            "kind": batch.kind,
-            "url": batch.url,
-            "mode": batch.mode,
-            "status": batch.status,
-            "size": batch.size,
-            "createdAt": fmt(batch.created_at),
-            "createdAtMs": batch.created_at,
-            "nextAttemptAt": fmt(batch.next_at),
-            "nextAttemptAtMs": batch.next_at,
-            "chaos": batch.chaos.split(",") if batch.chaos else [],
-            "attempts": attempts,
-        }
-        if with_items:
-            out["items"] = json.loads(batch.items)
-        return out

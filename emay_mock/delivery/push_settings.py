@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 DEFAULT_RETRY_SCHEDULE = (10.0, 60.0, 600.0)
 
@@ -18,12 +17,3 @@ class PushSettings:
 
     def url_for(self, kind: str) -> str | None:
         return self.report_url if kind == "report" else self.mo_url
-
-    def public(self) -> dict[str, Any]:
-        return {
-            "reportUrl": self.report_url,
-            "moUrl": self.mo_url,
-            "mode": self.mode,
-            "retrySchedule": list(self.retry_schedule),
-            "timeoutSeconds": self.timeout_s,
-        }

@@ -14,7 +14,9 @@ Predicate = Callable[["Event"], bool]
 class Event:
     topic: str  # message | report | mo | push | click | template | clock | reset | account
     app_id: str | None
-    data: dict[str, Any]
+    # The platform's own object (a message, an MO, an account…) or, for push, clock and reset,
+    # a small dict; the web layer's views say what a client sees of it.
+    data: Any
 
 
 class EventHub:
@@ -28,7 +30,7 @@ class EventHub:
         """Whether anyone would see an event: describing one is not free, so ask first."""
         return bool(self._subscribers or self._waiters)
 
-    def publish(self, topic: str, app_id: str | None, data: dict[str, Any]) -> None:
+    def publish(self, topic: str, app_id: str | None, data: Any) -> None:
         if not self._subscribers and not self._waiters:
             return
         event = Event(topic, app_id, data)

@@ -59,8 +59,8 @@ class Entry:
     fault: str | None = None
     id: int = 0
 
-    def issued(self, first: str, count: int) -> None:
-        self.sms_id_first, self.sms_id_count = int(first), count
+    def issued(self, first: int, count: int) -> None:
+        self.sms_id_first, self.sms_id_count = first, count
 
     def sms_ids(self, limit: int | None = None) -> list[str]:
         if self.sms_id_first is None:

@@ -8,22 +8,20 @@ this module and a scrape costs a handful of dictionary reads.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from emay_mock.observe.journal import Entry
-
-if TYPE_CHECKING:
-    from emay_mock.server import MockServer
+from emay_mock.observe.recorder import Recorder
+from emay_mock.platform.service import Platform
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
 class Metrics:
-    def __init__(self, mock: MockServer) -> None:
+    def __init__(self, platform: Platform, recorder: Recorder) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
             "emay_requests",
@@ -38,7 +36,8 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
-        self.registry.register(_PlatformCollector(mock))
+        self.registry.register(_PlatformCollector(platform, recorder))
+        recorder.also(self.observe)
         self._children: dict[tuple[str, str, str], tuple[Counter, Histogram]] = {}
 
     def observe(self, entry: Entry) -> None:
@@ -57,20 +56,21 @@ class Metrics:
 
 
 class _PlatformCollector(Collector):
-    def __init__(self, mock: MockServer) -> None:
-        self.mock = mock
+    def __init__(self, platform: Platform, recorder: Recorder) -> None:
+        self.platform = platform
+        self.recorder = recorder
 
     def collect(self) -> Iterator[Metric]:
-        mock = self.mock
-        platform = mock.platform
+        platform = self.platform
+        journal = self.recorder.journal
         accepted = CounterMetricFamily(
             "emay_messages_accepted", "Messages accepted, per appId.", labels=["app_id"]
         )
-        for app_id, count in sorted(mock.sending.accepted.items()):
+        for app_id, count in sorted(platform.sending.accepted.items()):
             accepted.add_metric([app_id], count)
         yield accepted
         reports = CounterMetricFamily("emay_reports", "Final reports produced, by state.", labels=["state"])
-        for state, count in sorted(mock.sending.states.items()):
+        for state, count in sorted(platform.sending.states.items()):
             reports.add_metric([state], count)
         yield reports
         attempts = CounterMetricFamily(
@@ -103,18 +103,18 @@ class _PlatformCollector(Collector):
             value=scheduler.pending(),
         )
         yield GaugeMetricFamily(
-            "emay_reports_pending", "Accepted messages still waiting for their report.", value=scheduler.bucketed
+            "emay_reports_pending",
+            "Accepted messages still waiting for their report.",
+            value=scheduler.bucketed,
         )
-        yield GaugeMetricFamily(
-            "emay_journal_entries", "Entries in the request journal.", value=len(mock.journal)
+        yield GaugeMetricFamily("emay_journal_entries", "Entries in the request journal.", value=len(journal))
+        yield CounterMetricFamily(
+            "emay_journal_evicted", "Journal entries evicted by its bound.", value=journal.evicted
         )
         yield CounterMetricFamily(
-            "emay_journal_evicted", "Journal entries evicted by its bound.", value=mock.journal.evicted
+            "emay_events_dropped", "Live events a slow reader missed.", value=platform.events.dropped
         )
-        yield CounterMetricFamily(
-            "emay_events_dropped", "Live events a slow reader missed.", value=mock.events.dropped
-        )
-        offset = mock.clock.offset_ms / 1000
+        offset = platform.clock.offset_ms / 1000
         yield GaugeMetricFamily(
             "emay_clock_offset_seconds", "Scheduler's clock minus the wall clock.", value=offset
         )

@@ -5,8 +5,7 @@ from __future__ import annotations
 import ipaddress
 import time
 from collections import deque
-from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, field
 
 from emay_mock.delivery.push_settings import PushSettings
 from emay_mock.protocol.envelope import key_bytes
@@ -23,31 +22,6 @@ class AccountSpec:
     voice: bool = True
     push: PushSettings | None = None
     strict: bool = False
-
-    def public(self, balance: int | None = None) -> dict[str, Any]:
-        """The account as the control API shows it: never the secret key."""
-        return {
-            "appId": self.app_id,
-            "balance": self.balance if balance is None else balance,
-            "allowedIps": list(self.allowed_ips),
-            "maxRequestsPerSecond": self.max_requests_per_second,
-            "retrieveReport": self.retrieve_report,
-            "voice": self.voice,
-            "push": None if self.push is None else self.push.public(),
-            "strict": self.strict,
-        }
-
-    def stored(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_stored(cls, data: dict[str, Any]) -> AccountSpec:
-        push = data.get("push")
-        spec = cls(**{**data, "push": None, "allowed_ips": tuple(data.get("allowed_ips", ()))})
-        if push is not None:
-            push = PushSettings(**{**push, "retry_schedule": tuple(push["retry_schedule"])})
-            spec = replace(spec, push=push)
-        return spec
 
 
 class RateLimiter:

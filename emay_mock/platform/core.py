@@ -1,14 +1,16 @@
 """The emulated platform's shared state and its gatekeeping: accounts, admission, windows.
 
-`Platform` owns the store, the clocks and the collaborators; the feature modules
-(sending, inbound, templates, short links, retrieval) hang off it and share them.
+`Core` owns the store, the clocks and the collaborators; the feature modules (sending,
+inbound, templates, short links, retrieval) hang off it and share them, and `Platform`
+(service.py) puts them together behind the calls the web layer makes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-import json
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from emay_mock.delivery.clock import Clock
@@ -23,8 +25,9 @@ from emay_mock.protocol.errors import EmayError
 from emay_mock.protocol.fields import Fields
 from emay_mock.protocol.notes import Deviation, Notes
 from emay_mock.protocol.times import format_long
-from emay_mock.scenarios.outcomes import NoScenarios, Outcomes, RequestDecision, RequestFacts
+from emay_mock.scenarios.outcomes import Fault, FaultNow, NoScenarios, Outcomes, RequestFacts
 from emay_mock.settings import Settings
+from emay_mock.store.accounts import AccountStore
 from emay_mock.store.db import Database
 from emay_mock.store.messages import Messages
 from emay_mock.store.pushes import Pushes
@@ -36,7 +39,24 @@ _TICKS_THRESHOLD = 10**16
 _LONG = 2**63
 
 
-class Platform:
+@dataclass(slots=True)
+class Context:
+    """One request as the platform sees it: who asks, through which endpoint; and what the
+    platform did that the journal reports (the rules that fired, the smsIds issued, the
+    fault a scenario scripted: played before the work, or left to play with the answer)."""
+
+    account: Account
+    family: str  # secure | simple | voice | report
+    endpoint: str
+    notes: Notes
+    base_url: str = ""
+    fired: list[dict[str, Any]] = field(default_factory=list)
+    sms_id_first: int | None = None
+    sms_id_count: int = 0
+    fault: Fault | None = None
+
+
+class Core:
     def __init__(
         self,
         db: Database,
@@ -61,10 +81,10 @@ class Platform:
         self.pushes = Pushes(db)
         self.replay = ReplayGuard(settings.replay_cache_size)
         self.sms_ids = IdSequence(20, self.messages.last_sms_id)
-        self.accounts: dict[str, Account] = {}
-        for row in db.conn.execute("SELECT spec, balance FROM accounts"):
-            spec = AccountSpec.from_stored(json.loads(row[0]))
-            self.accounts[spec.app_id] = Account(spec, int(row[1]))
+        self.account_store = AccountStore(db)
+        self.accounts: dict[str, Account] = {
+            spec.app_id: Account(spec, balance) for spec, balance in self.account_store.load()
+        }
 
     async def start(self) -> None:
         self.scheduler.start()
@@ -74,19 +94,19 @@ class Platform:
         await self.scheduler.stop()
         await self.push.stop()
 
+    def save_clock(self) -> None:
+        """Remember where the scheduler's clock is, so a durable store resumes it (never backward)."""
+        self.db.save_clock_anchor(self.clock.now_ms(), self.clock.wall_ms())
+
     # -- accounts ---------------------------------------------------------------------------
 
     def put_account(self, spec: AccountSpec) -> Account:
         """Add or replace an account; replacing keeps its messages and sets the new balance."""
         account = Account(spec, spec.balance)
         with self.db.tx():
-            self.db.conn.execute(
-                "INSERT INTO accounts(app_id, spec, balance) VALUES (?, ?, ?) "
-                "ON CONFLICT(app_id) DO UPDATE SET spec = excluded.spec, balance = excluded.balance",
-                (spec.app_id, json.dumps(spec.stored()), spec.balance),
-            )
+            self.account_store.put(spec, spec.balance)
         self.accounts[spec.app_id] = account
-        self.events.publish("account", spec.app_id, spec.public())
+        self.events.publish("account", spec.app_id, account)
         return account
 
     def account(self, app_id: str | None) -> Account:
@@ -101,7 +121,7 @@ class Platform:
 
     def set_balance(self, account: Account, balance: int) -> None:
         account.balance = balance
-        self.db.conn.execute("UPDATE accounts SET balance = ? WHERE app_id = ?", (balance, account.app_id))
+        self.account_store.set_balance(account.app_id, balance)
 
     def _push_target(self, app_id: str, kind: str) -> PushTarget | None:
         account = self.accounts.get(app_id)
@@ -213,39 +233,31 @@ class Platform:
 
     # -- scenarios ------------------------------------------------------------------------
 
-    def consult(self, facts: RequestFacts, rules_fired: list[dict[str, Any]]) -> RequestDecision:
-        """What scenarios decide about a request, before anything changes; the rules are journaled."""
+    async def consult(self, ctx: Context, facts: RequestFacts) -> None:
+        """Ask scenarios about a request, before anything changes.
+
+        The rules that fired go to `ctx.fired`, the fault to `ctx.fault`. A fault `before`
+        delays (a timer, not a worker) and may replace the answer (FaultNow); a scripted
+        code is raised as the refusal; a fault `after` is the web layer's to play.
+        """
         decision = self.scenarios.on_request(facts)
-        rules_fired.extend(decision.fired)
-        return decision
+        ctx.fired.extend(decision.fired)
+        fault = ctx.fault = decision.fault
+        if fault is not None and fault.when == "before":
+            if fault.latency_ms:
+                await asyncio.sleep(fault.latency_ms / 1000)
+            if fault.kind != "latency":
+                raise FaultNow(fault)
+        if decision.code is not None:
+            names = ", ".join(str(f["rule"]) for f in decision.fired if "code" in f["outcomes"])
+            raise EmayError(decision.code, f"scripted by scenario rule {names}", rule="scenario")
 
     # -- reset ----------------------------------------------------------------------------
 
-    _RESET_TABLES = (
-        "messages", "mo", "pull_queue", "jobs", "push_outbox", "push_batches", "templates",
-        "short_links", "clicks",
-    )  # fmt: skip
-
     def reset(self, app_id: str | None = None) -> None:
         """Forget messages, queues, pending work, pushes, templates and links; restore balances."""
-        conn = self.db.conn
         with self.db.tx():
-            if app_id is None:
-                for table in (*self._RESET_TABLES, "push_members", "push_attempts"):
-                    conn.execute(f"DELETE FROM {table}")
-            else:
-                conn.execute(
-                    "DELETE FROM push_attempts WHERE batch_id IN "
-                    "(SELECT batch_id FROM push_batches WHERE app_id = ?)",
-                    (app_id,),
-                )
-                conn.execute(
-                    "DELETE FROM push_members WHERE batch_id IN "
-                    "(SELECT batch_id FROM push_batches WHERE app_id = ?)",
-                    (app_id,),
-                )
-                for table in self._RESET_TABLES:
-                    conn.execute(f"DELETE FROM {table} WHERE app_id = ?", (app_id,))
+            self.db.forget(app_id)
             for account in self.accounts.values():
                 if app_id is None or account.app_id == app_id:
                     self.set_balance(account, account.spec.balance)

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from emay_mock.platform.accounts import Account
-from emay_mock.platform.core import Platform
+from emay_mock.platform.core import Core
 from emay_mock.protocol import payloads
 from emay_mock.protocol.notes import Notes
 from emay_mock.protocol.rules import check_extended_code, normalize_mobile
-from emay_mock.protocol.times import format_long
 from emay_mock.store.inbound import MoRow, MoStore
 from emay_mock.store.jobs import Job
 
@@ -17,7 +16,7 @@ MO_REPLY = "mo-reply"
 
 
 class Inbound:
-    def __init__(self, platform: Platform) -> None:
+    def __init__(self, platform: Core) -> None:
         self.p = platform
         self.store = MoStore(platform.db)
         platform.scheduler.on(MO_REPLY, self._reply_due)
@@ -45,7 +44,7 @@ class Inbound:
                 source=source,
             )
             self.p.route(app_id, "mo", [row.mo_id], lambda: [self.item(row)])
-        self.p.events.publish("mo", app_id, self.describe(row))
+        self.p.events.publish("mo", app_id, row)
         return row
 
     def inject(self, account: Account, mobile: str, content: str, extended_code: str | None) -> MoRow:
@@ -81,16 +80,3 @@ class Inbound:
         refs = self.p.queues.take(account.app_id, "mo", number)
         rows = {row.mo_id: row for row in self.store.many(refs)}
         return [self.item(rows[ref]) for ref in refs if ref in rows]
-
-    def describe(self, row: MoRow) -> dict[str, Any]:
-        return {
-            "moId": row.mo_id,
-            "appId": row.app_id,
-            "mobile": row.mobile,
-            "content": row.content,
-            "extendedCode": row.extended_code,
-            "moTime": format_long(row.mo_at, self.p.tz),
-            "moTimeMs": row.mo_at,
-            "replyTo": row.reply_to,
-            "source": row.source,
-        }

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ua_parser import parse as parse_ua
 
 from emay_mock.platform.accounts import Account
-from emay_mock.platform.core import Platform
+from emay_mock.platform.core import Core
 from emay_mock.protocol import payloads
 from emay_mock.protocol.send import SendOrder
 from emay_mock.protocol.templates import SHORT_LINK
@@ -63,7 +63,7 @@ class PlannedLinks:
 
 
 class Links:
-    def __init__(self, platform: Platform) -> None:
+    def __init__(self, platform: Core) -> None:
         self.p = platform
         self.store = LinkStore(platform.db)
         self._faker: Faker | None = None
@@ -129,7 +129,7 @@ class Links:
         with self.p.db.tx():
             self.store.add_click(click)
             self.p.route(link.app_id, "click", [click.click_id], lambda: [self.item(click)])
-        self.p.events.publish("click", link.app_id, self.describe(click))
+        self.p.events.publish("click", link.app_id, click)
         return click
 
     async def _click_due(self, job: Job) -> Callable[[], None]:
@@ -166,12 +166,3 @@ class Links:
         refs = self.p.queues.take(account.app_id, "click", number)
         rows = {row.click_id: row for row in self.store.clicks(refs)}
         return [self.item(rows[ref]) for ref in refs if ref in rows]
-
-    def describe(self, click: ClickRow) -> dict[str, Any]:
-        return {
-            "clickId": click.click_id,
-            "code": click.code,
-            "source": click.source,
-            "accessTimeMs": click.access_at,
-            **self.item(click),
-        }

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from emay_mock.platform.accounts import Account
-from emay_mock.platform.core import Platform
+from emay_mock.platform.core import Core
 from emay_mock.platform.sending import Sender
 from emay_mock.store.jobs import Job
 from emay_mock.store.messages import MessageRow
@@ -20,7 +20,7 @@ _PAGE = 500
 
 
 class Retrieval:
-    def __init__(self, platform: Platform, sender: Sender) -> None:
+    def __init__(self, platform: Core, sender: Sender) -> None:
         self.p = platform
         self.sender = sender
         platform.scheduler.on(RETRIEVE, self._page_due)

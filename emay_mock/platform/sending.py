@@ -10,16 +10,14 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from emay_mock.observe.journal import Entry
 from emay_mock.platform.accounts import Account
-from emay_mock.platform.core import Platform
+from emay_mock.platform.core import Context, Core
 from emay_mock.platform.links import Links, PlannedLinks
 from emay_mock.platform.templates import Templates
 from emay_mock.protocol import payloads
 from emay_mock.protocol.codes import ReportState, ResultCode
 from emay_mock.protocol.errors import EmayError
 from emay_mock.protocol.send import Planned, SendOrder, validate
-from emay_mock.protocol.times import format_long
 from emay_mock.scenarios.outcomes import RecipientPlan, RequestFacts
 from emay_mock.store.messages import MessageRow
 
@@ -53,7 +51,7 @@ class Accepted:
 
 
 class Sender:
-    def __init__(self, platform: Platform, templates: Templates, links: Links) -> None:
+    def __init__(self, platform: Core, templates: Templates, links: Links) -> None:
         self.p = platform
         self.templates = templates
         self.links = links
@@ -73,17 +71,13 @@ class Sender:
         return self.links.plan(order, self.p.settings.public_url or base_url)
 
     def send(
-        self,
-        account: Account,
-        order: SendOrder,
-        entry: Entry,
-        facts: RequestFacts,
-        links: PlannedLinks | None = None,
+        self, ctx: Context, order: SendOrder, facts: RequestFacts, links: PlannedLinks | None = None
     ) -> Accepted:
         """Accept a prepared order whole, or refuse it whole with nothing stored or charged."""
         p = self.p
+        account = ctx.account
         wall_now = p.clock.wall_ms()
-        planned = validate(order, p.settings.rules, wall_now, entry.notes)
+        planned = validate(order, p.settings.rules, wall_now, ctx.notes)
         cost = sum(item.segments for item in planned)
         if cost > account.balance:
             raise EmayError(
@@ -150,11 +144,11 @@ class Sender:
             self._plan_followups(account, rows, plans, planned)
         self.accepted[account.app_id] += len(rows)
         if rows:
-            entry.issued(min(row.sms_id for row in rows), len(rows))
-        entry.rules.extend(_recipient_firings(plans))
+            ctx.sms_id_first, ctx.sms_id_count = first, len(rows)
+        ctx.fired.extend(_recipient_firings(plans))
         if p.events.listening:
             for row in rows[:50]:
-                p.events.publish("message", account.app_id, self.describe(row))
+                p.events.publish("message", account.app_id, row)
         return Accepted(
             [payloads.send_result(row.mobile, row.sms_id, row.custom_sms_id) for row in rows],
             early=any("early" in plan.push for plan in plans),
@@ -209,7 +203,7 @@ class Sender:
         self.states.update(row.state for row in reported if row.state is not None)
         if p.events.listening:
             for row in reported[:50]:
-                p.events.publish("report", app_id, self.describe(row))
+                p.events.publish("report", app_id, row)
 
     def _route_reports(self, app_id: str, kind: str, rows: list[MessageRow]) -> None:
         chaos = {row.msg_id: row.chaos for row in rows if row.chaos}
@@ -233,40 +227,3 @@ class Sender:
         refs = self.p.queues.take(account.app_id, kind, number)
         rows = {row.msg_id: row for row in self.p.messages.many(refs)}
         return [self.report_item(rows[ref]) for ref in refs if ref in rows]
-
-    def describe(self, row: MessageRow) -> dict[str, Any]:
-        """A message as the control API shows it: times in Emay's format, and in epoch ms."""
-        tz = self.p.tz
-
-        def fmt(ms: int | None) -> str | None:
-            return None if ms is None else format_long(ms, tz)
-
-        return {
-            "smsId": row.sms_id,
-            "appId": row.app_id,
-            "mobile": row.mobile,
-            "content": row.content,
-            "customSmsId": row.custom_sms_id,
-            "extendedCode": row.extended_code,
-            "endpoint": row.endpoint,
-            "templateId": row.template_id,
-            "submitTime": fmt(row.submit_at),
-            "timerTime": fmt(row.timer_time),
-            "sendTime": fmt(row.send_at),
-            "segments": row.segments,
-            "state": row.state,
-            "desc": None if row.state is None else ReportState(row.state).desc,
-            "reportTime": fmt(row.report_at),
-            "plannedState": row.planned_state,
-            "reportDue": fmt(row.report_due),
-            "times": {
-                "submitMs": row.submit_at,
-                "submitWallMs": row.submit_wall,
-                "timerMs": row.timer_time,
-                "sendMs": row.send_at,
-                "reportDueMs": row.report_due,
-                "reportMs": row.report_at,
-            },
-            "shortUrl": row.short_url,
-            "rules": row.rules.split(",") if row.rules else [],
-        }

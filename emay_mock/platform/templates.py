@@ -6,17 +6,14 @@ for a template that does not exist (never created, deleted, or another account's
 
 from __future__ import annotations
 
-from typing import Any
-
 from emay_mock.platform.accounts import Account
-from emay_mock.platform.core import Platform
+from emay_mock.platform.core import Core
 from emay_mock.platform.ids import IdSequence
 from emay_mock.protocol import rules
 from emay_mock.protocol.codes import ResultCode
 from emay_mock.protocol.errors import EmayError
 from emay_mock.protocol.send import SendOrder
-from emay_mock.protocol.templates import render, variables
-from emay_mock.protocol.times import format_long
+from emay_mock.protocol.templates import render
 from emay_mock.scenarios.outcomes import RequestFacts
 from emay_mock.store.jobs import Job
 from emay_mock.store.templates import TemplateRow, TemplateStore
@@ -27,7 +24,7 @@ _STATUS_NAMES = {PENDING: "pending review", APPROVED: "approved", REJECTED: "rej
 
 
 class Templates:
-    def __init__(self, platform: Platform) -> None:
+    def __init__(self, platform: Core) -> None:
         self.p = platform
         self.store = TemplateStore(platform.db)
         self.ids = IdSequence(18, self.store.last_id())
@@ -48,7 +45,7 @@ class Templates:
                 self.p.scheduler.schedule(
                     due, REVIEW, account.app_id, {"templateId": template_id, "status": status}
                 )
-        self.p.events.publish("template", account.app_id, self.describe(row))
+        self.p.events.publish("template", account.app_id, row)
         return row
 
     def _review_due(self, job: Job) -> None:
@@ -58,7 +55,7 @@ class Templates:
         self.store.set_status(row.template_id, int(job.payload["status"]), self.p.clock.now_ms())
         updated = self.store.get(row.template_id)
         assert updated is not None
-        self.p.events.publish("template", row.app_id, self.describe(updated))
+        self.p.events.publish("template", row.app_id, updated)
 
     def _own(self, account: Account, template_id: str) -> TemplateRow | None:
         row = self.store.get(template_id)
@@ -93,15 +90,3 @@ class Templates:
             )
         for i, recipient in enumerate(order.recipients):
             recipient.content = render(row.content, recipient.variables, order.paths.at("content", i))
-
-    def describe(self, row: TemplateRow) -> dict[str, Any]:
-        return {
-            "templateId": row.template_id,
-            "appId": row.app_id,
-            "content": row.content,
-            "variables": variables(row.content),
-            "status": MISSING if row.deleted else row.status,
-            "deleted": bool(row.deleted),
-            "createdAt": format_long(row.created_at, self.p.tz),
-            "reviewedAt": None if row.reviewed_at is None else format_long(row.reviewed_at, self.p.tz),
-        }

@@ -70,6 +70,14 @@ class Fault:
     rule: str = ""
 
 
+class FaultNow(Exception):
+    """A scripted fault that replaces the answer before anything is processed."""
+
+    def __init__(self, fault: Fault) -> None:
+        super().__init__(fault.kind)
+        self.fault = fault
+
+
 @dataclass
 class RequestDecision:
     code: ResultCode | None = None

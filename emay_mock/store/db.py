@@ -201,6 +201,37 @@ class Database:
             (key, value),
         )
 
+    _ACCOUNT_TABLES = (
+        "messages", "mo", "pull_queue", "jobs", "push_outbox", "push_batches", "templates",
+        "short_links", "clicks",
+    )  # fmt: skip
+
+    def forget(self, app_id: str | None) -> None:
+        """Delete what an account (every account, when None) holds, except the account itself."""
+        conn = self.conn
+        if app_id is None:
+            for table in (*self._ACCOUNT_TABLES, "push_members", "push_attempts"):
+                conn.execute(f"DELETE FROM {table}")
+            return
+        for table in ("push_attempts", "push_members"):
+            conn.execute(
+                f"DELETE FROM {table} WHERE batch_id IN (SELECT batch_id FROM push_batches WHERE app_id = ?)",
+                (app_id,),
+            )
+        for table in self._ACCOUNT_TABLES:
+            conn.execute(f"DELETE FROM {table} WHERE app_id = ?", (app_id,))
+
+    def clock_anchor(self) -> tuple[int, int] | None:
+        """(scheduler ms, wall ms) when the scheduler's clock was last saved."""
+        anchor = self.meta("clock_anchor")
+        if anchor is None:
+            return None
+        sched_ms, wall_ms = (int(x) for x in anchor.split(","))
+        return sched_ms, wall_ms
+
+    def save_clock_anchor(self, sched_ms: int, wall_ms: int) -> None:
+        self.set_meta("clock_anchor", f"{sched_ms},{wall_ms}")
+
     def close(self) -> None:
         self.conn.close()
 

@@ -41,20 +41,6 @@ class Attempt:
     manual: bool
     note: str | None = None
 
-    def public(self) -> dict[str, Any]:
-        return {
-            "n": self.n,
-            "scheduledAtMs": self.scheduled_at,
-            "sentAtMs": self.sent_at,
-            "httpStatus": self.http_status,
-            "error": self.error,
-            "body": self.body,
-            "latencyMs": round(self.latency_ms, 3),
-            "ok": self.ok,
-            "manual": self.manual,
-            "note": self.note,
-        }
-
 
 _BATCH_COLS = "batch_id, app_id, kind, url, mode, items, size, status, created_at, next_at, attempts, chaos"
 _ATTEMPT_COLS = (

@@ -1,50 +1,63 @@
-"""The aiohttp application: every family's routes on one app, sharing one MockServer."""
+"""The aiohttp application: every family's routes on one app, each given the services it uses."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from emay_mock.observe.metrics import Metrics
+from emay_mock.observe.recorder import Recorder
+from emay_mock.platform.service import Platform
+from emay_mock.scenarios.engine import ScenarioBook
 from emay_mock.web import secure, signed
 from emay_mock.web.control import ControlApi
+from emay_mock.web.edge import MAX_BODY_KEY
 from emay_mock.web.events import EventStream
 from emay_mock.web.inspect import InspectApi
 from emay_mock.web.jsonapi import api_errors
 from emay_mock.web.links import links_routes
 from emay_mock.web.scenarios import ScenarioApi
 from emay_mock.web.ui import ui_routes
+from emay_mock.web.views import Views
 from emay_mock.web.waits import WaitApi
 
-if TYPE_CHECKING:
-    from emay_mock.server import MockServer
 
-MOCK_KEY = web.AppKey("mock", object)
-
-
-def build_app(mock: MockServer) -> web.Application:
-    app = web.Application(client_max_size=mock.settings.max_body_bytes, middlewares=[api_errors])
-    app[MOCK_KEY] = mock
-    app.add_routes(secure.SecureFamily(mock).routes(secure.ACTIONS))
-    app.add_routes(signed.SignedFamily(mock, "simple", "simpleinter").routes(signed.SIMPLE_ACTIONS))
-    app.add_routes(signed.SignedFamily(mock, "voice", "voice").routes(signed.VOICE_ACTIONS))
-    app.add_routes(signed.SignedFamily(mock, "report", "report").routes(signed.REPORT_ACTIONS))
-    app.add_routes(links_routes(mock))
-    app.add_routes(ControlApi(mock).routes())
-    app.add_routes(ScenarioApi(mock).routes())
-    app.add_routes(InspectApi(mock).routes())
-    app.add_routes(WaitApi(mock).routes())
+def build_app(
+    platform: Platform,
+    recorder: Recorder,
+    metrics: Metrics,
+    scenarios: ScenarioBook,
+    *,
+    on_startup: Callable[[], Awaitable[None]],
+    on_cleanup: Callable[[], Awaitable[None]],
+) -> web.Application:
+    max_body = platform.settings.max_body_bytes
+    app = web.Application(client_max_size=max_body, middlewares=[api_errors])
+    app[MAX_BODY_KEY] = max_body
+    views = Views(platform.tz)
+    app.add_routes(secure.SecureFamily(platform, recorder).routes(secure.ACTIONS))
+    app.add_routes(
+        signed.SignedFamily(platform, recorder, "simple", "simpleinter").routes(signed.SIMPLE_ACTIONS)
+    )
+    app.add_routes(signed.SignedFamily(platform, recorder, "voice", "voice").routes(signed.VOICE_ACTIONS))
+    app.add_routes(signed.SignedFamily(platform, recorder, "report", "report").routes(signed.REPORT_ACTIONS))
+    app.add_routes(links_routes(platform.links, views))
+    app.add_routes(ControlApi(platform, recorder, metrics.render).routes())
+    app.add_routes(ScenarioApi(scenarios, recorder.codes, platform.sending.states).routes())
+    app.add_routes(InspectApi(platform, recorder).routes())
+    app.add_routes(WaitApi(platform).routes())
     app.add_routes(ui_routes())
-    events = EventStream(mock)
+    events = EventStream(platform.events, views)
     app.add_routes(events.routes())
     app.on_shutdown.append(events.on_shutdown)
 
-    async def on_startup(_: web.Application) -> None:
-        await mock.start()
+    async def startup(_: web.Application) -> None:
+        await on_startup()
 
-    async def on_cleanup(_: web.Application) -> None:
-        await mock.stop()
+    async def cleanup(_: web.Application) -> None:
+        await on_cleanup()
 
-    app.on_startup.append(on_startup)
-    app.on_cleanup.append(on_cleanup)
+    app.on_startup.append(startup)
+    app.on_cleanup.append(cleanup)
     return app

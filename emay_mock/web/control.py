@@ -1,12 +1,13 @@
-"""The control API under /_mock/: inspect and steer the platform (INTERFACE.md)."""
+"""The control API under /_mock/: inspect and steer the platform."""
 
 from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 from aiohttp import web
@@ -14,15 +15,14 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from emay_mock import __version__
 from emay_mock.config import ConfigError, parse_account
+from emay_mock.observe.recorder import Recorder
+from emay_mock.platform.service import Platform
 from emay_mock.protocol.errors import EmayError
 from emay_mock.protocol.rules import strip_prefix
 from emay_mock.protocol.times import format_long
 from emay_mock.store.messages import MessageFilter
+from emay_mock.web import views
 from emay_mock.web.jsonapi import ApiError, body_object, float_field, int_query, reply, text_field
-
-if TYPE_CHECKING:
-    from emay_mock.server import MockServer
-
 
 _REDELIVER_WAIT_S = 60.0
 
@@ -37,8 +37,11 @@ def openapi_document() -> dict[str, Any]:
 
 
 class ControlApi:
-    def __init__(self, mock: MockServer) -> None:
-        self.mock = mock
+    def __init__(self, platform: Platform, recorder: Recorder, metrics: Callable[[], bytes]) -> None:
+        self.platform = platform
+        self.recorder = recorder
+        self.render_metrics = metrics
+        self.views = views.Views(platform.tz)
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -64,11 +67,10 @@ class ControlApi:
         return reply(openapi_document())
 
     async def metrics(self, request: web.Request) -> web.Response:
-        return web.Response(body=self.mock.metrics.render(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+        return web.Response(body=self.render_metrics(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def list_accounts(self, request: web.Request) -> web.Response:
-        accounts = self.mock.platform.accounts.values()
-        return reply({"accounts": [a.spec.public(a.balance) for a in accounts]})
+        return reply({"accounts": [views.account(a) for a in self.platform.accounts.values()]})
 
     async def put_account(self, request: web.Request) -> web.Response:
         data = await body_object(request)
@@ -76,9 +78,9 @@ class ControlApi:
             spec = parse_account(data)
         except ConfigError as exc:
             raise ApiError(400, "invalid account", problems=exc.problems) from None
-        existed = spec.app_id in self.mock.platform.accounts
-        account = self.mock.platform.put_account(spec)
-        return reply({"account": spec.public(account.balance), "replaced": existed}, 200 if existed else 201)
+        existed = spec.app_id in self.platform.accounts
+        account = self.platform.put_account(spec)
+        return reply({"account": views.account(account), "replaced": existed}, 200 if existed else 201)
 
     async def messages(self, request: web.Request) -> web.Response:
         q = request.query
@@ -86,7 +88,7 @@ class ControlApi:
         if mobile is not None:
             mobile = strip_prefix(mobile)
         limit = int_query(request, "limit", 100, lo=1, hi=10_000) or 100
-        found = self.mock.platform.messages.find(
+        found = self.platform.messages.find(
             MessageFilter(
                 app_id=q.get("appId") or None,
                 mobile=mobile,
@@ -99,31 +101,30 @@ class ControlApi:
             ),
             limit,
         )
-        return reply({"messages": [self.mock.sending.describe(m) for m in found]})
+        return reply({"messages": [self.views.message(m) for m in found]})
 
     async def inject_mo(self, request: web.Request) -> web.Response:
         data = await body_object(request)
         app_id = text_field(data, "appId")
-        account = self.mock.platform.accounts.get(app_id or "")
+        account = self.platform.accounts.get(app_id or "")
         if account is None:
             raise ApiError(404, f"no account has appId {app_id!r}")
         mobile = text_field(data, "mobile") or ""
         content = text_field(data, "content") or ""
         extended = text_field(data, "extendedCode", required=False)
         try:
-            row = self.mock.inbound.inject(account, mobile, content, extended)
+            row = self.platform.inbound.inject(account, mobile, content, extended)
         except EmayError as exc:
             raise ApiError(400, exc.reason) from None
-        return reply({"mo": self.mock.inbound.describe(row)}, 201)
+        return reply({"mo": self.views.mo(row)}, 201)
 
     async def reset(self, request: web.Request) -> web.Response:
         data = await body_object(request, optional=True)
         app_id = text_field(data, "appId", required=False)
-        if app_id is not None and app_id not in self.mock.platform.accounts:
+        if app_id is not None and app_id not in self.platform.accounts:
             raise ApiError(404, f"no account has appId {app_id!r}")
-        self.mock.platform.reset(app_id)
-        self.mock.journal.clear(app_id)
-        self.mock.contract.forget(app_id)
+        self.platform.reset(app_id)
+        self.recorder.forget(app_id)
         return reply({"reset": app_id or "all"})
 
     async def pushes(self, request: web.Request) -> web.Response:
@@ -134,8 +135,7 @@ class ControlApi:
         kind = q.get("kind") or None
         if kind not in (None, "report", "mo"):
             raise ApiError(400, "kind must be report or mo")
-        engine = self.mock.platform.push
-        batches = engine.store.batches(
+        batches = self.platform.push.store.batches(
             app_id=q.get("appId") or None,
             status=status,
             kind=kind,
@@ -143,8 +143,14 @@ class ControlApi:
             limit=int_query(request, "limit", 100, lo=1, hi=1000) or 100,
         )
         with_items = q.get("items", "true") != "false"
-        tz = self.mock.platform.tz
-        return reply({"pushes": [engine.describe(b, tz, with_items=with_items) for b in batches]})
+        return reply({"pushes": [self._batch(b.batch_id, with_items=with_items) for b in batches]})
+
+    def _batch(self, batch_id: int, *, with_items: bool = True) -> dict[str, Any]:
+        store = self.platform.push.store
+        batch = store.batch(batch_id)
+        if batch is None:
+            raise ApiError(404, f"no push batch {batch_id}")
+        return self.views.batch(batch, store.attempts(batch_id), with_items=with_items)
 
     def _batch_id(self, request: web.Request) -> int:
         raw = request.match_info["id"]
@@ -153,15 +159,11 @@ class ControlApi:
         return int(raw)
 
     async def push(self, request: web.Request) -> web.Response:
-        engine = self.mock.platform.push
-        batch = engine.store.batch(self._batch_id(request))
-        if batch is None:
-            raise ApiError(404, f"no push batch {request.match_info['id']}")
-        return reply(engine.describe(batch, self.mock.platform.tz))
+        return reply(self._batch(self._batch_id(request)))
 
     async def redeliver(self, request: web.Request) -> web.Response:
         """One attempt now, by hand; answers once it is done, with the batch and its attempts."""
-        platform = self.mock.platform
+        platform = self.platform
         engine = platform.push
         batch_id = self._batch_id(request)
         done = platform.events.waiter(
@@ -181,9 +183,7 @@ class ControlApi:
             raise ApiError(
                 504, f"attempt {n} of batch {batch_id} did not finish in {_REDELIVER_WAIT_S} s"
             ) from None
-        batch = engine.store.batch(batch_id)
-        assert batch is not None
-        return reply(engine.describe(batch, platform.tz))
+        return reply(self._batch(batch_id))
 
     async def clock(self, request: web.Request) -> web.Response:
         return reply(self._clock_view())
@@ -195,23 +195,23 @@ class ControlApi:
             raise ApiError(400, "seconds must be a non-negative number: the clock only moves forward")
         if seconds > 10 * 365 * 86400:
             raise ApiError(400, "seconds must be at most ten years")
-        ran = await self.mock.platform.scheduler.advance(seconds)
-        self.mock.save_clock()
-        self.mock.events.publish(
-            "clock", None, {"nowMs": self.mock.clock.now_ms(), "advancedSeconds": seconds}
+        ran = await self.platform.scheduler.advance(seconds)
+        self.platform.save_clock()
+        self.platform.events.publish(
+            "clock", None, {"nowMs": self.platform.clock.now_ms(), "advancedSeconds": seconds}
         )
         return reply({**self._clock_view(), "advancedSeconds": seconds, "jobsRun": ran})
 
     def _clock_view(self) -> dict[str, object]:
-        clock = self.mock.clock
+        clock = self.platform.clock
         now = clock.now_ms()
         return {
-            "now": format_long(now, self.mock.platform.tz),
+            "now": format_long(now, self.platform.tz),
             "nowMs": now,
             "wallMs": clock.wall_ms(),
             "offsetMs": clock.offset_ms,
             "speed": clock.speed,
-            "timezone": str(self.mock.platform.tz),
-            "pendingJobs": self.mock.platform.scheduler.pending(),
-            "pendingReports": self.mock.platform.scheduler.bucketed,
+            "timezone": str(self.platform.tz),
+            "pendingJobs": self.platform.scheduler.pending(),
+            "pendingReports": self.platform.scheduler.bucketed,
         }

@@ -9,79 +9,48 @@ import socket
 import struct
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
 
 from aiohttp import web
 
 from emay_mock.observe.journal import Entry
+from emay_mock.platform.core import Context
 from emay_mock.protocol.codes import ResultCode
 from emay_mock.protocol.errors import EmayError
 from emay_mock.protocol.notes import Observation
-from emay_mock.scenarios.outcomes import Fault, RequestDecision, RequestFacts
+from emay_mock.scenarios.outcomes import Fault, FaultNow
 
-if TYPE_CHECKING:
-    from emay_mock.platform.accounts import Account
-    from emay_mock.platform.sending import Accepted
-    from emay_mock.server import MockServer
-
-
-class FaultNow(Exception):
-    """A scripted fault that replaces the answer before anything is processed."""
-
-    def __init__(self, fault: Fault) -> None:
-        super().__init__(fault.kind)
-        self.fault = fault
+# The body cap, read by the edge when it refuses a body as too large.
+MAX_BODY_KEY = web.AppKey("max_body_bytes", int)
 
 
 @dataclass
 class Call:
     """One request in flight: what handlers need, and what the journal will keep."""
 
-    mock: MockServer
     request: web.Request
     entry: Entry
-    account: Account | None = None
-    decision: RequestDecision = field(default_factory=RequestDecision)
+    ctx: Context | None = None  # once the account is known: the platform's view of the request
     # Set when the body was refused unread: the rest of it must not be drained (and, with a
     # Content-Encoding, inflated) to keep the connection alive; the connection is closed.
     close: bool = False
 
-    async def consult(self, facts: RequestFacts) -> None:
-        """Ask scenarios about this request, before anything changes.
 
-        A fault `before` delays (a timer, not a worker) and may replace the answer; a
-        scripted code is then raised as the refusal.
-        """
-        self.decision = decision = self.mock.platform.consult(facts, self.entry.rules)
-        fault = decision.fault
-        if fault is not None and fault.when == "before":
-            self.entry.fault = fault.kind
-            if fault.latency_ms:
-                await asyncio.sleep(fault.latency_ms / 1000)
-            if fault.kind != "latency":
-                raise FaultNow(fault)
-        if decision.code is not None:
-            names = ", ".join(str(f["rule"]) for f in decision.fired if "code" in f["outcomes"])
-            raise EmayError(decision.code, f"scripted by scenario rule {names}", rule="scenario")
-
-    async def delivered(self, accepted: Accepted) -> list[dict[str, Any]]:
-        """The send's answer; a scenario's `push: {early: true}` reports go out first."""
-        if accepted.early:
-            await self.mock.platform.scheduler.advance(0)
-        return accepted.results
-
-
-def open_call(mock: MockServer, request: web.Request, family: str, endpoint: str) -> Call:
+def open_call(request: web.Request, family: str, endpoint: str, wall_ms: int) -> Call:
     entry = Entry(
         family=family,
         endpoint=endpoint,
         method=request.method,
         remote=request.remote,
-        at=mock.clock.wall_ms(),
+        at=wall_ms,
         content_type=request.headers.get("Content-Type"),
     )
-    return Call(mock, request, entry)
+    return Call(request, entry)
+
+
+def origin(request: web.Request) -> str:
+    """Where this mock is reached, for the short URLs it issues (unless publicUrl says otherwise)."""
+    return f"{request.scheme}://{request.host}"
 
 
 async def read_body(call: Call) -> bytes:
@@ -91,7 +60,7 @@ async def read_body(call: Call) -> bytes:
         call.close = True
         if call.request.headers.get("Content-Encoding"):
             _no_lingering(call.request)
-        limit = call.mock.settings.max_body_bytes
+        limit = call.request.app[MAX_BODY_KEY]
         raise EmayError(
             ResultCode.ERROR_PARAMS, f"request body exceeds the {limit}-byte limit", rule="max-body-bytes"
         ) from None
@@ -123,6 +92,7 @@ async def respond(
     call: Call,
     work: Callable[[], Awaitable[web.StreamResponse]],
     refuse: Callable[[EmayError], web.StreamResponse],
+    record: Callable[[Entry], None],
 ) -> web.StreamResponse:
     """Run a request: journal it, turn a refusal into the family's wire form, apply faults."""
     started = time.perf_counter()
@@ -140,9 +110,8 @@ async def respond(
                 "reason": f"scripted fault {now.fault.kind} by {now.fault.rule}; nothing processed"
             }
             return await _misbehave(call, now.fault)
-        fault = call.decision.fault
+        fault = call.ctx.fault if call.ctx is not None else None
         if fault is not None and fault.when == "after":
-            entry.fault = fault.kind
             if fault.latency_ms:
                 await asyncio.sleep(fault.latency_ms / 1000)
             if fault.kind != "latency":
@@ -152,7 +121,13 @@ async def respond(
         return response
     finally:
         entry.latency_ms = (time.perf_counter() - started) * 1000
-        call.mock.record(entry)
+        ctx = call.ctx
+        if ctx is not None:
+            entry.rules = ctx.fired
+            entry.fault = None if ctx.fault is None else ctx.fault.kind
+            if ctx.sms_id_first is not None:
+                entry.issued(ctx.sms_id_first, ctx.sms_id_count)
+        record(entry)
 
 
 async def _misbehave(call: Call, fault: Fault) -> web.StreamResponse:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import Any
 
 from aiohttp import web
 
-if TYPE_CHECKING:
-    from emay_mock.server import MockServer
+from emay_mock.observe.events import Event, EventHub
+from emay_mock.web import views
 
 HEARTBEAT_S = 15.0
 TOPICS = frozenset({"message", "report", "mo", "push", "click", "template", "account", "reset", "clock"})
@@ -23,8 +24,17 @@ class EventStream:
     the hub) rather than slowing the platform down.
     """
 
-    def __init__(self, mock: MockServer) -> None:
-        self.mock = mock
+    def __init__(self, events: EventHub, shown: views.Views) -> None:
+        self.events = events
+        # The platform publishes its own objects; each topic's view says what a client sees.
+        self._render: dict[str, Callable[[Any], dict[str, Any]]] = {
+            "message": shown.message,
+            "report": shown.message,
+            "mo": shown.mo,
+            "click": shown.click,
+            "template": shown.template,
+            "account": views.account,
+        }
         self._stopping = asyncio.Event()
 
     def routes(self) -> list[web.RouteDef]:
@@ -45,7 +55,7 @@ class EventStream:
         )
         await response.prepare(request)
         await response.write(b"retry: 2000\n: connected\n\n")
-        events = self.mock.events
+        events = self.events
         queue = events.subscribe()
         stop = asyncio.ensure_future(self._stopping.wait())
         try:
@@ -62,7 +72,7 @@ class EventStream:
                 event = getter.result()
                 if event.topic not in wanted or (app_id is not None and event.app_id not in (app_id, None)):
                     continue
-                data = json.dumps({"appId": event.app_id, **event.data}, ensure_ascii=False)
+                data = json.dumps({"appId": event.app_id, **self._data(event)}, ensure_ascii=False)
                 await response.write(f"event: {event.topic}\ndata: {data}\n\n".encode())
         except (ConnectionResetError, asyncio.CancelledError):
             pass
@@ -72,3 +82,7 @@ class EventStream:
             with contextlib.suppress(Exception):
                 await response.write_eof()
         return response
+
+    def _data(self, event: Event) -> dict[str, Any]:
+        render = self._render.get(event.topic)
+        return render(event.data) if render is not None else dict(event.data)

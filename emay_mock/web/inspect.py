@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
+from emay_mock.observe.recorder import Recorder
+from emay_mock.platform.service import Platform
 from emay_mock.protocol.rules import strip_prefix
-from emay_mock.protocol.times import format_long
 from emay_mock.store.messages import MessageFilter
 from emay_mock.web.jsonapi import ApiError, int_query, reply
-
-if TYPE_CHECKING:
-    from emay_mock.server import MockServer
+from emay_mock.web.views import Views
 
 # Conversations are drawn from this much recent activity per account, so the page costs
 # the same whatever the history; search by mobile finds everything.
@@ -20,8 +19,10 @@ CONVERSATION_WINDOW = 2000
 
 
 class InspectApi:
-    def __init__(self, mock: MockServer) -> None:
-        self.mock = mock
+    def __init__(self, platform: Platform, recorder: Recorder) -> None:
+        self.platform = platform
+        self.recorder = recorder
+        self.views = Views(platform.tz)
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -34,7 +35,7 @@ class InspectApi:
 
     async def journal(self, request: web.Request) -> web.Response:
         q = request.query
-        journal = self.mock.journal
+        journal = self.recorder.journal
         entries = journal.query(
             app_id=q.get("appId") or None,
             endpoint=q.get("endpoint") or None,
@@ -56,13 +57,14 @@ class InspectApi:
 
     async def contract(self, request: web.Request) -> web.Response:
         """The client's deviations from the vendor document, per appId, each with a count and example."""
-        mock = self.mock
+        contract = self.recorder.contract
+        accounts = self.platform.accounts
         app_id = request.query.get("appId")
-        apps = [app_id] if app_id else sorted(set(mock.contract.apps) | set(mock.platform.accounts))
+        apps = [app_id] if app_id else sorted(set(contract.apps) | set(accounts))
         reports = []
         for one in apps:
-            account = mock.platform.accounts.get(one)
-            reports.append(mock.contract.report(one, None if account is None else account.spec.strict))
+            account = accounts.get(one)
+            reports.append(contract.report(one, None if account is None else account.spec.strict))
         if app_id:
             return reply(reports[0])
         return reply({"accounts": reports})
@@ -70,14 +72,14 @@ class InspectApi:
     async def mo(self, request: web.Request) -> web.Response:
         q = request.query
         mobile = q.get("mobile") or None
-        rows = self.mock.inbound.store.find(
+        rows = self.platform.inbound.store.find(
             app_id=q.get("appId") or None,
             mobile=mobile.strip() if mobile else None,
             after=int_query(request, "after"),
             before=int_query(request, "before"),
             limit=int_query(request, "limit", 100, lo=1, hi=10_000) or 100,
         )
-        return reply({"mo": [self.mock.inbound.describe(r) for r in rows]})
+        return reply({"mo": [self.views.mo(r) for r in rows]})
 
     async def conversations(self, request: web.Request) -> web.Response:
         """Each phone an account talked with, most recent first: counts and the last text."""
@@ -93,33 +95,30 @@ class InspectApi:
             if at >= talk["lastMs"]:
                 talk.update(lastMs=at, last={"direction": direction, "text": text})
 
-        for m in self.mock.platform.messages.find(MessageFilter(app_id=app_id), CONVERSATION_WINDOW):
+        for m in self.platform.messages.find(MessageFilter(app_id=app_id), CONVERSATION_WINDOW):
             note(m.mobile_norm, m.submit_at, m.content, "mt")
-        for r in self.mock.inbound.store.find(app_id=app_id, limit=CONVERSATION_WINDOW):
+        for r in self.platform.inbound.store.find(app_id=app_id, limit=CONVERSATION_WINDOW):
             note(strip_prefix(r.mobile), r.mo_at, r.content, "mo")
         ordered = sorted(talks.values(), key=lambda t: t["lastMs"], reverse=True)[:limit]
-        tz = self.mock.platform.tz
         for talk in ordered:
-            talk["lastTime"] = format_long(talk["lastMs"], tz)
+            talk["lastTime"] = self.views.time(talk["lastMs"])
         return reply({"appId": app_id, "conversations": ordered, "window": CONVERSATION_WINDOW})
 
     async def message(self, request: web.Request) -> web.Response:
         """One message and its whole life: accepted, scheduled, sent, report, pushes, replies, clicks."""
-        mock = self.mock
-        row = mock.platform.messages.by_sms_id(request.match_info["smsId"])
+        platform = self.platform
+        views = self.views
+        row = platform.messages.by_sms_id(request.match_info["smsId"])
         if row is None:
             raise ApiError(404, f"no message {request.match_info['smsId']}")
-        tz = mock.platform.tz
-        engine = mock.platform.push
-        batches = [
-            b for b in (engine.store.batch(i) for i in engine.store.batches_for("report", row.msg_id)) if b
-        ]
-        pushes = [engine.describe(b, tz, with_items=False) for b in batches]
-        replies = [mock.inbound.describe(r) for r in mock.inbound.store.replies_to(row.sms_id)]
+        store = platform.push.store
+        batches = [b for b in (store.batch(i) for i in store.batches_for("report", row.msg_id)) if b]
+        pushes = [views.batch(b, store.attempts(b.batch_id), with_items=False) for b in batches]
+        replies = [views.mo(r) for r in platform.inbound.store.replies_to(row.sms_id)]
         clicks = []
         if row.short_url:
             code = row.short_url.rsplit("/", 1)[-1]
-            clicks = [mock.links.describe(c) for c in mock.links.store.clicks_of(code)]
+            clicks = [views.click(c) for c in platform.links.store.clicks_of(code)]
         timeline: list[dict[str, Any]] = [{"ms": row.submit_at, "event": "accepted", "detail": row.endpoint}]
         if row.timer_time is not None:
             timeline.append({"ms": row.send_at, "event": "scheduled", "detail": "sent at its timerTime"})
@@ -148,10 +147,10 @@ class InspectApi:
             timeline.append({"ms": _ms(click), "event": "click", "detail": click["browser"]})
         timeline.sort(key=lambda t: t["ms"])
         for item in timeline:
-            item["time"] = format_long(item["ms"], tz)
+            item["time"] = views.time(item["ms"])
         return reply(
             {
-                "message": mock.sending.describe(row),
+                "message": views.message(row),
                 "timeline": timeline,
                 "pushes": pushes,
                 "replies": replies,

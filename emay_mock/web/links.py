@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from aiohttp import web
 
-from emay_mock.platform.links import PATH_PREFIX
+from emay_mock.platform.links import PATH_PREFIX, Links
 from emay_mock.web.jsonapi import ApiError, body_object, reply, text_field
-
-if TYPE_CHECKING:
-    from emay_mock.server import MockServer
+from emay_mock.web.views import Views
 
 
-def links_routes(mock: MockServer) -> list[web.RouteDef]:
+def links_routes(links: Links, views: Views) -> list[web.RouteDef]:
     async def follow(request: web.Request) -> web.StreamResponse:
         code = request.match_info["code"]
-        click = await mock.links.click(code, request.headers.get("User-Agent"), source="http")
+        click = await links.click(code, request.headers.get("User-Agent"), source="http")
         if click is None:
             return web.Response(status=404, text=f"no short link {code}\n")
         raise web.HTTPFound(click.long_link)
@@ -26,10 +22,10 @@ def links_routes(mock: MockServer) -> list[web.RouteDef]:
         data = await body_object(request, optional=True)
         agent = text_field(data, "userAgent", required=False)
         code = request.match_info["code"]
-        click = await mock.links.click(code, agent, source="api")
+        click = await links.click(code, agent, source="api")
         if click is None:
             raise ApiError(404, f"no short link {code!r}")
-        return reply({"click": mock.links.describe(click)}, 201)
+        return reply({"click": views.click(click)}, 201)
 
     return [
         web.get(PATH_PREFIX + "{code}", follow, allow_head=False),

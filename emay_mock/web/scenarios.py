@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections import Counter
+from typing import Any
 
 from aiohttp import web
 
 from emay_mock.protocol.codes import ReportState, ResultCode
+from emay_mock.scenarios.engine import ScenarioBook
 from emay_mock.scenarios.loader import MAX_BYTES, ScenarioError, parse
 from emay_mock.web.jsonapi import ApiError, reply
 
-if TYPE_CHECKING:
-    from emay_mock.server import MockServer
-
 
 class ScenarioApi:
-    def __init__(self, mock: MockServer) -> None:
-        self.mock = mock
+    def __init__(self, book: ScenarioBook, codes: Counter[str], states: Counter[str]) -> None:
+        """`codes`: result codes answered so far; `states`: final reports produced, by state."""
+        self.book = book
+        self.codes = codes
+        self.states = states
         self._loaded = 0
 
     def routes(self) -> list[web.RouteDef]:
@@ -29,7 +31,7 @@ class ScenarioApi:
         ]
 
     async def list(self, request: web.Request) -> web.Response:
-        book = self.mock.scenarios
+        book = self.book
         return reply({"scenarios": [book.describe(s) for s in book.scenarios]})
 
     async def load(self, request: web.Request) -> web.Response:
@@ -54,38 +56,37 @@ class ScenarioApi:
             scenario.name = name
             for rule in scenario.rules:
                 rule.scenario = name
-        replaced = self.mock.scenarios.load(scenario)
+        replaced = self.book.load(scenario)
         return reply(
-            {"scenario": self.mock.scenarios.describe(scenario), "replaced": replaced},
+            {"scenario": self.book.describe(scenario), "replaced": replaced},
             200 if replaced else 201,
         )
 
     async def get(self, request: web.Request) -> web.Response:
-        scenario = self.mock.scenarios.get(request.match_info["name"])
+        scenario = self.book.get(request.match_info["name"])
         if scenario is None:
             raise ApiError(404, f"no scenario {request.match_info['name']!r}")
-        return reply({**self.mock.scenarios.describe(scenario), "text": scenario.text})
+        return reply({**self.book.describe(scenario), "text": scenario.text})
 
     async def remove(self, request: web.Request) -> web.Response:
         name = request.match_info["name"]
-        if not self.mock.scenarios.remove(name):
+        if not self.book.remove(name):
             raise ApiError(404, f"no scenario {name!r}")
         return reply({"removed": name})
 
     async def coverage(self, request: web.Request) -> web.Response:
         """Each rule and how often it fired; which codes and states the run produced, and which never."""
-        codes: dict[str, int] = {c.value: self.mock.codes.get(c.value, 0) for c in ResultCode}
-        states: dict[str, int] = {s.value: self.mock.sending.states.get(s.value, 0) for s in ReportState}
+        codes: dict[str, int] = {c.value: self.codes.get(c.value, 0) for c in ResultCode}
+        states: dict[str, int] = {s.value: self.states.get(s.value, 0) for s in ReportState}
+        coverage = self.book.coverage()
         body: dict[str, Any] = {
-            "rules": self.mock.scenarios.coverage(),
+            "rules": coverage,
             "resultCodes": codes,
             "reportStates": states,
             "neverProduced": {
                 "resultCodes": [c for c, n in codes.items() if n == 0],
                 "reportStates": [s for s, n in states.items() if n == 0],
-                "rules": [
-                    f"{r['scenario']}/{r['rule']}" for r in self.mock.scenarios.coverage() if r["fired"] == 0
-                ],
+                "rules": [f"{r['scenario']}/{r['rule']}" for r in coverage if r["fired"] == 0],
             },
         }
         return reply(body)

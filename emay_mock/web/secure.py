@@ -3,30 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
 from emay_mock.observe.journal import redact
+from emay_mock.observe.recorder import Recorder
+from emay_mock.platform.core import Context
+from emay_mock.platform.service import Platform
 from emay_mock.protocol import envelope, secure_api
 from emay_mock.protocol.codes import ResultCode
 from emay_mock.protocol.errors import EmayError
 from emay_mock.protocol.fields import Fields
 from emay_mock.protocol.notes import Observation
-from emay_mock.protocol.send import Recipient
-from emay_mock.scenarios.outcomes import RequestFacts
-from emay_mock.web.edge import Call, note_content_type, open_call, read_body, respond
-
-if TYPE_CHECKING:
-    from emay_mock.platform.accounts import Account
-    from emay_mock.server import MockServer
+from emay_mock.web.edge import Call, note_content_type, open_call, origin, read_body, respond
 
 # The official Java SDK reads this header through a case-sensitive map: it must be lower case.
 RESULT_HEADER = "result"
 # What real clients label the binary body with: Java/PHP form-urlencoded, Node octet-stream, Go none.
 OBSERVED_CONTENT_TYPES = ("application/x-www-form-urlencoded", "application/octet-stream", "")
 
-Action = Callable[[Call, "Account", Fields], Awaitable[Any]]
+# Each endpoint: decode its fields, make one platform call, shape the answer.
+Action = Callable[[Platform, Context, Fields], Awaitable[Any]]
 READ_ONLY = frozenset({"getBalance", "getReport", "getMo", "getShortLink", "queryTemplateSMS"})
 
 
@@ -37,60 +35,42 @@ def _refuse(exc: EmayError) -> web.Response:
 
 def _send(endpoint: str) -> Action:
     mapper = secure_api.SEND_MAPPERS[endpoint]
+    single = endpoint == "sendSingleSMS"
 
-    async def action(call: Call, account: Account, fields: Fields) -> Any:
-        mock = call.mock
-        order = mapper(fields, mock.settings.rules.max_recipients)
-        links = mock.sending.prepare(account, order, str(call.request.url.origin()))
-        facts = RequestFacts("secure", endpoint, account.app_id, order.recipients, order.template_id)
-        await call.consult(facts)
-        results = await call.delivered(mock.sending.send(account, order, call.entry, facts, links))
-        return results[0] if endpoint == "sendSingleSMS" else results
+    async def action(platform: Platform, ctx: Context, fields: Fields) -> Any:
+        accepted = await platform.submit(ctx, mapper(fields, platform.settings.rules.max_recipients))
+        return accepted.results[0] if single else accepted.results
 
     return action
 
 
-async def _get_balance(call: Call, account: Account, fields: Fields) -> Any:
+async def _get_balance(platform: Platform, ctx: Context, fields: Fields) -> Any:
     Fields(fields.data, fields.notes, known=secure_api.WINDOW_FIELDS)
-    await call.consult(RequestFacts("secure", "getBalance", account.app_id))
-    return {"balance": account.balance}
+    return {"balance": await platform.balance(ctx)}
 
 
-def _pull(kind: str, endpoint: str) -> Action:
-    async def action(call: Call, account: Account, fields: Fields) -> Any:
+def _pull(kind: str) -> Action:
+    async def action(platform: Platform, ctx: Context, fields: Fields) -> Any:
         fields = Fields(fields.data, fields.notes, known=("number", *secure_api.WINDOW_FIELDS))
-        number = secure_api.pull_number(fields)
-        await call.consult(RequestFacts("secure", endpoint, account.app_id))
-        mock = call.mock
-        if kind == "report":
-            return mock.sending.pull_reports(account, number)
-        if kind == "click":
-            return mock.links.pull(account, number)
-        return mock.inbound.pull(account, number)
+        return await platform.pull(ctx, kind, secure_api.pull_number(fields))
 
     return action
 
 
-async def _create_template(call: Call, account: Account, fields: Fields) -> Any:
-    content = secure_api.template_content(fields)
-    facts = RequestFacts("secure", "createTemplateSMS", account.app_id, [Recipient(None, content)])
-    await call.consult(facts)
-    row = call.mock.templates.create(account, content, facts)
-    return {"templateId": row.template_id}
+async def _create_template(platform: Platform, ctx: Context, fields: Fields) -> Any:
+    return {"templateId": await platform.create_template(ctx, secure_api.template_content(fields))}
 
 
-async def _delete_template(call: Call, account: Account, fields: Fields) -> Any:
+async def _delete_template(platform: Platform, ctx: Context, fields: Fields) -> Any:
     template_id = secure_api.template_id_only(fields)
-    await call.consult(RequestFacts("secure", "deleteTemplateSMS", account.app_id, template_id=template_id))
-    deleted = call.mock.templates.delete(account, template_id)
+    deleted = await platform.delete_template(ctx, template_id)
     return {"templateId": template_id, "code": "true" if deleted else "false"}
 
 
-async def _query_template(call: Call, account: Account, fields: Fields) -> Any:
+async def _query_template(platform: Platform, ctx: Context, fields: Fields) -> Any:
     template_id = secure_api.template_id_only(fields)
-    await call.consult(RequestFacts("secure", "queryTemplateSMS", account.app_id, template_id=template_id))
     # The vendor's table types status as String: "0", "1", "2" or "-1".
-    return {"templateId": template_id, "status": str(call.mock.templates.status(account, template_id))}
+    return {"templateId": template_id, "status": str(await platform.query_template(ctx, template_id))}
 
 
 ACTIONS: dict[str, Action] = {
@@ -100,34 +80,36 @@ ACTIONS: dict[str, Action] = {
     "sendPersonalitySMS": _send("sendPersonalitySMS"),
     "sendPersonalityAllSMS": _send("sendPersonalityAllSMS"),
     "getBalance": _get_balance,
-    "getReport": _pull("report", "getReport"),
-    "getMo": _pull("mo", "getMo"),
+    "getReport": _pull("report"),
+    "getMo": _pull("mo"),
     "createTemplateSMS": _create_template,
     "deleteTemplateSMS": _delete_template,
     "queryTemplateSMS": _query_template,
     "sendTemplateNormalSMS": _send("sendTemplateNormalSMS"),
     "sendTemplateVariableSMS": _send("sendTemplateVariableSMS"),
     "sendShortLinkSMS": _send("sendShortLinkSMS"),
-    "getShortLink": _pull("click", "getShortLink"),
+    "getShortLink": _pull("click"),
 }
 
 
 class SecureFamily:
-    def __init__(self, mock: MockServer) -> None:
-        self.mock = mock
+    def __init__(self, platform: Platform, recorder: Recorder) -> None:
+        self.platform = platform
+        self.recorder = recorder
 
     def routes(self, actions: dict[str, Action]) -> list[web.RouteDef]:
         return [web.post(f"/inter/{name}", self._handler(name, action)) for name, action in actions.items()]
 
     def _handler(self, endpoint: str, action: Action) -> Callable[[web.Request], Any]:
         async def handle(request: web.Request) -> web.StreamResponse:
-            call = open_call(self.mock, request, "secure", endpoint)
-            return await respond(call, lambda: self._run(call, action), _refuse)
+            call = open_call(request, "secure", endpoint, self.platform.clock.wall_ms())
+            return await respond(call, lambda: self._run(call, action), _refuse, self.recorder.record)
 
         return handle
 
     async def _run(self, call: Call, action: Action) -> web.StreamResponse:
-        mock = self.mock
+        platform = self.platform
+        settings = platform.settings
         request = call.request
         entry = call.entry
         # The raw body whatever the Content-Type: Java/PHP label it form-urlencoded, Node
@@ -135,8 +117,8 @@ class SecureFamily:
         note_content_type(call, OBSERVED_CONTENT_TYPES)
         app_id = request.headers.get("appId")
         entry.app_id = app_id
-        account = mock.platform.admit(app_id, request.remote, entry.notes)
-        call.account = account
+        account = platform.admit(app_id, request.remote, entry.notes)
+        call.ctx = ctx = platform.context(account, "secure", entry.endpoint, entry.notes, origin(request))
         body = await read_body(call)
         gzip_on = request.headers.get("gzip", "").strip().lower() == "on"
         if "encode" not in request.headers:
@@ -146,14 +128,12 @@ class SecureFamily:
             account.key,
             gzip_on=gzip_on,
             charset=request.headers.get("encode"),
-            inflate_limit=mock.settings.max_inflated_bytes,
+            inflate_limit=settings.max_inflated_bytes,
         )
         entry.request = redact(payload)
         fields = Fields(payload, entry.notes)
-        mock.platform.check_window(
-            account, call.entry.endpoint, fields, body, submits=call.entry.endpoint not in READ_ONLY
-        )
-        result = await action(call, account, fields)
+        platform.check_window(account, entry.endpoint, fields, body, submits=entry.endpoint not in READ_ONLY)
+        result = await action(platform, ctx, fields)
         out = envelope.encode_response(result, account.key, gzip_on=gzip_on, charset=charset)
         entry.code = ResultCode.SUCCESS.value
         return web.Response(body=out, headers={RESULT_HEADER: ResultCode.SUCCESS.value})

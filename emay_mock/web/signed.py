@@ -10,24 +10,23 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
 
 from emay_mock.observe.journal import redact
+from emay_mock.observe.recorder import Recorder
+from emay_mock.platform.accounts import Account
+from emay_mock.platform.core import Context
+from emay_mock.platform.service import Platform
 from emay_mock.protocol import sign, simple_api
 from emay_mock.protocol.codes import ResultCode
 from emay_mock.protocol.envelope import dump_json
 from emay_mock.protocol.errors import EmayError
 from emay_mock.protocol.fields import Fields
 from emay_mock.protocol.notes import Observation
-from emay_mock.scenarios.outcomes import RequestFacts
-from emay_mock.web.edge import Call, note_content_type, open_call, read_body, respond
-
-if TYPE_CHECKING:
-    from emay_mock.platform.accounts import Account
-    from emay_mock.server import MockServer
+from emay_mock.web.edge import Call, note_content_type, open_call, origin, read_body, respond
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 MAX_PARAMS = 2000
@@ -41,7 +40,8 @@ class Params:
     pairs: list[tuple[str, str]]
 
 
-Action = Callable[[Call, "Account", Fields, Params], Awaitable[Any]]
+# Each endpoint: decode its parameters, make one platform call, shape the answer's data.
+Action = Callable[[Platform, Context, Fields, Params], Awaitable[Any]]
 
 
 async def read_params(call: Call) -> Params:
@@ -104,8 +104,9 @@ def _text(code: str) -> web.Response:
 class SignedFamily:
     """One md5-signed family; `family` is simple, voice or report."""
 
-    def __init__(self, mock: MockServer, family: str, prefix: str) -> None:
-        self.mock = mock
+    def __init__(self, platform: Platform, recorder: Recorder, family: str, prefix: str) -> None:
+        self.platform = platform
+        self.recorder = recorder
         self.family = family
         self.prefix = prefix
 
@@ -122,23 +123,25 @@ class SignedFamily:
 
     def _handler(self, endpoint: str, action: Action) -> Callable[[web.Request], Any]:
         async def handle(request: web.Request) -> web.StreamResponse:
-            call = open_call(self.mock, request, self.family, endpoint)
-            return await respond(call, lambda: self._run(call, action), self._refuse)
+            call = open_call(request, self.family, endpoint, self.platform.clock.wall_ms())
+            return await respond(call, lambda: self._run(call, action), self._refuse, self.recorder.record)
 
         return handle
 
     async def _run(self, call: Call, action: Action) -> web.StreamResponse:
-        mock = self.mock
+        platform = self.platform
         entry = call.entry
         params = await read_params(call)
         entry.request = redact(params.merged)
         app_id = params.merged.get("appId")
         entry.app_id = app_id
-        account = mock.platform.admit(app_id, call.request.remote, entry.notes)
-        call.account = account
+        account = platform.admit(app_id, call.request.remote, entry.notes)
+        call.ctx = ctx = platform.context(
+            account, self.family, entry.endpoint, entry.notes, origin(call.request)
+        )
         timestamp = params.merged.get("timestamp")
         sign.check_timestamp(
-            timestamp, mock.clock.wall_ms(), mock.settings.timestamp_skew_s, mock.platform.tz
+            timestamp, platform.clock.wall_ms(), platform.settings.timestamp_skew_s, platform.tz
         )
         assert timestamp is not None
         sign.check_sign(
@@ -146,7 +149,7 @@ class SignedFamily:
         )
         self._check_service(account)
         fields = simple_api.fields_of(params.merged, entry.notes)
-        data = await action(call, account, fields, params)
+        data = await action(platform, ctx, fields, params)
         entry.code = ResultCode.SUCCESS.value
         if self.family == "report":
             return _text(ResultCode.SUCCESS.value)
@@ -164,61 +167,46 @@ class SignedFamily:
 # -- actions ------------------------------------------------------------------------------
 
 
-def _send(family: str, build: Callable[[Fields, Params, int], Any], single: bool = False) -> Action:
-    async def action(call: Call, account: Account, fields: Fields, params: Params) -> Any:
-        mock = call.mock
-        order = build(fields, params, mock.settings.rules.max_recipients)
-        links = mock.sending.prepare(account, order, str(call.request.url.origin()))
-        facts = RequestFacts(family, order.endpoint, account.app_id, order.recipients)
-        await call.consult(facts)
-        results = await call.delivered(mock.sending.send(account, order, call.entry, facts, links))
-        return results[0] if single else results
+def _send(build: Callable[[Fields, Params, int], Any], single: bool = False) -> Action:
+    async def action(platform: Platform, ctx: Context, fields: Fields, params: Params) -> Any:
+        accepted = await platform.submit(ctx, build(fields, params, platform.settings.rules.max_recipients))
+        return accepted.results[0] if single else accepted.results
 
     return action
 
 
-def _pull(family: str, endpoint: str, kind: str) -> Action:
-    async def action(call: Call, account: Account, fields: Fields, params: Params) -> Any:
-        number = simple_api.pull_number(fields)
-        await call.consult(RequestFacts(family, endpoint, account.app_id))
-        if kind == "mo":
-            return call.mock.inbound.pull(account, number)
-        return call.mock.sending.pull_reports(account, number, kind)
+def _pull(kind: str) -> Action:
+    async def action(platform: Platform, ctx: Context, fields: Fields, params: Params) -> Any:
+        return await platform.pull(ctx, kind, simple_api.pull_number(fields))
 
     return action
 
 
-def _balance(family: str) -> Action:
-    async def action(call: Call, account: Account, fields: Fields, params: Params) -> Any:
-        simple_api.no_params(fields)
-        await call.consult(RequestFacts(family, "getBalance", account.app_id))
-        return {"balance": account.balance}
-
-    return action
+async def _balance(platform: Platform, ctx: Context, fields: Fields, params: Params) -> Any:
+    simple_api.no_params(fields)
+    return {"balance": await platform.balance(ctx)}
 
 
-async def _retrieve(call: Call, account: Account, fields: Fields, params: Params) -> Any:
-    mock = call.mock
-    start, end, sms_ids = simple_api.retrieve_range(fields, mock.clock.wall_ms(), mock.platform.tz)
-    await call.consult(RequestFacts("report", "retrieveReport", account.app_id))
-    mock.retrieval.retrieve(account, start, end, sms_ids)
+async def _retrieve(platform: Platform, ctx: Context, fields: Fields, params: Params) -> Any:
+    start, end, sms_ids = simple_api.retrieve_range(fields, platform.clock.wall_ms(), platform.tz)
+    await platform.retrieve(ctx, start, end, sms_ids)
     return None
 
 
 SIMPLE_ACTIONS: dict[str, Action] = {
-    "sendSMS": _send("simple", lambda f, p, limit: simple_api.send_sms(f, limit)),
+    "sendSMS": _send(lambda f, p, limit: simple_api.send_sms(f, limit)),
     "sendPersonalitySMS": _send(
-        "simple", lambda f, p, limit: simple_api.send_personality(list(p.merged.items()), f, limit)
+        lambda f, p, limit: simple_api.send_personality(list(p.merged.items()), f, limit)
     ),
-    "getReport": _pull("simple", "getReport", "report"),
-    "getMo": _pull("simple", "getMo", "mo"),
-    "getBalance": _balance("simple"),
+    "getReport": _pull("report"),
+    "getMo": _pull("mo"),
+    "getBalance": _balance,
 }
 
 VOICE_ACTIONS: dict[str, Action] = {
-    "sendSMS": _send("voice", lambda f, p, limit: simple_api.voice_send(f), single=True),
-    "getReport": _pull("voice", "getReport", "voice-report"),
-    "getBalance": _balance("voice"),
+    "sendSMS": _send(lambda f, p, limit: simple_api.voice_send(f), single=True),
+    "getReport": _pull("voice-report"),
+    "getBalance": _balance,
 }
 
 REPORT_ACTIONS: dict[str, Action] = {"retrieveReport": _retrieve}

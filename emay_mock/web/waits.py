@@ -10,24 +10,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
+from emay_mock.platform.service import Platform
 from emay_mock.protocol.rules import strip_prefix
 from emay_mock.store.messages import MessageFilter, MessageRow
 from emay_mock.web.jsonapi import ApiError, reply
-
-if TYPE_CHECKING:
-    from emay_mock.server import MockServer
+from emay_mock.web.views import Views
 
 DEFAULT_TIMEOUT_S = 10.0
 MAX_TIMEOUT_S = 300.0
 
 
 class WaitApi:
-    def __init__(self, mock: MockServer) -> None:
-        self.mock = mock
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        self.views = Views(platform.tz)
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -43,7 +43,7 @@ class WaitApi:
         timeout = _timeout(request)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        events = self.mock.events
+        events = self.platform.events
         while True:
             found = check()
             if found is not None:
@@ -69,15 +69,15 @@ class WaitApi:
         return f
 
     def _latest(self, f: MessageFilter, limit: int = 10) -> list[dict[str, Any]]:
-        return [self.mock.sending.describe(m) for m in self.mock.platform.messages.find(f, limit)]
+        return [self.views.message(m) for m in self.platform.messages.find(f, limit)]
 
     async def message(self, request: web.Request) -> web.Response:
         """A message to this mobile / with this customSmsId / this smsId has been accepted."""
         f = self._filter(request)
 
         def check() -> dict[str, Any] | None:
-            found = self.mock.platform.messages.find(f, 1)
-            return {"message": self.mock.sending.describe(found[0])} if found else None
+            found = self.platform.messages.find(f, 1)
+            return {"message": self.views.message(found[0])} if found else None
 
         return await self._until(request, {"message", "reset"}, check, lambda: {"messages": self._latest(f)})
 
@@ -86,9 +86,9 @@ class WaitApi:
         f = self._filter(request)
 
         def check() -> dict[str, Any] | None:
-            found = self.mock.platform.messages.find(f, 50)
+            found = self.platform.messages.find(f, 50)
             done = [m for m in found if m.state is not None]
-            return {"message": self.mock.sending.describe(done[0])} if done else None
+            return {"message": self.views.message(done[0])} if done else None
 
         return await self._until(request, {"report", "reset"}, check, lambda: {"messages": self._latest(f)})
 
@@ -97,15 +97,14 @@ class WaitApi:
         sms_id = request.query.get("smsId")
         if not sms_id:
             raise ApiError(400, "smsId is required")
-        engine = self.mock.platform.push
-        tz = self.mock.platform.tz
+        store = self.platform.push.store
 
         def batches() -> tuple[MessageRow | None, list[dict[str, Any]]]:
-            row = self.mock.platform.messages.by_sms_id(sms_id)
+            row = self.platform.messages.by_sms_id(sms_id)
             if row is None:
                 return None, []
-            found = [engine.store.batch(i) for i in engine.store.batches_for("report", row.msg_id)]
-            return row, [engine.describe(b, tz) for b in found if b is not None]
+            found = [store.batch(i) for i in store.batches_for("report", row.msg_id)]
+            return row, [self.views.batch(b, store.attempts(b.batch_id)) for b in found if b is not None]
 
         def check() -> dict[str, Any] | None:
             _, described = batches()
@@ -114,7 +113,7 @@ class WaitApi:
 
         def seen() -> dict[str, Any]:
             row, described = batches()
-            return {"message": None if row is None else self.mock.sending.describe(row), "pushes": described}
+            return {"message": None if row is None else self.views.message(row), "pushes": described}
 
         return await self._until(request, {"push", "reset"}, check, seen)
 
@@ -126,7 +125,7 @@ class WaitApi:
         text = q.get("content") or None
         if app_id is None and mobile is None:
             raise ApiError(400, "say whose MO: appId and/or mobile")
-        store = self.mock.inbound.store
+        store = self.platform.inbound.store
 
         def recent() -> list[Any]:
             rows = store.find(app_id=app_id, limit=200)
@@ -136,10 +135,10 @@ class WaitApi:
 
         def check() -> dict[str, Any] | None:
             rows = [r for r in recent() if text is None or text in r.content]
-            return {"mo": self.mock.inbound.describe(rows[0])} if rows else None
+            return {"mo": self.views.mo(rows[0])} if rows else None
 
         def seen() -> dict[str, Any]:
-            return {"mo": [self.mock.inbound.describe(r) for r in recent()[:10]]}
+            return {"mo": [self.views.mo(r) for r in recent()[:10]]}
 
         return await self._until(request, {"mo", "reset"}, check, seen)
 

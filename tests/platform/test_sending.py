@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import pytest
 
+from typing import Any
+
 from emay_mock.delivery.clock import Clock
-from emay_mock.observe.journal import Entry
 from emay_mock.platform.accounts import AccountSpec
-from emay_mock.platform.core import Platform
-from emay_mock.platform.links import Links
-from emay_mock.platform.sending import Sender
-from emay_mock.platform.templates import Templates
+from emay_mock.platform.service import Platform
 from emay_mock.protocol.codes import ResultCode
 from emay_mock.protocol.errors import EmayError
+from emay_mock.protocol.notes import Notes
 from emay_mock.protocol.send import Recipient, SendOrder
 from emay_mock.protocol.times import LONG_FORMAT
-from emay_mock.scenarios.outcomes import RequestFacts
 from emay_mock.settings import Settings
 from emay_mock.store.db import Database
 
@@ -28,36 +26,30 @@ async def platform() -> Platform:
     return p
 
 
-def make_sender(p: Platform) -> Sender:
-    return Sender(p, Templates(p), Links(p))
-
-
 def order(*mobiles: str, content: str = "x") -> SendOrder:
     return SendOrder("sendBatchOnlySMS", [Recipient(m, content) for m in mobiles], LONG_FORMAT)
 
 
-def send(p: Platform, sender: Sender, o: SendOrder) -> list[dict]:
-    facts = RequestFacts("secure", o.endpoint, "A", o.recipients)
-    return sender.send(p.accounts["A"], o, Entry("secure", o.endpoint, "POST", None, 0), facts).results
+async def send(p: Platform, o: SendOrder) -> list[dict[str, Any]]:
+    ctx = p.context(p.accounts["A"], "secure", o.endpoint, Notes())
+    return (await p.submit(ctx, o)).results
 
 
 async def test_a_request_s_reports_wait_in_one_bucket_and_reach_the_queue(platform: Platform) -> None:
-    sender = make_sender(platform)
-    sent = send(platform, sender, order("13800000001", "13800000002", "13800000003"))
+    sent = await send(platform, order("13800000001", "13800000002", "13800000003"))
     assert platform.scheduler.pending() == 1
     assert platform.scheduler.bucketed == 3
     assert platform.accounts["A"].balance == 7
     await platform.scheduler.advance(1)
-    reports = sender.pull_reports(platform.accounts["A"], 500)
+    reports = platform.sending.pull_reports(platform.accounts["A"], 500)
     assert [r["smsId"] for r in reports] == [s["smsId"] for s in sent]
-    assert sender.pull_reports(platform.accounts["A"], 500) == []
+    assert platform.sending.pull_reports(platform.accounts["A"], 500) == []
     await platform.scheduler.stop()
 
 
 async def test_refused_request_stores_and_charges_nothing(platform: Platform) -> None:
-    sender = make_sender(platform)
     with pytest.raises(EmayError) as err:
-        send(platform, sender, order(*[f"1380000000{i}" for i in range(6)], content="字" * 71))
+        await send(platform, order(*[f"1380000000{i}" for i in range(6)], content="字" * 71))
     assert err.value.code is ResultCode.ERROR_BALANCE
     assert platform.accounts["A"].balance == 10
     assert platform.messages.count() == 0
@@ -66,8 +58,7 @@ async def test_refused_request_stores_and_charges_nothing(platform: Platform) ->
 
 
 async def test_balance_is_persisted(platform: Platform) -> None:
-    sender = make_sender(platform)
-    send(platform, sender, order("13800000001"))
+    await send(platform, order("13800000001"))
     stored = platform.db.conn.execute("SELECT balance FROM accounts WHERE app_id = 'A'").fetchone()[0]
     assert stored == 9
     await platform.scheduler.stop()

@@ -212,9 +212,10 @@ def test_invalid_utf8_and_gbk_in_a_simple_form_become_replacement_characters(
 async def _messages(live: LiveMock, mobile: str) -> list[dict[str, Any]]:
     assert live.mock is not None
     from emay_mock.store.messages import MessageFilter
+    from emay_mock.web.views import Views
 
     found = live.mock.platform.messages.find(MessageFilter(mobile=mobile), 100)
-    return [live.mock.sending.describe(m) for m in found]
+    return [Views(live.mock.platform.tz).message(m) for m in found]
 
 
 # -- huge and deep JSON --------------------------------------------------------------------

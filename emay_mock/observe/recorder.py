@@ -1,0 +1,51 @@
+"""What is kept of every request to an Emay endpoint, recorded in one step: the journal
+entry, the contract tally, the metrics, the result-code count and the log line."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+
+from emay_mock.observe.contract import ContractBook
+from emay_mock.observe.journal import Entry, Journal
+
+requests_log = logging.getLogger("emay_mock.requests")
+ObserveFn = Callable[[Entry], None]
+
+
+class Recorder:
+    def __init__(self, journal_size: int) -> None:
+        self.journal = Journal(journal_size)
+        self.contract = ContractBook()
+        self.codes: Counter[str] = Counter()
+        self._observers: list[ObserveFn] = []
+
+    def also(self, observe: ObserveFn) -> None:
+        """Another consumer of each finished entry (the metrics)."""
+        self._observers.append(observe)
+
+    def record(self, entry: Entry) -> None:
+        self.journal.record(entry)
+        self.contract.record(entry)
+        for observe in self._observers:
+            observe(entry)
+        if entry.code is not None:
+            self.codes[entry.code] += 1
+        level = logging.INFO if entry.code == "SUCCESS" else logging.WARNING
+        if requests_log.isEnabledFor(level):
+            reason = (entry.reason or {}).get("reason", "")
+            requests_log.log(
+                level,
+                "%s /%s appId=%s %s %.1fms%s",
+                entry.family,
+                entry.endpoint,
+                entry.app_id,
+                entry.code,
+                entry.latency_ms,
+                f" reason: {reason}" if reason else "",
+            )
+
+    def forget(self, app_id: str | None) -> None:
+        self.journal.clear(app_id)
+        self.contract.forget(app_id)

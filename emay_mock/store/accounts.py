@@ -1,0 +1,43 @@
+"""Accounts and their balances, as stored: the spec as JSON, the balance beside it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, replace
+from typing import Any
+
+from emay_mock.delivery.push_settings import PushSettings
+from emay_mock.platform.accounts import AccountSpec
+from emay_mock.store.db import Database
+
+
+def spec_to_json(spec: AccountSpec) -> str:
+    return json.dumps(asdict(spec))
+
+
+def spec_from_json(text: str) -> AccountSpec:
+    data: dict[str, Any] = json.loads(text)
+    push = data.get("push")
+    spec = AccountSpec(**{**data, "push": None, "allowed_ips": tuple(data.get("allowed_ips", ()))})
+    if push is not None:
+        spec = replace(spec, push=PushSettings(**{**push, "retry_schedule": tuple(push["retry_schedule"])}))
+    return spec
+
+
+class AccountStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def load(self) -> list[tuple[AccountSpec, int]]:
+        rows = self.db.conn.execute("SELECT spec, balance FROM accounts")
+        return [(spec_from_json(r[0]), int(r[1])) for r in rows]
+
+    def put(self, spec: AccountSpec, balance: int) -> None:
+        self.db.conn.execute(
+            "INSERT INTO accounts(app_id, spec, balance) VALUES (?, ?, ?) "
+            "ON CONFLICT(app_id) DO UPDATE SET spec = excluded.spec, balance = excluded.balance",
+            (spec.app_id, spec_to_json(spec), balance),
+        )
+
+    def set_balance(self, app_id: str, balance: int) -> None:
+        self.db.conn.execute("UPDATE accounts SET balance = ? WHERE app_id = ?", (balance, app_id))
