@@ -24,9 +24,12 @@ FIRST_MOBILE = 13_800_000_000  # the built-in magic numbers end in 5550 00NN: ne
 Payload = Callable[[int], dict[str, Any]]
 
 
-def secure_headers(app_id: str = APP_ID) -> dict[str, str]:
-    """What the official SDKs send: the appId, the charset, gzip on."""
-    return {"appId": app_id, "encode": "UTF-8", "gzip": "on", "Content-Type": "application/octet-stream"}
+def secure_headers(app_id: str = APP_ID, *, gzip: bool = True) -> dict[str, str]:
+    """What the official SDK sends: the appId, the charset, gzip on (the v1 demo's default: off)."""
+    headers = {"appId": app_id, "encode": "UTF-8", "Content-Type": "application/octet-stream"}
+    if gzip:
+        headers["gzip"] = "on"
+    return headers
 
 
 def single(i: int) -> dict[str, Any]:
@@ -46,15 +49,17 @@ def pull(number: int) -> Payload:
     return lambda _i: {"number": number}
 
 
-def encrypt(payload: dict[str, Any], request_time: int, key: bytes = KEY) -> bytes:
+def encrypt(payload: dict[str, Any], request_time: int, key: bytes = KEY, *, gzip: bool = True) -> bytes:
     body = {**payload, "requestTime": request_time, "requestValidPeriod": VALID_PERIOD_S}
-    return envelope.encode_request(body, key, gzip_on=True)
+    return envelope.encode_request(body, key, gzip_on=gzip)
 
 
-def generate(payload: Payload, count: int, start: int = 0, key: bytes = KEY) -> Iterator[bytes]:
+def generate(
+    payload: Payload, count: int, start: int = 0, key: bytes = KEY, *, gzip: bool = True
+) -> Iterator[bytes]:
     now = int(time.time() * 1000)
     for i in range(start, start + count):
-        yield encrypt(payload(i), now, key)
+        yield encrypt(payload(i), now, key, gzip=gzip)
 
 
 def write(path: Path, bodies: Iterator[bytes]) -> int:

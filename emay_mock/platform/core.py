@@ -94,6 +94,10 @@ class Core:
         await self.scheduler.stop()
         await self.push.stop()
 
+    async def committed(self) -> None:
+        """Wait until what this loop turn changed is stored (the group commit)."""
+        await self.db.committed()
+
     def save_clock(self) -> None:
         """Remember where the scheduler's clock is, so a durable store resumes it (never backward)."""
         self.db.save_clock_anchor(self.clock.now_ms(), self.clock.wall_ms())

@@ -71,11 +71,12 @@ class Platform(Core):
     async def pull(self, ctx: Context, kind: str, number: int) -> list[dict[str, Any]]:
         """Up to `number` reports, MO or clicks from the account's queue, oldest first, each once."""
         await self.consult(ctx, self._facts(ctx))
-        if kind == "mo":
-            return self.inbound.pull(ctx.account, number)
-        if kind == "click":
-            return self.links.pull(ctx.account, number)
-        return self.sending.pull_reports(ctx.account, number, kind)
+        with self.db.tx():
+            if kind == "mo":
+                return self.inbound.pull(ctx.account, number)
+            if kind == "click":
+                return self.links.pull(ctx.account, number)
+            return self.sending.pull_reports(ctx.account, number, kind)
 
     async def create_template(self, ctx: Context, content: str) -> str:
         facts = self._facts(ctx, [Recipient(None, content)])

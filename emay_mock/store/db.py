@@ -7,9 +7,13 @@ statement is an indexed lookup or a bounded batch, so no call blocks the loop fo
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import sqlite3
 from pathlib import Path
 from types import TracebackType
+
+log = logging.getLogger("emay_mock.store")
 
 SCHEMA_VERSION = 1
 
@@ -174,6 +178,8 @@ class Database:
         self.conn.executescript(SCHEMA)
         self._depth = 0
         self._tx = Transaction(self)
+        self._group: asyncio.Future[None] | None = None  # the loop turn's open transaction
+        self.groups = 0  # group commits so far
         version = self.meta("schema_version")
         if version is None:
             self.set_meta("schema_version", str(SCHEMA_VERSION))
@@ -187,8 +193,42 @@ class Database:
         return self.path != ":memory:"
 
     def tx(self) -> Transaction:
-        """One atomic unit; nested uses join the outer one."""
+        """One atomic unit; nested uses join the outer one (see Transaction)."""
         return self._tx
+
+    def _open_group(self) -> None:
+        if not self.durable:
+            return  # nothing to make durable: each unit commits alone, at memory speed
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # not on the event loop: the unit commits alone
+        self.conn.execute("BEGIN")
+        self._group = loop.create_future()
+        loop.call_soon(self._commit_group)
+
+    def _commit_group(self) -> None:
+        group, self._group = self._group, None
+        if group is None:
+            return
+        try:
+            self.conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            log.error("group commit failed, the turn's changes are lost: %s", exc)
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            if not group.done():
+                group.set_exception(exc)
+            return
+        self.groups += 1
+        if not group.done():
+            group.set_result(None)
+
+    async def committed(self) -> None:
+        """Wait until what this loop turn changed is committed (at once if nothing is pending)."""
+        group = self._group
+        if group is not None:
+            await asyncio.shield(group)
 
     def meta(self, key: str) -> str | None:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -233,12 +273,22 @@ class Database:
         self.set_meta("clock_anchor", f"{sched_ms},{wall_ms}")
 
     def close(self) -> None:
+        self._commit_group()
         self.conn.close()
 
 
 class Transaction:
-    """`with db.tx():` — a class rather than a generator context manager: it is entered a few
-    times per request, and contextlib's machinery cost more than the BEGIN and COMMIT."""
+    """`with db.tx():` one atomic unit of work; nested uses join the outer one.
+
+    With a file, on the event loop, the units of one loop turn share one transaction (a group commit):
+    the first opens it and schedules its COMMIT for the end of the turn, and each unit is a
+    SAVEPOINT inside it, so a failing unit still rolls back alone. `await db.committed()`
+    waits for that COMMIT: a request's answer is released only once what it changed is
+    stored. Off the loop (start-up, tools), each unit commits on its own.
+
+    A class rather than a generator context manager: it is entered a few times per request,
+    and contextlib's machinery cost more than the statements.
+    """
 
     __slots__ = ("db",)
 
@@ -248,7 +298,9 @@ class Transaction:
     def __enter__(self) -> sqlite3.Connection:
         db = self.db
         if not db._depth:
-            db.conn.execute("BEGIN")
+            if db._group is None:
+                db._open_group()
+            db.conn.execute("SAVEPOINT unit" if db._group is not None else "BEGIN")
         db._depth += 1
         return db.conn
 
@@ -259,4 +311,10 @@ class Transaction:
         db._depth -= 1
         if db._depth:
             return  # a nested use: the outer one commits or rolls back
-        db.conn.execute("COMMIT" if kind is None else "ROLLBACK")
+        if db._group is None:
+            db.conn.execute("COMMIT" if kind is None else "ROLLBACK")
+        elif kind is None:
+            db.conn.execute("RELEASE unit")
+        else:
+            db.conn.execute("ROLLBACK TO unit")
+            db.conn.execute("RELEASE unit")

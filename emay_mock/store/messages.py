@@ -69,8 +69,8 @@ class MessageFilter:
     custom_sms_id: str | None = None
     state: str | None = None
     text: str | None = None
-    before: int | None = None  # msg_id cursor: only older messages
-    after: int | None = None  # msg_id cursor: only newer messages
+    before: int | None = None  # smsId cursor: only older messages
+    after: int | None = None  # smsId cursor: only newer messages
 
 
 class Messages:
@@ -149,12 +149,13 @@ class Messages:
         if f.text is not None:
             where.append("instr(content, ?) > 0")
             args.append(f.text)
+        # smsIds are 20-digit strings: compared as text, they compare as numbers.
         if f.before is not None:
-            where.append("msg_id < ?")
-            args.append(f.before)
+            where.append("sms_id < ?")
+            args.append(str(f.before).zfill(20))
         if f.after is not None:
-            where.append("msg_id > ?")
-            args.append(f.after)
+            where.append("sms_id > ?")
+            args.append(str(f.after).zfill(20))
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         order = "ASC" if f.after is not None else "DESC"
         rows = self.db.conn.execute(

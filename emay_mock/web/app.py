@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -22,6 +23,8 @@ from emay_mock.web.ui import ui_routes
 from emay_mock.web.views import Views
 from emay_mock.web.waits import WaitApi
 
+Handler = Callable[[web.Request], Awaitable[Any]]
+
 
 def build_app(
     platform: Platform,
@@ -33,7 +36,15 @@ def build_app(
     on_cleanup: Callable[[], Awaitable[None]],
 ) -> web.Application:
     max_body = platform.settings.max_body_bytes
-    app = web.Application(client_max_size=max_body, middlewares=[api_errors])
+
+    @web.middleware
+    async def stored_first(request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Every answer waits for the commit of its loop turn's changes (a no-op when none)."""
+        response: web.StreamResponse = await handler(request)
+        await platform.committed()
+        return response
+
+    app = web.Application(client_max_size=max_body, middlewares=[api_errors, stored_first])
     app[MAX_BODY_KEY] = max_body
     views = Views(platform.tz)
     app.add_routes(secure.SecureFamily(platform, recorder).routes(secure.ACTIONS))

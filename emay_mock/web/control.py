@@ -96,8 +96,9 @@ class ControlApi:
                 custom_sms_id=q.get("customSmsId") or None,
                 state=q.get("state") or None,
                 text=q.get("q") or None,
-                before=int_query(request, "before"),
-                after=int_query(request, "after"),
+                # smsIds only increase, so an smsId is the cursor: the page's last, for older ones.
+                before=int_query(request, "before", hi=10**20),
+                after=int_query(request, "after", hi=10**20),
             ),
             limit,
         )

@@ -93,13 +93,19 @@ async def respond(
     work: Callable[[], Awaitable[web.StreamResponse]],
     refuse: Callable[[EmayError], web.StreamResponse],
     record: Callable[[Entry], None],
+    committed: Callable[[], Awaitable[None]],
 ) -> web.StreamResponse:
-    """Run a request: journal it, turn a refusal into the family's wire form, apply faults."""
+    """Run a request: journal it, turn a refusal into the family's wire form, apply faults.
+
+    A successful answer waits for the commit of what its loop turn changed: nothing is
+    answered SUCCESS that a crash could still take back.
+    """
     started = time.perf_counter()
     entry = call.entry
     try:
         try:
             response = await work()
+            await committed()
             entry.code = entry.code or ResultCode.SUCCESS.value
         except EmayError as exc:
             entry.code = exc.code.value

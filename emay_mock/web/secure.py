@@ -103,7 +103,8 @@ class SecureFamily:
     def _handler(self, endpoint: str, action: Action) -> Callable[[web.Request], Any]:
         async def handle(request: web.Request) -> web.StreamResponse:
             call = open_call(request, "secure", endpoint, self.platform.clock.wall_ms())
-            return await respond(call, lambda: self._run(call, action), _refuse, self.recorder.record)
+            work = lambda: self._run(call, action)  # noqa: E731
+            return await respond(call, work, _refuse, self.recorder.record, self.platform.committed)
 
         return handle
 

@@ -124,7 +124,8 @@ class SignedFamily:
     def _handler(self, endpoint: str, action: Action) -> Callable[[web.Request], Any]:
         async def handle(request: web.Request) -> web.StreamResponse:
             call = open_call(request, self.family, endpoint, self.platform.clock.wall_ms())
-            return await respond(call, lambda: self._run(call, action), self._refuse, self.recorder.record)
+            work = lambda: self._run(call, action)  # noqa: E731
+            return await respond(call, work, self._refuse, self.recorder.record, self.platform.committed)
 
         return handle
 

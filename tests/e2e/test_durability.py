@@ -4,6 +4,8 @@ delivered again, except a push whose success was never recorded (at-least-once).
 from __future__ import annotations
 
 import asyncio
+import itertools
+import random
 import signal
 from pathlib import Path
 from typing import Any
@@ -171,3 +173,78 @@ async def test_work_that_fell_due_while_the_process_was_down_runs_at_restart(
                 assert (await resp.json())["message"]["state"] == "DELIVRD"
             async with EmayClient(served.url, "EUCP-PULL", KEY) as b:
                 assert [r["smsId"] for r in await b.get_report()] == [pulled["smsId"]]
+
+
+BATCH = 50
+ROUNDS = 3
+WORKERS = 16
+LOAD_BALANCE = 10**9
+
+
+async def _load(url: str, answered: dict[str, list[str]], round_no: int, stop: asyncio.Event) -> None:
+    """Batches of 50 until the server dies; each answered SUCCESS recorded with its smsIds."""
+    async with EmayClient(url, "EUCP-LOAD", KEY) as client:
+
+        async def worker(w: int) -> None:
+            for n in itertools.count():
+                if stop.is_set():
+                    return
+                tag = f"r{round_no}w{w}n{n}"
+                smses = [{"mobile": f"13{w:02d}{n % 10_000:04d}{k:03d}", "customSmsId": f"{tag}-{k}"}
+                         for k in range(BATCH)]  # fmt: skip
+                try:
+                    sent = await client.send_batch_sms(smses, "durable")
+                except (TimeoutError, aiohttp.ClientError, ConnectionError):
+                    return  # the process is gone
+                answered[tag] = [s["smsId"] for s in sent]
+
+        await asyncio.gather(*(worker(w) for w in range(WORKERS)))
+
+
+async def _stored(http: aiohttp.ClientSession, url: str) -> list[dict[str, Any]]:
+    """Every message of the account, paged through the control API."""
+    out: list[dict[str, Any]] = []
+    before: str | None = None
+    while True:
+        params = {"appId": "EUCP-LOAD", "limit": "10000", **({"before": before} if before else {})}
+        async with http.get(f"{url}/_mock/messages", params=params) as resp:
+            page = (await resp.json())["messages"]
+        if not page:
+            return out
+        out += page
+        before = page[-1]["smsId"]
+
+
+async def test_kill_9_under_load_loses_nothing_answered_and_leaves_no_half_request(tmp_path: Path) -> None:
+    """Killed at random moments while 16 clients send batches (so, often, in the middle of a
+    group commit): after restart every batch answered SUCCESS is there whole, no batch is
+    there in part, and the balance is charged for exactly what is stored."""
+    path = tmp_path / "load.yaml"
+    account = f"{{appId: EUCP-LOAD, secretKey: {KEY}, balance: {LOAD_BALANCE}}}"
+    path.write_text(f"accounts:\n  - {account}\n", "utf-8")
+    args = ["--config", str(path), "--db", str(tmp_path / "state.db"), "--log-level", "error"]
+    answered: dict[str, list[str]] = {}
+    rng = random.Random(12)
+    async with aiohttp.ClientSession() as http:
+        for round_no in range(ROUNDS):
+            async with serve(args) as served:
+                stop = asyncio.Event()
+                load = asyncio.ensure_future(_load(served.url, answered, round_no, stop))
+                await asyncio.sleep(0.6 + rng.random())
+                await kill(served.process)
+                stop.set()
+                await load
+        async with serve(args) as served:
+            stored = await _stored(http, served.url)
+            async with EmayClient(served.url, "EUCP-LOAD", KEY) as client:
+                balance = await client.get_balance()
+    assert len(answered) > 100, "the load should have had time to send"
+    by_request: dict[str, set[str]] = {}
+    for message in stored:
+        tag = message["customSmsId"].rsplit("-", 1)[0]
+        by_request.setdefault(tag, set()).add(message["smsId"])
+    lost = [tag for tag, sms_ids in answered.items() if by_request.get(tag) != set(sms_ids)]
+    assert lost == [], f"{len(lost)} batches answered SUCCESS are missing or incomplete: {lost[:5]}"
+    half = {tag: len(ids) for tag, ids in by_request.items() if len(ids) != BATCH}
+    assert half == {}, "a batch stored in part"
+    assert balance == LOAD_BALANCE - len(stored)  # one segment each

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 from typing import Any
+
+import pytest
 
 from emay_mock.delivery.clock import Clock
 from emay_mock.platform.accounts import AccountSpec
