@@ -44,9 +44,8 @@ def fill(mock: MockServer, app_id: str, count: int) -> None:
                     report_due=now + 1000, state="DELIVRD", report_at=now + 1000,
                 )
             )  # fmt: skip
-        with p.db.tx():
-            p.messages.insert(rows)
-            p.queues.append(app_id, REPORT, [row.msg_id for row in rows])
+        p.messages.add(rows)
+        p.queues.append(app_id, REPORT, rows)
         done += size
 
 

@@ -20,7 +20,7 @@ from emay_mock.platform.accounts import AccountSpec
 from emay_mock.platform.service import Platform
 from emay_mock.scenarios.engine import ScenarioBook
 from emay_mock.scenarios.loader import default_scenario, load_file
-from emay_mock.store.db import Database
+from emay_mock.store.state import Store
 from emay_mock.web.app import build_app
 
 log = logging.getLogger("emay_mock")
@@ -35,7 +35,7 @@ class MockServer:
     def __init__(self, config: Config | None = None, *, db: str | None = None) -> None:
         self.config = config or Config()
         self.settings = self.config.settings
-        self.db = Database(db or self.config.db)
+        self.store = Store(db or self.config.db)
         self.clock = self._restore_clock()
         self.events = EventHub()
         self.recorder = Recorder(self.settings.journal_size)
@@ -45,7 +45,7 @@ class MockServer:
         for path in self.config.scenario_files:
             self.scenarios.load(load_file(path))
         self.platform = Platform(
-            self.db, self.clock, self.settings, events=self.events, scenarios=self.scenarios
+            self.store, self.clock, self.settings, events=self.events, scenarios=self.scenarios
         )
         accounts = self.config.accounts or ([demo_account()] if self.config.demo else [])
         for spec in accounts:
@@ -57,7 +57,7 @@ class MockServer:
     def _restore_clock(self) -> Clock:
         """A durable database keeps the scheduler's clock where it was: it never runs backward."""
         clock = Clock(speed=self.settings.clock_speed)
-        anchor = self.db.clock_anchor()
+        anchor = self.store.clock_anchor()
         if anchor is not None:
             sched_ms, wall_ms = anchor
             resumed = sched_ms + int((clock.wall_ms() - wall_ms) * clock.speed)
@@ -86,9 +86,8 @@ class MockServer:
         await self.platform.start()
 
     async def stop(self) -> None:
-        await self.platform.stop()
-        if self.db.durable:
-            self.platform.save_clock()
+        self.platform.save_clock()
+        await self.platform.stop()  # and what is pending goes to the file
 
     def app(self) -> web.Application:
         return build_app(
@@ -121,6 +120,7 @@ class MockServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        self.store.close()
 
     # -- what is printed ------------------------------------------------------------------
 
@@ -131,7 +131,7 @@ class MockServer:
             lines.append(f"demo account: appId={demo.app_id} secretKey={demo.secret_key}")
         else:
             lines.append(f"config: {self.config.source} ({len(self.platform.accounts)} accounts)")
-        lines.append(f"control API: {self.url}/_mock/health   store: {self.db.path}")
+        lines.append(f"control API: {self.url}/_mock/health   store: {self.store.path or 'memory'}")
         return lines
 
     def summary(self) -> dict[str, Any]:

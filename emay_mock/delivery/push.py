@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -25,9 +25,8 @@ from emay_mock.delivery.scheduler import Scheduler
 from emay_mock.observe.events import EventHub
 from emay_mock.protocol import envelope
 from emay_mock.settings import Settings
-from emay_mock.store.db import Database
 from emay_mock.store.jobs import Job
-from emay_mock.store.pushes import Batch, Pushes
+from emay_mock.store.pushes import Batch, OutboxItem, Pushes
 from emay_mock.store.queues import PullQueues
 
 log = logging.getLogger("emay_mock.push")
@@ -84,7 +83,7 @@ def encode_body(kind: str, mode: str, key: bytes, items_json: str) -> tuple[byte
 class PushEngine:
     def __init__(
         self,
-        db: Database,
+        store: Pushes,
         clock: Clock,
         scheduler: Scheduler,
         settings: Settings,
@@ -92,8 +91,7 @@ class PushEngine:
         lookup: TargetLookup,
         queues: PullQueues,
     ) -> None:
-        self.db = db
-        self.store = Pushes(db)
+        self.store = store
         self.queues = queues
         self.clock = clock
         self.scheduler = scheduler
@@ -118,9 +116,8 @@ class PushEngine:
         for job in self.scheduler.pending_jobs(FLUSH):
             if job.kind == FLUSH and job.app_id is not None:
                 self._flushing.add((job.app_id, job.payload["kind"]))
-        with self.db.tx():
-            for app_id, kind in self.store.outbox_keys():
-                self._schedule_flush(app_id, kind)
+        for app_id, kind in self.store.outbox_keys():
+            self._schedule_flush(app_id, kind)
 
     async def stop(self) -> None:
         if self._session is not None:
@@ -137,17 +134,15 @@ class PushEngine:
         self,
         app_id: str,
         kind: str,
-        items: list[tuple[int, dict[str, Any]]],
-        chaos: Mapping[int, str] | None = None,
+        items: list[tuple[Any, dict[str, Any], str | None]],
     ) -> None:
-        """Queue items for the account's callback (inside the caller's transaction).
+        """Queue (object, payload, chaos) items for the account's callback.
 
-        `chaos` flags items whose batch must misbehave for the receiver: "duplicate" (the
+        Chaos flags an item whose batch must misbehave for the receiver: "duplicate" (the
         batch is delivered twice) and "reverse" (its items in reversed order).
         """
-        flags = chaos or {}
         self.store.enqueue(
-            app_id, kind, [(ref, envelope.dump_json(item), flags.get(ref)) for ref, item in items]
+            app_id, kind, [(obj, envelope.dump_json(item), chaos) for obj, item, chaos in items]
         )
         self._schedule_flush(app_id, kind)
 
@@ -168,33 +163,33 @@ class PushEngine:
         target = self.lookup(app_id, kind)
         if target is None:
             # The account lost its callback while items waited: they go to the pull queue.
-            self.queues.append(app_id, kind, [ref for ref, _, _ in taken])
+            for item in taken:
+                item.ref.hold -= 1
+            self.queues.append(app_id, kind, [item.ref for item in taken])
         else:
             self.create_batch(app_id, kind, target, taken)
         if self.store.outbox_has(app_id, kind):
             self._schedule_flush(app_id, kind, now=True)
 
-    def create_batch(
-        self, app_id: str, kind: str, target: PushTarget, taken: list[tuple[int, str, str | None]]
-    ) -> int:
+    def create_batch(self, app_id: str, kind: str, target: PushTarget, taken: list[OutboxItem]) -> int:
         now = self.clock.now_ms()
-        flags = sorted({flag for _, _, chaos in taken if chaos for flag in chaos.split(",")})
-        texts = [item for _, item, _ in taken]
+        flags = sorted({flag for item in taken if item.chaos for flag in item.chaos.split(",")})
+        texts = [item.item for item in taken]
         if "reverse" in flags:
             texts.reverse()
-        batch_id = self.store.create_batch(
+        batch = self.store.create_batch(
             app_id=app_id,
             kind=kind,
             url=target.url,
             mode=target.mode,
             items="[" + ",".join(texts) + "]",
-            refs=[ref for ref, _, _ in taken],
+            refs=[item.ref for item in taken],
             created_at=now,
             chaos=",".join(flags) or None,
         )
-        self.scheduler.schedule(now, ATTEMPT, app_id, {"batch": batch_id, "n": 1})
-        self.events.publish("push", app_id, {"batchId": batch_id, "status": "pending", "kind": kind})
-        return batch_id
+        self.scheduler.schedule(now, ATTEMPT, app_id, {"batch": batch.batch_id, "n": 1})
+        self.events.publish("push", app_id, {"batchId": batch.batch_id, "status": "pending", "kind": kind})
+        return batch.batch_id
 
     # -- attempts ---------------------------------------------------------------------------
 
@@ -268,7 +263,7 @@ class PushEngine:
             return
         ok = outcome.ok
         self.store.record_attempt(
-            batch_id=batch.batch_id,
+            current,
             n=n,
             scheduled_at=scheduled_at,
             sent_at=sent_at,
@@ -307,7 +302,7 @@ class PushEngine:
                 "push batch %s (%s, %d items) to %s is dead after %d attempts",
                 batch.batch_id, batch.kind, batch.size, url, n,
             )  # fmt: skip
-        self.store.update_batch(batch.batch_id, **changes)
+        self.store.update_batch(current, **changes)
         self.events.publish(
             "push",
             batch.app_id,
@@ -330,8 +325,7 @@ class PushEngine:
         if batch.status == "pending":
             raise ValueError(f"batch {batch_id} is still pending; its retries are scheduled")
         n = batch.attempts + 1
-        with self.db.tx():
-            self.scheduler.schedule(
-                self.clock.now_ms(), ATTEMPT, batch.app_id, {"batch": batch_id, "n": n, "manual": True}
-            )
+        self.scheduler.schedule(
+            self.clock.now_ms(), ATTEMPT, batch.app_id, {"batch": batch_id, "n": n, "manual": True}
+        )
         return n

@@ -3,16 +3,16 @@
 Two kinds of pending work, both held in memory and ordered by due time:
 
 - **jobs**: one-off work (a push attempt, a scenario's MO reply, a template review) kept
-  durable through the jobs table, so a restart runs what was pending;
+  durable through the jobs store, so a restart runs what was pending;
 - **buckets**: the messages whose reports fall due in the same window of `BUCKET_MS` on the
   scheduler's clock, per account: one entry and one firing for all of them, however many
   requests they came from. Buckets are rebuilt at start from what they hold (a message
   without its report), so they need no rows of their own.
 
 Only the earliest firing is armed on the event loop, so 100,000 waiting items cost nothing
-until they fall due. A sync job handler runs inside the transaction that deletes its job; an
-async handler (a push) runs as a task, then returns the commit step that records its outcome
-and deletes the job, atomically.
+until they fall due. A sync job handler runs, then its job is done; an async handler (a
+push) runs as a task, then returns the step that records its outcome, and the job is done
+with it (the durable log writes both in the same group).
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
 from emay_mock.delivery.clock import Clock
-from emay_mock.store.db import Database
 from emay_mock.store.jobs import Job, Jobs
 
 log = logging.getLogger("emay_mock.scheduler")
@@ -92,9 +91,8 @@ class Bucket:
 
 
 class Scheduler:
-    def __init__(self, db: Database, clock: Clock) -> None:
-        self.db = db
-        self.jobs = Jobs(db)
+    def __init__(self, jobs: Jobs, clock: Clock) -> None:
+        self.jobs = jobs
         self.clock = clock
         self._sync: dict[str, SyncHandler] = {}
         self._async: dict[str, AsyncHandler] = {}
@@ -112,8 +110,8 @@ class Scheduler:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopped = True
         self.failures = 0
-        for job in self.jobs.all():
-            # A job still in the table was pending, or running when the last process stopped:
+        for job in self.jobs.loaded():
+            # A job still in the file was pending, or running when the last process stopped:
             # either way it runs (again).
             heapq.heappush(self._job_heap, (job.due, next(self._seq), job))
 
@@ -148,9 +146,8 @@ class Scheduler:
     # -- scheduling -------------------------------------------------------------------------
 
     def schedule(self, due: int, kind: str, app_id: str | None, payload: dict[str, Any]) -> int:
-        """Add a durable job (inside the caller's transaction, if any)."""
-        job = Job(0, due, kind, app_id, payload)
-        job.job_id = self.jobs.add(due, kind, app_id, payload)
+        """Add a durable job."""
+        job = self.jobs.add(due, kind, app_id, payload)
         heapq.heappush(self._job_heap, (due, next(self._seq), job))
         self._arm_if_sooner(due)
         return job.job_id
@@ -285,8 +282,7 @@ class Scheduler:
             log.error("no handler for bucket kind %r; %d items dropped", bucket.kind, len(items))
             return
         try:
-            with self.db.tx():
-                handler(bucket.app_id, items, dues)
+            handler(bucket.app_id, items, dues)
         except Exception:
             self.failures += 1
             log.exception("%d %s items of %s failed; dropped", len(items), bucket.kind, bucket.app_id)
@@ -295,20 +291,16 @@ class Scheduler:
         handler = self._sync.get(job.kind)
         if handler is not None:
             try:
-                with self.db.tx():
-                    handler(job)
-                    self.jobs.delete(job.job_id)
+                handler(job)
             except Exception:
                 self.failures += 1
                 log.exception("job %s (%s) failed; it is dropped", job.job_id, job.kind)
-                with self.db.tx():
-                    self.jobs.delete(job.job_id)
+            self.jobs.done(job)
             return
         runner = self._async.get(job.kind)
         if runner is None:
             log.error("no handler for job kind %r; job %s dropped", job.kind, job.job_id)
-            with self.db.tx():
-                self.jobs.delete(job.job_id)
+            self.jobs.done(job)
             return
         task = asyncio.ensure_future(self._run_async(runner, job))
         self._inflight.add(task)
@@ -317,16 +309,13 @@ class Scheduler:
     async def _run_async(self, runner: AsyncHandler, job: Job) -> None:
         try:
             commit = await runner(job)
-            with self.db.tx():
-                commit()
-                self.jobs.delete(job.job_id)
+            commit()
         except asyncio.CancelledError:
-            raise
+            raise  # stopping: the job stays in the file and runs again at the next start
         except Exception:
             self.failures += 1
             log.exception("job %s (%s) failed; it is dropped", job.job_id, job.kind)
-            with self.db.tx():
-                self.jobs.delete(job.job_id)
+        self.jobs.done(job)
         self._arm()
 
     # -- the controllable clock ---------------------------------------------------------------

@@ -91,7 +91,7 @@ class _PlatformCollector(Collector):
             if size:
                 depth.add_metric([app_id, kind], size)
         yield depth
-        outbox = platform.pushes.outbox_depth()
+        outbox = platform.store.pushes.outbox_depth()
         yield GaugeMetricFamily(
             "emay_push_outbox_depth", "Items waiting to be batched for a push.", value=outbox
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,11 +27,7 @@ from emay_mock.protocol.notes import Deviation, Notes
 from emay_mock.protocol.times import format_long
 from emay_mock.scenarios.outcomes import Fault, FaultNow, NoScenarios, Outcomes, RequestFacts
 from emay_mock.settings import Settings
-from emay_mock.store.accounts import AccountStore
-from emay_mock.store.db import Database
-from emay_mock.store.messages import Messages
-from emay_mock.store.pushes import Pushes
-from emay_mock.store.queues import PullQueues
+from emay_mock.store.state import Store
 
 # .NET ticks (100 ns since year 1) are ~6e17; epoch ms today are ~1.7e12.
 _TICKS_THRESHOLD = 10**16
@@ -59,31 +55,29 @@ class Context:
 class Core:
     def __init__(
         self,
-        db: Database,
+        store: Store,
         clock: Clock,
         settings: Settings,
         *,
         events: EventHub | None = None,
         scenarios: Outcomes | None = None,
     ) -> None:
-        self.db = db
+        self.store = store
         self.clock = clock
         self.settings = settings
         self.tz = settings.rules.tz
         self.events = events or EventHub()
         self.scenarios: Outcomes = scenarios or NoScenarios()
-        self.scheduler = Scheduler(db, clock)
-        self.queues = PullQueues(db)
+        self.scheduler = Scheduler(store.jobs, clock)
+        self.messages = store.messages
+        self.queues = store.queues
         self.push = PushEngine(
-            db, clock, self.scheduler, settings, self.events, self._push_target, self.queues
+            store.pushes, clock, self.scheduler, settings, self.events, self._push_target, self.queues
         )
-        self.messages = Messages(db)
-        self.pushes = Pushes(db)
         self.replay = ReplayGuard(settings.replay_cache_size)
         self.sms_ids = IdSequence(20, self.messages.last_sms_id)
-        self.account_store = AccountStore(db)
         self.accounts: dict[str, Account] = {
-            spec.app_id: Account(spec, balance) for spec, balance in self.account_store.load()
+            spec.app_id: Account(spec, balance) for spec, balance in store.accounts.load()
         }
 
     async def start(self) -> None:
@@ -93,22 +87,22 @@ class Core:
     async def stop(self) -> None:
         await self.scheduler.stop()
         await self.push.stop()
+        self.store.log.flush()
 
     async def committed(self) -> None:
-        """Wait until what this loop turn changed is stored (the group commit)."""
-        await self.db.committed()
+        """Wait until what this loop turn changed is in the file (the group commit)."""
+        await self.store.log.committed()
 
     def save_clock(self) -> None:
         """Remember where the scheduler's clock is, so a durable store resumes it (never backward)."""
-        self.db.save_clock_anchor(self.clock.now_ms(), self.clock.wall_ms())
+        self.store.save_clock(self.clock.now_ms(), self.clock.wall_ms())
 
     # -- accounts ---------------------------------------------------------------------------
 
     def put_account(self, spec: AccountSpec) -> Account:
         """Add or replace an account; replacing keeps its messages and sets the new balance."""
         account = Account(spec, spec.balance)
-        with self.db.tx():
-            self.account_store.put(spec, spec.balance)
+        self.store.accounts.put(spec, spec.balance)
         self.accounts[spec.app_id] = account
         self.events.publish("account", spec.app_id, account)
         return account
@@ -125,7 +119,7 @@ class Core:
 
     def set_balance(self, account: Account, balance: int) -> None:
         account.balance = balance
-        self.account_store.set_balance(account.app_id, balance)
+        self.store.accounts.set_balance(account.app_id, balance)
 
     def _push_target(self, app_id: str, kind: str) -> PushTarget | None:
         account = self.accounts.get(app_id)
@@ -215,22 +209,24 @@ class Core:
 
     def route(
         self,
-        account_id: str,
+        app_id: str,
         kind: str,
-        refs: list[int],
-        items: Callable[[], list[dict[str, Any]]],
-        chaos: Mapping[int, str] | None = None,
+        items: Sequence[Any],
+        payload: Callable[[Any], dict[str, Any]],
+        chaos: Callable[[Any], str | None] | None = None,
     ) -> None:
         """Send reports / MO / clicks where the account wants them: its callback or its queue.
 
-        `items()` gives the payloads in the order of `refs`; it is called only for a push,
-        as a pull queue keeps references and builds the payloads when they are taken.
+        `payload` is called only for a push: a pull queue keeps the objects and makes the
+        payloads when they are taken. `chaos` names an item's scripted push misbehaviour.
         """
-        target = self._push_target(account_id, kind) if kind in ("report", "mo") else None  # never clicks
+        target = self._push_target(app_id, kind) if kind in ("report", "mo") else None  # never clicks
         if target is not None:
-            self.push.enqueue(account_id, kind, list(zip(refs, items(), strict=True)), chaos)
+            self.push.enqueue(
+                app_id, kind, [(obj, payload(obj), None if chaos is None else chaos(obj)) for obj in items]
+            )
         else:
-            self.queues.append(account_id, kind, refs)
+            self.queues.append(app_id, kind, items)
 
     def now_text(self) -> str:
         return format_long(self.clock.now_ms(), self.tz)
@@ -260,14 +256,12 @@ class Core:
 
     def reset(self, app_id: str | None = None) -> None:
         """Forget messages, queues, pending work, pushes, templates and links; restore balances."""
-        with self.db.tx():
-            self.db.forget(app_id)
-            for account in self.accounts.values():
-                if app_id is None or account.app_id == app_id:
-                    self.set_balance(account, account.spec.balance)
+        self.store.forget(app_id)
+        for account in self.accounts.values():
+            if app_id is None or account.app_id == app_id:
+                self.set_balance(account, account.spec.balance)
         self.replay.forget(app_id)
         self.push.forget(app_id)
-        self.queues.recount()
         if app_id is None:
             self.scenarios.restart()
         self.scheduler.forget(app_id)

@@ -9,7 +9,7 @@ from emay_mock.platform.core import Core
 from emay_mock.protocol import payloads
 from emay_mock.protocol.notes import Notes
 from emay_mock.protocol.rules import check_extended_code, normalize_mobile
-from emay_mock.store.inbound import MoRow, MoStore
+from emay_mock.store.inbound import MoRow
 from emay_mock.store.jobs import Job
 
 MO_REPLY = "mo-reply"
@@ -18,7 +18,7 @@ MO_REPLY = "mo-reply"
 class Inbound:
     def __init__(self, platform: Core) -> None:
         self.p = platform
-        self.store = MoStore(platform.db)
+        self.store = platform.store.mo
         platform.scheduler.on(MO_REPLY, self._reply_due)
 
     def receive(
@@ -32,18 +32,17 @@ class Inbound:
         reply_to: str | None = None,
         at: int | None = None,
     ) -> MoRow:
-        """A phone sends `content` (at `at`, default now); routed inside the caller's transaction, if any."""
-        with self.p.db.tx():
-            row = self.store.insert(
-                app_id=app_id,
-                mobile=mobile,
-                content=content,
-                extended_code=extended_code,
-                mo_at=self.p.clock.now_ms() if at is None else at,
-                reply_to=reply_to,
-                source=source,
-            )
-            self.p.route(app_id, "mo", [row.mo_id], lambda: [self.item(row)])
+        """A phone sends `content` (at `at`, default now), to the account's callback or queue."""
+        row = self.store.insert(
+            app_id=app_id,
+            mobile=mobile,
+            content=content,
+            extended_code=extended_code,
+            mo_at=self.p.clock.now_ms() if at is None else at,
+            reply_to=reply_to,
+            source=source,
+        )
+        self.p.route(app_id, "mo", [row], self.item)
         self.p.events.publish("mo", app_id, row)
         return row
 
@@ -77,6 +76,4 @@ class Inbound:
         )
 
     def pull(self, account: Account, number: int) -> list[dict[str, Any]]:
-        refs = self.p.queues.take(account.app_id, "mo", number)
-        rows = {row.mo_id: row for row in self.store.many(refs)}
-        return [self.item(rows[ref]) for ref in refs if ref in rows]
+        return [self.item(row) for row in self.p.queues.take(account.app_id, "mo", number)]

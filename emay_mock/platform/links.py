@@ -19,7 +19,7 @@ from emay_mock.protocol import payloads
 from emay_mock.protocol.send import SendOrder
 from emay_mock.protocol.templates import SHORT_LINK
 from emay_mock.store.jobs import Job
-from emay_mock.store.links import ClickRow, LinkRow, LinkStore
+from emay_mock.store.links import ClickRow, LinkRow
 from emay_mock.store.messages import MessageRow
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ class PlannedLinks:
 class Links:
     def __init__(self, platform: Core) -> None:
         self.p = platform
-        self.store = LinkStore(platform.db)
+        self.store = platform.store.links
         self._faker: Faker | None = None
         platform.scheduler.on_async(CLICK, self._click_due)
 
@@ -106,6 +106,9 @@ class Links:
                 LinkRow(code, account.app_id, planned.long_url, url, "2", row.mobile, row.sms_id, now)
                 for code, url, row in zip(planned.codes, planned.short_urls, rows, strict=True)
             ]
+        # A link goes (with its clicks) when retention removes the last message carrying it.
+        for link in links:
+            link.users = len(rows) if planned.rule == "1" else 1
         self.store.insert(links)
 
     # -- clicks -------------------------------------------------------------------------------
@@ -126,18 +129,17 @@ class Links:
     def _record(self, link: LinkRow, agent: str, device: Device, source: str) -> ClickRow:
         click = ClickRow(0, link.app_id, link.code, link.mobile, self.p.clock.now_ms(), device.equipment,
                          device.browser, link.long_url, link.short_url, agent, source)  # fmt: skip
-        with self.p.db.tx():
-            self.store.add_click(click)
-            self.p.route(link.app_id, "click", [click.click_id], lambda: [self.item(click)])
+        self.store.add_click(click)
+        self.p.route(link.app_id, "click", [click], self.item)
         self.p.events.publish("click", link.app_id, click)
         return click
 
     async def _click_due(self, job: Job) -> Callable[[], None]:
         """A click a scenario planned: on the link of the message it names."""
-        message = self.p.messages.many([int(job.payload["msgId"])])
+        message = self.p.messages.by_sms_id(str(job.payload["smsId"]))
         code = None
-        if message and message[0].short_url:
-            code = message[0].short_url.rsplit("/", 1)[-1]
+        if message is not None and message.short_url:
+            code = message.short_url.rsplit("/", 1)[-1]
         link = self.store.get(code) if code else None
         if link is None:
             return lambda: None
@@ -163,6 +165,4 @@ class Links:
         )
 
     def pull(self, account: Account, number: int) -> list[dict[str, Any]]:
-        refs = self.p.queues.take(account.app_id, "click", number)
-        rows = {row.click_id: row for row in self.store.clicks(refs)}
-        return [self.item(rows[ref]) for ref in refs if ref in rows]
+        return [self.item(row) for row in self.p.queues.take(account.app_id, "click", number)]

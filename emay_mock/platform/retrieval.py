@@ -7,7 +7,7 @@ range of up to ten minutes may hold many messages, so they are re-delivered in p
 
 from __future__ import annotations
 
-from typing import Any
+from itertools import islice
 
 from emay_mock.platform.accounts import Account
 from emay_mock.platform.core import Core
@@ -33,33 +33,30 @@ class Retrieval:
                 for m in self.p.messages.by_sms_ids(sms_ids)
                 if m.app_id == account.app_id and start_wall <= m.submit_wall <= end_wall
             ]
-            with self.p.db.tx():
-                return self._redeliver(account.app_id, rows)
-        with self.p.db.tx():
-            return self._page(account.app_id, start_wall, end_wall, (0, 0))
+            return self._redeliver(account.app_id, rows)
+        return self._page(account.app_id, start_wall, end_wall, 0)
 
-    def _page(self, app_id: str, start: int, end: int, after: tuple[int, int]) -> int:
-        rows = self.p.messages.submitted_page(app_id, start, end, after, _PAGE)
+    def _page(self, app_id: str, start: int, end: int, after: int) -> int:
+        rows = list(islice(self.p.messages.submitted(app_id, start, end, after), _PAGE))
         sent = self._redeliver(app_id, rows)
         if len(rows) == _PAGE:
-            cursor = [rows[-1].submit_wall, rows[-1].msg_id]
             self.p.scheduler.schedule(
-                self.p.clock.now_ms(), RETRIEVE, app_id, {"start": start, "end": end, "after": cursor}
+                self.p.clock.now_ms(),
+                RETRIEVE,
+                app_id,
+                {"start": start, "end": end, "after": rows[-1].msg_id},
             )
         return sent
 
     def _page_due(self, job: Job) -> None:
-        data: dict[str, Any] = job.payload
+        data = job.payload
         if job.app_id is None or job.app_id not in self.p.accounts:
             return
-        after = data["after"]
-        self._page(job.app_id, int(data["start"]), int(data["end"]), (int(after[0]), int(after[1])))
+        self._page(job.app_id, int(data["start"]), int(data["end"]), int(data["after"]))
 
     def _redeliver(self, app_id: str, rows: list[MessageRow]) -> int:
         """Final reports only (a message still waiting will report anyway); SMS only, not voice."""
         done = [m for m in rows if m.state is not None and not m.endpoint.startswith("/voice/")]
         if done:
-            self.p.route(
-                app_id, "report", [m.msg_id for m in done], lambda: [self.sender.report_item(m) for m in done]
-            )
+            self.p.route(app_id, "report", done, self.sender.report_item, None)
         return len(done)

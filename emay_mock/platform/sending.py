@@ -59,8 +59,8 @@ class Sender:
         self.states: Counter[str] = Counter()  # final reports, per state
         platform.scheduler.on_bucket(REPORT, self._fire)
         # Reports still due when the last process stopped (their messages have no state yet).
-        for msg_id, app_id, due in platform.messages.unreported():
-            platform.scheduler.add_to_bucket(REPORT, app_id, due, msg_id)
+        for row in platform.messages.unreported():
+            platform.scheduler.add_to_bucket(REPORT, row.app_id, row.report_due, row)
 
     def prepare(self, account: Account, order: SendOrder, base_url: str) -> PlannedLinks | None:
         """Make the text final (template filled, short link written) before anyone matches on it."""
@@ -134,14 +134,15 @@ class Sender:
                     chaos=(",".join(sorted(plan.push - {"early"})) or None) if plan.push else None,
                 )
             )
-        with p.db.tx():
-            p.messages.insert(rows)
-            if links is not None:
-                self.links.save(account, links, rows)
-            p.set_balance(account, account.balance - cost)
-            for row, due in zip(rows, dues, strict=True):
-                p.scheduler.add_to_bucket(REPORT, account.app_id, due, row.msg_id)
-            self._plan_followups(account, rows, plans, planned)
+        p.messages.add(rows)
+        if links is not None:
+            self.links.save(account, links, rows)
+        p.set_balance(account, account.balance - cost)
+        add_to_bucket = p.scheduler.add_to_bucket
+        app_id = account.app_id
+        for row, due in zip(rows, dues, strict=True):
+            add_to_bucket(REPORT, app_id, due, row)
+        self._plan_followups(account, rows, plans, planned)
         self.accepted[account.app_id] += len(rows)
         if rows:
             ctx.sms_id_first, ctx.sms_id_count = first, len(rows)
@@ -183,15 +184,15 @@ class Sender:
                         row.send_at + click.delay_ms,
                         "click",
                         account.app_id,
-                        {"msgId": row.msg_id, "userAgent": click.user_agent},
+                        {"smsId": row.sms_id, "userAgent": click.user_agent},
                     )
 
-    def _fire(self, app_id: str, msg_ids: list[int], dues: list[int]) -> None:
+    def _fire(self, app_id: str, due: list[MessageRow], dues: list[int]) -> None:
         """Reports due: each message takes its planned state, then goes to queue or callback."""
         p = self.p
         # A report carries the time it was due, not when the timer happened to fire: exact
         # under any clock speed, and true after a restart that ran it late.
-        reported = p.messages.report(msg_ids)
+        reported = p.messages.report(due)
         if not reported:
             return
         # Voice reports wait for /voice/getReport; they are never pushed to the SMS callback.
@@ -206,9 +207,7 @@ class Sender:
                 p.events.publish("report", app_id, row)
 
     def _route_reports(self, app_id: str, kind: str, rows: list[MessageRow]) -> None:
-        chaos = {row.msg_id: row.chaos for row in rows if row.chaos}
-        refs = [row.msg_id for row in rows]
-        self.p.route(app_id, kind, refs, lambda: [self.report_item(row) for row in rows], chaos)
+        self.p.route(app_id, kind, rows, self.report_item, _chaos)
 
     def report_item(self, row: MessageRow) -> dict[str, Any]:
         assert row.state is not None and row.report_at is not None
@@ -224,6 +223,8 @@ class Sender:
         )
 
     def pull_reports(self, account: Account, number: int, kind: str = REPORT) -> list[dict[str, Any]]:
-        refs = self.p.queues.take(account.app_id, kind, number)
-        rows = {row.msg_id: row for row in self.p.messages.many(refs)}
-        return [self.report_item(rows[ref]) for ref in refs if ref in rows]
+        return [self.report_item(row) for row in self.p.queues.take(account.app_id, kind, number)]
+
+
+def _chaos(row: MessageRow) -> str | None:
+    return row.chaos

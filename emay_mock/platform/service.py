@@ -22,7 +22,7 @@ from emay_mock.protocol.notes import Notes
 from emay_mock.protocol.send import Recipient, SendOrder
 from emay_mock.scenarios.outcomes import Outcomes, RequestFacts
 from emay_mock.settings import Settings
-from emay_mock.store.db import Database
+from emay_mock.store.state import Store
 
 PULL_KINDS = (REPORT, "voice-report", "mo", "click")
 
@@ -30,14 +30,14 @@ PULL_KINDS = (REPORT, "voice-report", "mo", "click")
 class Platform(Core):
     def __init__(
         self,
-        db: Database,
+        store: Store,
         clock: Clock,
         settings: Settings,
         *,
         events: EventHub | None = None,
         scenarios: Outcomes | None = None,
     ) -> None:
-        super().__init__(db, clock, settings, events=events, scenarios=scenarios)
+        super().__init__(store, clock, settings, events=events, scenarios=scenarios)
         self.templates = Templates(self)
         self.links = Links(self)
         self.sending = Sender(self, self.templates, self.links)
@@ -71,12 +71,11 @@ class Platform(Core):
     async def pull(self, ctx: Context, kind: str, number: int) -> list[dict[str, Any]]:
         """Up to `number` reports, MO or clicks from the account's queue, oldest first, each once."""
         await self.consult(ctx, self._facts(ctx))
-        with self.db.tx():
-            if kind == "mo":
-                return self.inbound.pull(ctx.account, number)
-            if kind == "click":
-                return self.links.pull(ctx.account, number)
-            return self.sending.pull_reports(ctx.account, number, kind)
+        if kind == "mo":
+            return self.inbound.pull(ctx.account, number)
+        if kind == "click":
+            return self.links.pull(ctx.account, number)
+        return self.sending.pull_reports(ctx.account, number, kind)
 
     async def create_template(self, ctx: Context, content: str) -> str:
         facts = self._facts(ctx, [Recipient(None, content)])

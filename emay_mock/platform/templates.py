@@ -16,7 +16,7 @@ from emay_mock.protocol.send import SendOrder
 from emay_mock.protocol.templates import render
 from emay_mock.scenarios.outcomes import RequestFacts
 from emay_mock.store.jobs import Job
-from emay_mock.store.templates import TemplateRow, TemplateStore
+from emay_mock.store.templates import TemplateRow
 
 REVIEW = "template-review"
 PENDING, APPROVED, REJECTED, MISSING = 0, 1, 2, -1
@@ -26,7 +26,7 @@ _STATUS_NAMES = {PENDING: "pending review", APPROVED: "approved", REJECTED: "rej
 class Templates:
     def __init__(self, platform: Core) -> None:
         self.p = platform
-        self.store = TemplateStore(platform.db)
+        self.store = platform.store.templates
         self.ids = IdSequence(18, self.store.last_id())
         platform.scheduler.on(REVIEW, self._review_due)
 
@@ -38,13 +38,12 @@ class Templates:
         immediate = delay_s <= 0
         row = TemplateRow(template_id, account.app_id, content, status if immediate else PENDING, now,
                           now if immediate else None, 0)  # fmt: skip
-        with self.p.db.tx():
-            self.store.insert(row)
-            if not immediate:
-                due = now + int(delay_s * 1000)
-                self.p.scheduler.schedule(
-                    due, REVIEW, account.app_id, {"templateId": template_id, "status": status}
-                )
+        self.store.insert(row)
+        if not immediate:
+            due = now + int(delay_s * 1000)
+            self.p.scheduler.schedule(
+                due, REVIEW, account.app_id, {"templateId": template_id, "status": status}
+            )
         self.p.events.publish("template", account.app_id, row)
         return row
 
@@ -70,8 +69,7 @@ class Templates:
     def delete(self, account: Account, template_id: str) -> bool:
         if self._own(account, template_id) is None:
             return False
-        with self.p.db.tx():
-            self.store.delete(template_id)
+        self.store.delete(template_id)
         return True
 
     def fill(self, account: Account, order: SendOrder) -> None:

@@ -9,6 +9,13 @@ from typing import Any
 from emay_mock.delivery.push_settings import PushSettings
 from emay_mock.platform.accounts import AccountSpec
 from emay_mock.store.db import Database
+from emay_mock.store.log import Log
+
+UPSERT = (
+    "INSERT INTO accounts(app_id, spec, balance) VALUES (?, ?, ?) "
+    "ON CONFLICT(app_id) DO UPDATE SET spec = excluded.spec, balance = excluded.balance"
+)
+BALANCE = "UPDATE accounts SET balance = ? WHERE app_id = ?"
 
 
 def spec_to_json(spec: AccountSpec) -> str:
@@ -25,19 +32,17 @@ def spec_from_json(text: str) -> AccountSpec:
 
 
 class AccountStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, log: Log) -> None:
         self.db = db
+        self.log = log
 
     def load(self) -> list[tuple[AccountSpec, int]]:
-        rows = self.db.conn.execute("SELECT spec, balance FROM accounts")
-        return [(spec_from_json(r[0]), int(r[1])) for r in rows]
+        rows = self.db.rows("SELECT spec, balance FROM accounts")
+        return [(spec_from_json(str(spec)), int(str(balance))) for spec, balance in rows]
 
     def put(self, spec: AccountSpec, balance: int) -> None:
-        self.db.conn.execute(
-            "INSERT INTO accounts(app_id, spec, balance) VALUES (?, ?, ?) "
-            "ON CONFLICT(app_id) DO UPDATE SET spec = excluded.spec, balance = excluded.balance",
-            (spec.app_id, spec_to_json(spec), balance),
-        )
+        # At once, after what is pending: a balance change already waiting must not follow it.
+        self.log.now([(UPSERT, (spec.app_id, spec_to_json(spec), balance))])
 
     def set_balance(self, app_id: str, balance: int) -> None:
-        self.db.conn.execute("UPDATE accounts SET balance = ? WHERE app_id = ?", (balance, app_id))
+        self.log.update(BALANCE, ("balance", app_id), (balance, app_id))

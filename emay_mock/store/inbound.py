@@ -1,17 +1,18 @@
-"""MO messages (replies from phones)."""
+"""MO messages (replies from phones), in memory per account, with their rows in the file."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from emay_mock.store.db import Database
+from emay_mock.store.log import Log
 
 _COLS = "mo_id, app_id, mobile, content, extended_code, mo_at, reply_to, source"
+INSERT = f"INSERT INTO mo({_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class MoRow:
     mo_id: int
     app_id: str
@@ -21,11 +22,27 @@ class MoRow:
     mo_at: int
     reply_to: str | None
     source: str
+    # In memory only, as for messages: MO are never removed by retention, and their pushes
+    # are not waited for.
+    batches: tuple[int, ...] = ()
+    hold: int = 0
+    gone: bool = False
 
 
 class MoStore:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, db: Database, log: Log) -> None:
+        self.log = log
+        self._rows: dict[int, MoRow] = {}  # in mo_id order
+        self._replies: dict[str, list[MoRow]] = {}
+        self._last = 0
+        for values in db.rows(f"SELECT {_COLS} FROM mo ORDER BY mo_id"):
+            self._add(MoRow(*values))
+
+    def _add(self, row: MoRow) -> None:
+        self._rows[row.mo_id] = row
+        self._last = max(self._last, row.mo_id)
+        if row.reply_to is not None:
+            self._replies.setdefault(row.reply_to, []).append(row)
 
     def insert(
         self,
@@ -38,30 +55,16 @@ class MoStore:
         reply_to: str | None,
         source: str,
     ) -> MoRow:
-        cur = self.db.conn.execute(
-            "INSERT INTO mo(app_id, mobile, content, extended_code, mo_at, reply_to, source) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (app_id, mobile, content, extended_code, mo_at, reply_to, source),
-        )
-        return MoRow(int(cur.lastrowid or 0), app_id, mobile, content, extended_code, mo_at,
-                     reply_to, source)  # fmt: skip
+        row = MoRow(self._last + 1, app_id, mobile, content, extended_code, mo_at, reply_to, source)
+        self._add(row)
+        self.log.insert(INSERT, (row.mo_id, app_id, mobile, content, extended_code, mo_at, reply_to, source))
+        return row
 
-    def many(self, ids: Sequence[int]) -> list[MoRow]:
-        out: list[MoRow] = []
-        for start in range(0, len(ids), 500):
-            chunk = list(ids[start : start + 500])
-            marks = ",".join("?" * len(chunk))
-            out += [
-                MoRow(*r)
-                for r in self.db.conn.execute(
-                    f"SELECT {_COLS} FROM mo WHERE mo_id IN ({marks}) ORDER BY mo_id", chunk
-                )
-            ]
-        return out
+    def get(self, mo_id: int) -> MoRow | None:
+        return self._rows.get(mo_id)
 
     def replies_to(self, sms_id: str) -> list[MoRow]:
-        rows = self.db.conn.execute(f"SELECT {_COLS} FROM mo WHERE reply_to = ? ORDER BY mo_id", (sms_id,))
-        return [MoRow(*r) for r in rows]
+        return list(self._replies.get(sms_id, ()))
 
     def find(
         self,
@@ -72,22 +75,30 @@ class MoStore:
         before: int | None = None,
         limit: int = 100,
     ) -> list[MoRow]:
-        where: list[str] = []
-        args: list[Any] = []
-        if before is not None:
-            where.append("mo_id < ?")
-            args.append(before)
-        if app_id is not None:
-            where.append("app_id = ?")
-            args.append(app_id)
-        if mobile is not None:
-            where.append("mobile = ?")
-            args.append(mobile)
-        if after is not None:
-            where.append("mo_id > ?")
-            args.append(after)
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
-        rows = self.db.conn.execute(
-            f"SELECT {_COLS} FROM mo {clause} ORDER BY mo_id DESC LIMIT ?", (*args, limit)
-        )
-        return [MoRow(*r) for r in rows]
+        """Newest first."""
+        out: list[MoRow] = []
+        for row in reversed(self._rows.values()):
+            if before is not None and row.mo_id >= before:
+                continue
+            if after is not None and row.mo_id <= after:
+                break
+            if app_id is not None and row.app_id != app_id:
+                continue
+            if mobile is not None and row.mobile != mobile:
+                continue
+            out.append(row)
+            if len(out) >= limit:
+                break
+        return out
+
+    def forget(self, app_id: str | None) -> Sequence[MoRow]:
+        gone = [row for row in self._rows.values() if app_id is None or row.app_id == app_id]
+        for row in gone:
+            del self._rows[row.mo_id]
+            if row.reply_to is not None:
+                replies = self._replies.get(row.reply_to, [])
+                if row in replies:
+                    replies.remove(row)
+                if not replies:
+                    self._replies.pop(row.reply_to, None)
+        return gone

@@ -7,9 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from emay_mock.store.db import Database
+from emay_mock.store.log import Log
 
 # json.dumps with non-default options builds a new JSONEncoder on every call.
 _ENCODER = json.JSONEncoder(separators=(",", ":"))
+INSERT = "INSERT INTO jobs(job_id, due, kind, app_id, payload) VALUES (?, ?, ?, ?, ?)"
+DELETE = "DELETE FROM jobs WHERE job_id = ?"
 
 
 @dataclass(slots=True)
@@ -22,19 +25,25 @@ class Job:
 
 
 class Jobs:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, db: Database, log: Log) -> None:
+        self.log = log
+        self._loaded = [
+            Job(r[0], r[1], r[2], r[3], json.loads(r[4]))
+            for r in db.rows("SELECT job_id, due, kind, app_id, payload FROM jobs ORDER BY job_id")
+        ]
+        self._last = max((job.job_id for job in self._loaded), default=0)
 
-    def add(self, due: int, kind: str, app_id: str | None, payload: dict[str, Any]) -> int:
-        cur = self.db.conn.execute(
-            "INSERT INTO jobs(due, kind, app_id, payload) VALUES (?, ?, ?, ?)",
-            (due, kind, app_id, _ENCODER.encode(payload)),
-        )
-        return int(cur.lastrowid or 0)
+    def add(self, due: int, kind: str, app_id: str | None, payload: dict[str, Any]) -> Job:
+        self._last += 1
+        job = Job(self._last, due, kind, app_id, payload)
+        if self.log.durable:
+            self.log.insert(INSERT, (job.job_id, due, kind, app_id, _ENCODER.encode(payload)))
+        return job
 
-    def all(self) -> list[Job]:
-        rows = self.db.conn.execute("SELECT job_id, due, kind, app_id, payload FROM jobs ORDER BY job_id")
-        return [Job(r[0], r[1], r[2], r[3], json.loads(r[4])) for r in rows]
+    def loaded(self) -> list[Job]:
+        """The jobs the file held at start (pending, or running when the last process stopped)."""
+        jobs, self._loaded = self._loaded, []
+        return jobs
 
-    def delete(self, job_id: int) -> None:
-        self.db.conn.execute("DELETE FROM jobs WHERE job_id = ?", (job_id,))
+    def done(self, job: Job) -> None:
+        self.log.delete(DELETE, (job.job_id,))

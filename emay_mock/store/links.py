@@ -1,20 +1,25 @@
-"""Short links issued by sendShortLinkSMS, and the clicks on them."""
+"""Short links issued by sendShortLinkSMS, and the clicks on them, in memory and in the file."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from emay_mock.store.db import Database
+from emay_mock.store.log import Log
 
 _LINK_COLS = "code, app_id, long_url, short_url, rule, mobile, sms_id, created_at"
 _CLICK_COLS = (
     "click_id, app_id, code, mobile, access_at, equipment, browser, long_link, access_address, "
     "user_agent, source"
 )
+INSERT_LINK = f"INSERT INTO short_links({_LINK_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+INSERT_CLICK = f"INSERT INTO clicks({_CLICK_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+DELETE_LINK = "DELETE FROM short_links WHERE code = ?"
+DELETE_CLICK = "DELETE FROM clicks WHERE click_id = ?"
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class LinkRow:
     code: str
     app_id: str
@@ -24,9 +29,10 @@ class LinkRow:
     mobile: str | None
     sms_id: str | None
     created_at: int
+    users: int = 0  # in memory only: messages that carry it (retention removes it with the last)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class ClickRow:
     click_id: int
     app_id: str
@@ -39,15 +45,36 @@ class ClickRow:
     access_address: str
     user_agent: str
     source: str
+    gone: bool = False  # in memory only: its link was removed by retention
+
+    def values(self) -> tuple[object, ...]:
+        return (self.click_id, self.app_id, self.code, self.mobile, self.access_at, self.equipment,
+                self.browser, self.long_link, self.access_address, self.user_agent, self.source)  # fmt: skip
 
 
 class LinkStore:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, db: Database, log: Log) -> None:
+        self.log = log
+        self._links: dict[str, LinkRow] = {}
+        self._clicks: dict[int, ClickRow] = {}
+        self._by_code: dict[str, list[ClickRow]] = {}
+        self._last_click = 0
+        for values in db.rows(f"SELECT {_LINK_COLS} FROM short_links"):
+            link = LinkRow(*values)
+            self._links[link.code] = link
+        for values in db.rows(f"SELECT {_CLICK_COLS} FROM clicks ORDER BY click_id"):
+            self._add(ClickRow(*values))
+
+    def _add(self, click: ClickRow) -> None:
+        self._clicks[click.click_id] = click
+        self._by_code.setdefault(click.code, []).append(click)
+        self._last_click = max(self._last_click, click.click_id)
 
     def insert(self, rows: Sequence[LinkRow]) -> None:
-        self.db.conn.executemany(
-            f"INSERT INTO short_links({_LINK_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        for row in rows:
+            self._links[row.code] = row
+        self.log.insert_many(
+            INSERT_LINK,
             [
                 (r.code, r.app_id, r.long_url, r.short_url, r.rule, r.mobile, r.sms_id, r.created_at)
                 for r in rows
@@ -55,33 +82,41 @@ class LinkStore:
         )
 
     def get(self, code: str) -> LinkRow | None:
-        r = self.db.conn.execute(f"SELECT {_LINK_COLS} FROM short_links WHERE code = ?", (code,)).fetchone()
-        return None if r is None else LinkRow(*r)
+        return self._links.get(code)
 
     def add_click(self, click: ClickRow) -> ClickRow:
-        cur = self.db.conn.execute(
-            f"INSERT INTO clicks({_CLICK_COLS}) VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (click.app_id, click.code, click.mobile, click.access_at, click.equipment, click.browser,
-             click.long_link, click.access_address, click.user_agent, click.source),
-        )  # fmt: skip
-        click.click_id = int(cur.lastrowid or 0)
+        click.click_id = self._last_click + 1
+        self._add(click)
+        self.log.insert(INSERT_CLICK, click.values())
         return click
 
-    def clicks(self, ids: Sequence[int]) -> list[ClickRow]:
-        out: list[ClickRow] = []
-        for start in range(0, len(ids), 500):
-            chunk = list(ids[start : start + 500])
-            marks = ",".join("?" * len(chunk))
-            out += [
-                ClickRow(*r)
-                for r in self.db.conn.execute(
-                    f"SELECT {_CLICK_COLS} FROM clicks WHERE click_id IN ({marks}) ORDER BY click_id", chunk
-                )
-            ]
-        return out
+    def click(self, click_id: int) -> ClickRow | None:
+        return self._clicks.get(click_id)
 
     def clicks_of(self, code: str, limit: int = 100) -> list[ClickRow]:
-        rows = self.db.conn.execute(
-            f"SELECT {_CLICK_COLS} FROM clicks WHERE code = ? ORDER BY click_id DESC LIMIT ?", (code, limit)
-        )
-        return [ClickRow(*r) for r in rows]
+        """Newest first."""
+        return self._by_code.get(code, [])[::-1][:limit]
+
+    def remove(self, codes: Iterable[str]) -> None:
+        """Links (and their clicks) whose messages retention removed."""
+        for code in codes:
+            link = self._links.pop(code, None)
+            if link is None:
+                continue
+            self.log.delete(DELETE_LINK, (code,))
+            for click in self._by_code.pop(code, []):
+                click.gone = True
+                del self._clicks[click.click_id]
+                self.log.delete(DELETE_CLICK, (click.click_id,))
+
+    def forget(self, app_id: str | None) -> None:
+        for code in [c for c, link in self._links.items() if app_id is None or link.app_id == app_id]:
+            del self._links[code]
+        for click in [c for c in self._clicks.values() if app_id is None or c.app_id == app_id]:
+            click.gone = True
+            del self._clicks[click.click_id]
+            clicks = self._by_code.get(click.code)
+            if clicks is not None:
+                clicks.remove(click)
+                if not clicks:
+                    del self._by_code[click.code]

@@ -1,28 +1,38 @@
-"""Accepted messages (one row per recipient) and their final reports.
+"""Accepted messages (one per recipient) and their final reports, in memory, indexed.
 
-A 20-digit smsId does not fit SQLite's 64-bit INTEGER, so each message has a small
-internal `msg_id` (its rowid, in submit order) that queues, pushes and jobs refer to;
-the smsId is kept as the string it is on the wire, under a unique index.
+Each account's messages are kept in submit order (smsIds only increase, so that is smsId
+order too), which answers its listings and cursors by bisection; dictionaries index them
+by smsId, mobile and customSmsId, so no filter the control API offers scans more than the
+messages it names, except a search of the content or the state (a scan, newest first, that
+stops at the page's limit). Every change is also told to the durable log.
+
+A message keeps a small internal `msg_id` (its row in the file); the smsId is the string
+it is on the wire.
 """
 
 from __future__ import annotations
 
-import sqlite3
+import heapq
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from emay_mock.store.db import Database
+from emay_mock.store.log import Log
 
 _COLUMNS = (
     "msg_id, sms_id, app_id, mobile, mobile_norm, content, custom_sms_id, extended_code, endpoint, "
     "template_id, submit_wall, submit_at, timer_time, send_at, segments, planned_state, "
     "report_due, state, report_at, short_url, rules, chaos"
 )
-_PLACEHOLDERS = ", ".join("?" * 22)
+INSERT = f"INSERT INTO messages({_COLUMNS}) VALUES ({', '.join('?' * 22)})"
+REPORT = "UPDATE messages SET state = ?, report_at = ? WHERE msg_id = ?"
+DELETE = "DELETE FROM messages WHERE msg_id = ?"
+_SMS_ID_DIGITS = 20
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class MessageRow:
     msg_id: int
     sms_id: str
@@ -46,19 +56,21 @@ class MessageRow:
     short_url: str | None = None
     rules: str | None = None
     chaos: str | None = None  # scenario push chaos for this message's report: duplicate, reverse
+    # In memory only: the push batches that carried its report, how many of its pushes are
+    # not final yet (it is kept until they are), and whether retention removed it.
+    batches: tuple[int, ...] = ()
+    hold: int = 0
+    gone: bool = False
 
     def values(self) -> tuple[Any, ...]:
         return (
-            self.msg_id, self.sms_id, self.app_id, self.mobile, self.mobile_norm, self.content,
+            self.msg_id, self.sms_id, self.app_id, self.mobile,
+            None if self.mobile_norm == self.mobile else self.mobile_norm, self.content,
             self.custom_sms_id, self.extended_code, self.endpoint, self.template_id,
             self.submit_wall, self.submit_at, self.timer_time, self.send_at, self.segments,
             self.planned_state, self.report_due, self.state, self.report_at, self.short_url,
             self.rules, self.chaos,
         )  # fmt: skip
-
-
-def _row(r: sqlite3.Row) -> MessageRow:
-    return MessageRow(*r)
 
 
 @dataclass
@@ -67,130 +79,310 @@ class MessageFilter:
     mobile: str | None = None
     sms_id: str | None = None
     custom_sms_id: str | None = None
-    state: str | None = None
-    text: str | None = None
+    state: str | None = None  # a report state, or PENDING: no report yet
+    text: str | None = None  # contained in the content
     before: int | None = None  # smsId cursor: only older messages
     after: int | None = None  # smsId cursor: only newer messages
 
 
+def _sms_key(row: MessageRow) -> str:
+    return row.sms_id
+
+
+def _msg_key(row: MessageRow) -> int:
+    return row.msg_id
+
+
+def _wall_key(row: MessageRow) -> int:
+    return row.submit_wall
+
+
+def _cursor(sms_id: int) -> str:
+    return str(sms_id).zfill(_SMS_ID_DIGITS)  # smsIds of equal length compare as text as numbers
+
+
+class Timeline:
+    """One account's messages in submit order; removed ones are skipped, then compacted away."""
+
+    __slots__ = ("gone", "rows", "start")
+
+    def __init__(self) -> None:
+        self.rows: list[MessageRow] = []
+        self.start = 0  # rows before it were all removed
+        self.gone = 0  # removed rows at or after start
+
+    def __len__(self) -> int:
+        return len(self.rows) - self.start - self.gone
+
+    def removed(self) -> None:
+        self.gone += 1
+        rows = self.rows
+        while self.start < len(rows) and rows[self.start].gone:
+            self.start += 1
+            self.gone -= 1
+        if self.gone > 1000 and self.gone * 4 > len(self):
+            self.rows = [r for r in rows[self.start :] if not r.gone]
+            self.start = self.gone = 0
+        elif self.start > 1000 and self.start * 2 > len(rows):
+            del rows[: self.start]
+            self.start = 0
+
+    def newest_first(self, before: str | None = None) -> Iterator[MessageRow]:
+        rows, start = self.rows, self.start
+        hi = len(rows) if before is None else bisect_left(rows, before, start, key=_sms_key)
+        for i in range(hi - 1, start - 1, -1):
+            row = rows[i]
+            if not row.gone:
+                yield row
+
+    def oldest_first(self, after: str | None = None) -> Iterator[MessageRow]:
+        rows = self.rows
+        lo = self.start if after is None else bisect_right(rows, after, self.start, key=_sms_key)
+        for i in range(lo, len(rows)):
+            row = rows[i]
+            if not row.gone:
+                yield row
+
+    def submitted(self, start_wall: int, end_wall: int, after: int = 0) -> Iterator[MessageRow]:
+        """Submitted in [start, end] (and after msg_id `after`), in submit order; the wall clock
+        is taken not to run back."""
+        rows = self.rows
+        lo = bisect_left(rows, start_wall, self.start, key=_wall_key)
+        if after:
+            lo = max(lo, bisect_right(rows, after, self.start, key=_msg_key))
+        for i in range(lo, len(rows)):
+            row = rows[i]
+            if row.submit_wall > end_wall:
+                return
+            if not row.gone:
+                yield row
+
+
+Index = dict[str, "MessageRow | list[MessageRow]"]
+
+
+def _index_add(index: Index, key: str, row: MessageRow) -> None:
+    found = index.get(key)
+    if found is None:
+        index[key] = row  # most keys name one message: no list for them
+    elif isinstance(found, list):
+        found.append(row)
+    else:
+        index[key] = [found, row]
+
+
+def _index_remove(index: Index, key: str, row: MessageRow) -> None:
+    found = index.get(key)
+    if found is row:
+        del index[key]
+    elif isinstance(found, list):
+        found.remove(row)
+        if len(found) == 1:
+            index[key] = found[0]
+
+
+def _index_rows(index: Index, key: str) -> list[MessageRow]:
+    found = index.get(key)
+    if found is None:
+        return []
+    return found if isinstance(found, list) else [found]
+
+
 class Messages:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        row = db.conn.execute("SELECT MAX(msg_id), MAX(sms_id) FROM messages").fetchone()
-        self._next_msg_id = int(row[0] or 0) + 1
-        self.last_sms_id = int(row[1] or 0)
+    def __init__(self, db: Database, log: Log) -> None:
+        self.log = log
+        self._by_sms_id: dict[str, MessageRow] = {}
+        self._apps: dict[str, Timeline] = {}
+        self._mobile: Index = {}
+        self._custom: Index = {}
+        self._next_msg_id = 1
+        self.last_sms_id = 0
+        self._load(db)
+
+    def _load(self, db: Database) -> None:
+        content: str | None = None
+        add = self._index
+        row = None
+        for values in db.rows(f"SELECT {_COLUMNS} FROM messages ORDER BY msg_id"):
+            row = MessageRow(*values)
+            if row.mobile_norm is None:
+                row.mobile_norm = row.mobile
+            if row.content == content:  # the recipients of one batch share one string again
+                row.content = content
+            content = row.content
+            add(row)
+        if row is not None:  # the last in msg_id order: the highest ids so far
+            self._next_msg_id = row.msg_id + 1
+            self.last_sms_id = int(row.sms_id)
+
+    def _index(self, row: MessageRow) -> None:
+        self._by_sms_id[row.sms_id] = row
+        timeline = self._apps.get(row.app_id)
+        if timeline is None:
+            timeline = self._apps[row.app_id] = Timeline()
+        timeline.rows.append(row)
+        _index_add(self._mobile, row.mobile_norm, row)
+        if row.custom_sms_id is not None:
+            _index_add(self._custom, row.custom_sms_id, row)
+
+    # -- changing -----------------------------------------------------------------------------
 
     def reserve(self, count: int) -> int:
-        """The first of `count` consecutive internal ids for rows about to be inserted."""
+        """The first of `count` consecutive internal ids for messages about to be added."""
         first = self._next_msg_id
         self._next_msg_id += count
         return first
 
-    def insert(self, rows: Sequence[MessageRow]) -> None:
-        self.db.conn.executemany(
-            f"INSERT INTO messages({_COLUMNS}) VALUES ({_PLACEHOLDERS})", [row.values() for row in rows]
-        )
+    def add(self, rows: Sequence[MessageRow]) -> None:
+        for row in rows:
+            self._index(row)
+        if self.log.durable:
+            self.log.insert_many(INSERT, [row.values() for row in rows])
+
+    def report(self, rows: Iterable[MessageRow]) -> list[MessageRow]:
+        """Give each message still without a report (and not removed) its planned state, at its due time."""
+        reported = []
+        for row in rows:
+            if row.state is None and not row.gone:
+                row.state, row.report_at = row.planned_state, row.report_due
+                reported.append(row)
+        if self.log.durable:
+            for row in reported:
+                self.log.update(REPORT, row.msg_id, (row.state, row.report_at, row.msg_id))
+        return reported
+
+    def remove(self, rows: Iterable[MessageRow]) -> int:
+        """Take messages out of every index (retention); their rows leave the file too."""
+        removed = []
+        for row in rows:
+            if row.gone:
+                continue
+            row.gone = True
+            del self._by_sms_id[row.sms_id]
+            _index_remove(self._mobile, row.mobile_norm, row)
+            if row.custom_sms_id is not None:
+                _index_remove(self._custom, row.custom_sms_id, row)
+            self._apps[row.app_id].removed()
+            removed.append(row)
+        if self.log.durable:
+            self.log.delete_many(DELETE, [(row.msg_id,) for row in removed])
+        return len(removed)
+
+    def forget(self, app_id: str | None) -> None:
+        """Every message of an account (of all, when None), from memory; the caller clears the file."""
+        if app_id is None:
+            self._by_sms_id.clear()
+            self._apps.clear()
+            self._mobile.clear()
+            self._custom.clear()
+            return
+        timeline = self._apps.pop(app_id, None)
+        if timeline is None:
+            return
+        for row in timeline.rows[timeline.start :]:
+            if row.gone:
+                continue
+            row.gone = True
+            del self._by_sms_id[row.sms_id]
+            _index_remove(self._mobile, row.mobile_norm, row)
+            if row.custom_sms_id is not None:
+                _index_remove(self._custom, row.custom_sms_id, row)
+
+    # -- reading ------------------------------------------------------------------------------
 
     def by_sms_id(self, sms_id: str) -> MessageRow | None:
-        r = self.db.conn.execute(f"SELECT {_COLUMNS} FROM messages WHERE sms_id = ?", (sms_id,)).fetchone()
-        return None if r is None else _row(r)
+        return self._by_sms_id.get(sms_id)
 
-    def many(self, msg_ids: Iterable[int]) -> list[MessageRow]:
-        ids = list(msg_ids)
-        out: list[MessageRow] = []
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            out += [
-                _row(r)
-                for r in self.db.conn.execute(
-                    f"SELECT {_COLUMNS} FROM messages WHERE msg_id IN ({marks}) ORDER BY msg_id", chunk
-                )
-            ]
-        return out
+    def by_msg_id(self, app_id: str, msg_id: int) -> MessageRow | None:
+        """By internal id (start-up only: the file's queues and pushes name messages so)."""
+        timeline = self._apps.get(app_id)
+        if timeline is None:
+            return None
+        rows = timeline.rows
+        i = bisect_left(rows, msg_id, timeline.start, key=_msg_key)
+        if i < len(rows) and rows[i].msg_id == msg_id and not rows[i].gone:
+            return rows[i]
+        return None
 
-    def report(self, msg_ids: Sequence[int]) -> list[MessageRow]:
-        """Give each of these messages still without a report its planned state, at its due time."""
-        conn = self.db.conn
-        rows = [row for row in self.many(msg_ids) if row.state is None]
-        for row in rows:
-            row.state, row.report_at = row.planned_state, row.report_due
-        conn.executemany(
-            "UPDATE messages SET state = ?, report_at = ? WHERE msg_id = ?",
-            [(row.state, row.report_at, row.msg_id) for row in rows],
-        )
-        return rows
-
-    def unreported(self) -> Iterator[tuple[int, str, int]]:
-        """(msg_id, appId, report due) of every message still waiting for its report."""
-        for r in self.db.conn.execute(
-            "SELECT msg_id, app_id, report_due FROM messages WHERE state IS NULL ORDER BY msg_id"
-        ):
-            yield int(r[0]), str(r[1]), int(r[2])
-
-    def find(self, f: MessageFilter, limit: int) -> list[MessageRow]:
-        where: list[str] = []
-        args: list[Any] = []
-        for column, value in (
-            ("sms_id", f.sms_id),
-            ("app_id", f.app_id),
-            ("mobile_norm", f.mobile),
-            ("custom_sms_id", f.custom_sms_id),
-        ):
-            if value is not None:
-                where.append(f"{column} = ?")
-                args.append(value)
-        if f.state is not None:
-            if f.state == "PENDING":
-                where.append("state IS NULL")
-            else:
-                where.append("state = ?")
-                args.append(f.state)
-        if f.text is not None:
-            where.append("instr(content, ?) > 0")
-            args.append(f.text)
-        # smsIds are 20-digit strings: compared as text, they compare as numbers.
-        if f.before is not None:
-            where.append("sms_id < ?")
-            args.append(str(f.before).zfill(20))
-        if f.after is not None:
-            where.append("sms_id > ?")
-            args.append(str(f.after).zfill(20))
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
-        order = "ASC" if f.after is not None else "DESC"
-        rows = self.db.conn.execute(
-            f"SELECT {_COLUMNS} FROM messages {clause} ORDER BY msg_id {order} LIMIT ?", (*args, limit)
-        )
-        found = [_row(r) for r in rows]
-        return found if order == "DESC" else found[::-1]
+    def by_sms_ids(self, sms_ids: Iterable[str]) -> list[MessageRow]:
+        found = (self._by_sms_id.get(s) for s in sms_ids)
+        return sorted({row.msg_id: row for row in found if row is not None}.values(), key=lambda r: r.msg_id)
 
     def count(self, app_id: str | None = None) -> int:
         if app_id is None:
-            return int(self.db.conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0])
-        return int(
-            self.db.conn.execute("SELECT COUNT(*) FROM messages WHERE app_id = ?", (app_id,)).fetchone()[0]
-        )
+            return len(self._by_sms_id)
+        timeline = self._apps.get(app_id)
+        return 0 if timeline is None else len(timeline)
 
-    def submitted_page(
-        self, app_id: str, start_wall: int, end_wall: int, after: tuple[int, int], limit: int
-    ) -> list[MessageRow]:
-        """Messages submitted in [start, end], in submit order, after the (submit_wall, msg_id) cursor."""
-        rows = self.db.conn.execute(
-            f"SELECT {_COLUMNS} FROM messages WHERE app_id = ? AND submit_wall BETWEEN ? AND ? "
-            "AND (submit_wall, msg_id) > (?, ?) ORDER BY submit_wall, msg_id LIMIT ?",
-            (app_id, start_wall, end_wall, after[0], after[1], limit),
-        )
-        return [_row(r) for r in rows]
+    def apps(self) -> list[str]:
+        return list(self._apps)
 
-    def by_sms_ids(self, sms_ids: Sequence[str]) -> list[MessageRow]:
+    def oldest(self, app_id: str) -> Iterator[MessageRow]:
+        timeline = self._apps.get(app_id)
+        return iter(()) if timeline is None else timeline.oldest_first()
+
+    def all(self) -> Iterator[MessageRow]:
+        for timeline in self._apps.values():
+            yield from timeline.oldest_first()
+
+    def unreported(self) -> Iterator[MessageRow]:
+        """Every message still waiting for its report, per account in submit order."""
+        for timeline in self._apps.values():
+            for row in timeline.oldest_first():
+                if row.state is None:
+                    yield row
+
+    def submitted(self, app_id: str, start_wall: int, end_wall: int, after: int = 0) -> Iterator[MessageRow]:
+        timeline = self._apps.get(app_id)
+        return iter(()) if timeline is None else timeline.submitted(start_wall, end_wall, after)
+
+    def find(self, f: MessageFilter, limit: int) -> list[MessageRow]:
+        """The newest `limit` messages that pass the filter (with `after`: the oldest newer ones)."""
+        before = None if f.before is None else _cursor(f.before)
+        after = None if f.after is None else _cursor(f.after)
+        candidates = self._candidates(f, before, after)
+        state = f.state
+        pending = state == "PENDING"
+        text = f.text
+        seen_content: dict[int, bool] = {}  # a batch's recipients share one content string
         out: list[MessageRow] = []
-        for start in range(0, len(sms_ids), 500):
-            chunk = list(sms_ids[start : start + 500])
-            marks = ",".join("?" * len(chunk))
-            out += [
-                _row(r)
-                for r in self.db.conn.execute(
-                    f"SELECT {_COLUMNS} FROM messages WHERE sms_id IN ({marks}) ORDER BY msg_id", chunk
-                )
-            ]
-        return out
+        for row in candidates:
+            if f.app_id is not None and row.app_id != f.app_id:
+                continue
+            if state is not None and row.state != (None if pending else state):
+                continue
+            if text is not None:
+                hit = seen_content.get(id(row.content))
+                if hit is None:
+                    hit = seen_content[id(row.content)] = text in row.content
+                if not hit:
+                    continue
+            out.append(row)
+            if len(out) >= limit:
+                break
+        return out[::-1] if after is not None else out
+
+    def _candidates(self, f: MessageFilter, before: str | None, after: str | None) -> Iterable[MessageRow]:
+        """The messages a filter can only be among, newest first (oldest first with `after`)."""
+        if f.sms_id is not None:
+            row = self._by_sms_id.get(f.sms_id)
+            rows = [] if row is None else [row]
+        elif f.custom_sms_id is not None:
+            rows = _index_rows(self._custom, f.custom_sms_id)
+        elif f.mobile is not None:
+            rows = _index_rows(self._mobile, f.mobile)
+        else:
+            timelines = [self._apps[f.app_id]] if f.app_id in self._apps else []
+            if f.app_id is None:
+                timelines = list(self._apps.values())
+            if after is not None:
+                walks = [t.oldest_first(after) for t in timelines]
+                return heapq.merge(*walks, key=_sms_key)
+            walks = [t.newest_first(before) for t in timelines]
+            return heapq.merge(*walks, key=_sms_key, reverse=True)
+        # An index names few messages, in submit order.
+        if before is not None:
+            rows = [r for r in rows if r.sms_id < before]
+        if after is not None:
+            return [r for r in rows if r.sms_id > after]
+        return rows[::-1]

@@ -1,29 +1,34 @@
-"""The push outbox, push batches and every delivery attempt."""
+"""The push outbox, push batches and every delivery attempt, in memory and in the file.
+
+An outbox item and a batch hold the platform's objects (a message for a report, an MO);
+their rows name them by id. A message's `hold` counts its pushes not yet final, so
+retention never removes a message whose report is still on its way.
+"""
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from emay_mock.store.db import Database
+from emay_mock.store.log import Log
+from emay_mock.store.queues import REF_ATTRIBUTE
 
+_BATCH_COLS = "batch_id, app_id, kind, url, mode, items, refs, status, created_at, next_at, attempts, chaos"
+_ATTEMPT_COLS = (
+    "attempt_id, batch_id, n, scheduled_at, sent_at, http_status, error, body, latency_ms, ok, manual, note"
+)
+INSERT_OUTBOX = "INSERT INTO push_outbox(seq, app_id, kind, ref, item, chaos) VALUES (?, ?, ?, ?, ?, ?)"
+DELETE_OUTBOX = "DELETE FROM push_outbox WHERE seq = ?"
+UPSERT_BATCH = f"INSERT OR REPLACE INTO push_batches({_BATCH_COLS}) VALUES ({', '.join('?' * 12)})"
+DELETE_BATCH = "DELETE FROM push_batches WHERE batch_id = ?"
+INSERT_ATTEMPT = f"INSERT INTO push_attempts({_ATTEMPT_COLS}) VALUES ({', '.join('?' * 12)})"
+DELETE_ATTEMPTS = "DELETE FROM push_attempts WHERE batch_id = ?"
+FINAL = ("delivered", "dead")
 
-@dataclass(slots=True)
-class Batch:
-    batch_id: int
-    app_id: str
-    kind: str
-    url: str
-    mode: str
-    items: str
-    size: int
-    status: str
-    created_at: int
-    next_at: int | None
-    attempts: int
-    chaos: str | None
+Resolve = Callable[[str, str, int], Any]  # (appId, kind, ref) -> the object, or None if gone
 
 
 @dataclass(slots=True)
@@ -42,102 +47,153 @@ class Attempt:
     note: str | None = None
 
 
-_BATCH_COLS = "batch_id, app_id, kind, url, mode, items, size, status, created_at, next_at, attempts, chaos"
-_ATTEMPT_COLS = (
-    "attempt_id, batch_id, n, scheduled_at, sent_at, http_status, error, body, latency_ms, ok, manual, note"
-)
+@dataclass(slots=True, eq=False)
+class Batch:
+    batch_id: int
+    app_id: str
+    kind: str
+    url: str
+    mode: str
+    items: str  # the JSON array pushed
+    size: int
+    status: str  # pending | delivered | dead
+    created_at: int
+    next_at: int | None
+    attempts: int
+    chaos: str | None
+    refs: list[Any] = field(default_factory=list)  # the messages (or MO) it carries
+    tried: list[Attempt] = field(default_factory=list)
+    live: int = 0  # refs retention has not removed
 
 
-def _attempt(r: sqlite3.Row) -> Attempt:
-    a = Attempt(*r)
-    a.ok = bool(a.ok)
-    a.manual = bool(a.manual)
-    return a
+@dataclass(slots=True)
+class OutboxItem:
+    ref: Any
+    item: str  # JSON
+    chaos: str | None
+    seq: int
 
 
 class Pushes:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, db: Database, log: Log, resolve: Resolve) -> None:
+        self.log = log
+        self._outbox: dict[tuple[str, str], deque[OutboxItem]] = {}
+        self._batches: dict[int, Batch] = {}
+        self._seq = 0
+        self._last_batch = 0
+        self._last_attempt = 0
+        self.counts: dict[str, int] = {"pending": 0, "delivered": 0, "dead": 0}
+        self._load(db, resolve)
+
+    def _load(self, db: Database, resolve: Resolve) -> None:
+        for seq, app_id, kind, ref, item, chaos in db.rows(
+            "SELECT seq, app_id, kind, ref, item, chaos FROM push_outbox ORDER BY seq"
+        ):
+            self._seq = seq
+            obj = resolve(app_id, kind, ref)
+            if obj is not None:
+                obj.hold += 1
+                self._outbox.setdefault((app_id, kind), deque()).append(OutboxItem(obj, item, chaos, seq))
+        for values in db.rows(f"SELECT {_BATCH_COLS} FROM push_batches ORDER BY batch_id"):
+            batch_id, app_id, kind, url, mode, items, refs, status, created_at, next_at, tries, chaos = values
+            ids = [int(x) for x in refs.split(",") if x]
+            kept = [obj for obj in (resolve(app_id, kind, i) for i in ids) if obj is not None]
+            self._adopt(Batch(batch_id, app_id, kind, url, mode, items, len(ids), status, created_at, next_at,
+                              tries, chaos, kept))  # fmt: skip
+        for values in db.rows(f"SELECT {_ATTEMPT_COLS} FROM push_attempts ORDER BY attempt_id"):
+            attempt = Attempt(*values)
+            attempt.ok, attempt.manual = bool(attempt.ok), bool(attempt.manual)
+            self._last_attempt = attempt.attempt_id
+            owner = self._batches.get(attempt.batch_id)
+            if owner is not None:
+                owner.tried.append(attempt)
+
+    def _adopt(self, batch: Batch) -> None:
+        self._batches[batch.batch_id] = batch
+        self._last_batch = max(self._last_batch, batch.batch_id)
+        self.counts[batch.status] += 1
+        batch.live = len(batch.refs)
+        for obj in batch.refs:
+            obj.batches += (batch.batch_id,)
+            if batch.status == "pending":
+                obj.hold += 1
+
+    def _write(self, batch: Batch) -> None:
+        if self.log.durable:
+            attribute = REF_ATTRIBUTE[batch.kind]
+            refs = ",".join(str(getattr(obj, attribute)) for obj in batch.refs)
+            self.log.update(UPSERT_BATCH, batch.batch_id, (
+                batch.batch_id, batch.app_id, batch.kind, batch.url, batch.mode, batch.items, refs,
+                batch.status, batch.created_at, batch.next_at, batch.attempts, batch.chaos,
+            ))  # fmt: skip
 
     # -- outbox ---------------------------------------------------------------------------
 
-    def enqueue(self, app_id: str, kind: str, items: Sequence[tuple[int, str, str | None]]) -> None:
-        """(ref, item JSON, chaos flags) per item."""
-        self.db.conn.executemany(
-            "INSERT INTO push_outbox(app_id, kind, ref, item, chaos) VALUES (?, ?, ?, ?, ?)",
-            [(app_id, kind, ref, item, chaos) for ref, item, chaos in items],
-        )
+    def enqueue(self, app_id: str, kind: str, items: Sequence[tuple[Any, str, str | None]]) -> None:
+        """(object, item JSON, chaos flags) per item."""
+        queue = self._outbox.setdefault((app_id, kind), deque())
+        first = self._seq + 1
+        self._seq += len(items)
+        attribute = REF_ATTRIBUTE[kind]
+        for i, (obj, item, chaos) in enumerate(items):
+            obj.hold += 1
+            queue.append(OutboxItem(obj, item, chaos, first + i))
+        if self.log.durable:
+            self.log.insert_many(INSERT_OUTBOX, [
+                (first + i, app_id, kind, getattr(obj, attribute), item, chaos)
+                for i, (obj, item, chaos) in enumerate(items)
+            ])  # fmt: skip
 
-    def take_outbox(self, app_id: str, kind: str, limit: int) -> list[tuple[int, str, str | None]]:
-        conn = self.db.conn
-        rows = conn.execute(
-            "SELECT seq, ref, item, chaos FROM push_outbox WHERE app_id = ? AND kind = ? "
-            "ORDER BY seq LIMIT ?",
-            (app_id, kind, limit),
-        ).fetchall()
-        if rows:
-            conn.execute(
-                "DELETE FROM push_outbox WHERE app_id = ? AND kind = ? AND seq <= ?",
-                (app_id, kind, rows[-1][0]),
-            )
-        return [(int(r[1]), str(r[2]), r[3]) for r in rows]
+    def take_outbox(self, app_id: str, kind: str, limit: int) -> list[OutboxItem]:
+        queue = self._outbox.get((app_id, kind))
+        if not queue:
+            return []
+        taken = [queue.popleft() for _ in range(min(limit, len(queue)))]
+        if not queue:
+            del self._outbox[(app_id, kind)]
+        self.log.delete_many(DELETE_OUTBOX, [(item.seq,) for item in taken])
+        return taken
 
     def outbox_has(self, app_id: str, kind: str) -> bool:
-        return (
-            self.db.conn.execute(
-                "SELECT 1 FROM push_outbox WHERE app_id = ? AND kind = ? LIMIT 1", (app_id, kind)
-            ).fetchone()
-            is not None
-        )
+        return bool(self._outbox.get((app_id, kind)))
 
     def outbox_keys(self) -> list[tuple[str, str]]:
-        rows = self.db.conn.execute("SELECT DISTINCT app_id, kind FROM push_outbox")
-        return [(r[0], r[1]) for r in rows]
+        return list(self._outbox)
 
     def outbox_depth(self, app_id: str | None = None) -> int:
-        if app_id is None:
-            return int(self.db.conn.execute("SELECT COUNT(*) FROM push_outbox").fetchone()[0])
-        return int(
-            self.db.conn.execute("SELECT COUNT(*) FROM push_outbox WHERE app_id = ?", (app_id,)).fetchone()[0]
-        )
+        return sum(len(q) for (app, _), q in self._outbox.items() if app_id is None or app == app_id)
 
     # -- batches --------------------------------------------------------------------------
 
     def create_batch(
-        self,
-        *,
-        app_id: str,
-        kind: str,
-        url: str,
-        mode: str,
-        items: str,
-        refs: Sequence[int],
-        created_at: int,
-        chaos: str | None = None,
-    ) -> int:
-        cur = self.db.conn.execute(
-            "INSERT INTO push_batches(app_id, kind, url, mode, items, size, status, created_at, "
-            "next_at, chaos) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
-            (app_id, kind, url, mode, items, len(refs), created_at, created_at, chaos),
-        )
-        batch_id = int(cur.lastrowid or 0)
-        self.db.conn.executemany(
-            "INSERT INTO push_members(ref, kind, batch_id) VALUES (?, ?, ?)",
-            [(ref, kind, batch_id) for ref in refs],
-        )
-        return batch_id
+        self, *, app_id: str, kind: str, url: str, mode: str, items: str, refs: Sequence[Any],
+        created_at: int, chaos: str | None = None,
+    ) -> Batch:  # fmt: skip
+        """A pending batch of items taken from the outbox (their hold passes to it)."""
+        self._last_batch += 1
+        batch = Batch(self._last_batch, app_id, kind, url, mode, items, len(refs), "pending", created_at,
+                      created_at, 0, chaos, list(refs), [], len(refs))  # fmt: skip
+        self._batches[batch.batch_id] = batch
+        self.counts["pending"] += 1
+        for obj in refs:
+            obj.batches += (batch.batch_id,)
+        self._write(batch)
+        return batch
 
     def batch(self, batch_id: int) -> Batch | None:
-        r = self.db.conn.execute(
-            f"SELECT {_BATCH_COLS} FROM push_batches WHERE batch_id = ?", (batch_id,)
-        ).fetchone()
-        return None if r is None else Batch(*r)
+        return self._batches.get(batch_id)
 
-    def update_batch(self, batch_id: int, **changes: Any) -> None:
-        cols = ", ".join(f"{name} = ?" for name in changes)
-        self.db.conn.execute(
-            f"UPDATE push_batches SET {cols} WHERE batch_id = ?", (*changes.values(), batch_id)
-        )
+    def update_batch(self, batch: Batch, **changes: Any) -> None:
+        status = changes.get("status", batch.status)
+        if status != batch.status:
+            self.counts[batch.status] -= 1
+            self.counts[status] += 1
+            if batch.status == "pending" and status in FINAL:
+                for obj in batch.refs:
+                    obj.hold -= 1
+        for name, value in changes.items():
+            setattr(batch, name, value)
+        self._write(batch)
 
     def batches(
         self,
@@ -148,59 +204,63 @@ class Pushes:
         before: int | None = None,
         limit: int = 100,
     ) -> list[Batch]:
-        where: list[str] = []
-        args: list[Any] = []
-        for column, value in (("app_id", app_id), ("status", status), ("kind", kind)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                args.append(value)
-        if before is not None:
-            where.append("batch_id < ?")
-            args.append(before)
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
-        rows = self.db.conn.execute(
-            f"SELECT {_BATCH_COLS} FROM push_batches {clause} ORDER BY batch_id DESC LIMIT ?",
-            (*args, limit),
-        )
-        return [Batch(*r) for r in rows]
+        """Newest first."""
+        out: list[Batch] = []
+        for batch in reversed(self._batches.values()):
+            if before is not None and batch.batch_id >= before:
+                continue
+            if (app_id is not None and batch.app_id != app_id) or (
+                status is not None and batch.status != status
+            ):
+                continue
+            if kind is not None and batch.kind != kind:
+                continue
+            out.append(batch)
+            if len(out) >= limit:
+                break
+        return out
 
-    def batches_for(self, kind: str, ref: int) -> list[int]:
-        rows = self.db.conn.execute(
-            "SELECT batch_id FROM push_members WHERE kind = ? AND ref = ? ORDER BY batch_id",
-            (kind, ref),
-        )
-        return [int(r[0]) for r in rows]
-
-    def status_counts(self) -> dict[str, int]:
-        rows = self.db.conn.execute("SELECT status, COUNT(*) FROM push_batches GROUP BY status")
-        return {r[0]: int(r[1]) for r in rows}
+    def of(self, obj: Any) -> list[Batch]:
+        """The batches that carried this message's report (or this MO)."""
+        return [b for b in (self._batches.get(i) for i in obj.batches) if b is not None]
 
     # -- attempts -------------------------------------------------------------------------
 
-    def record_attempt(
-        self,
-        *,
-        batch_id: int,
-        n: int,
-        scheduled_at: int,
-        sent_at: int,
-        http_status: int | None,
-        error: str | None,
-        body: str | None,
-        latency_ms: float,
-        ok: bool,
-        manual: bool,
-        note: str | None = None,
-    ) -> None:
-        self.db.conn.execute(
-            "INSERT INTO push_attempts(batch_id, n, scheduled_at, sent_at, http_status, error, "
-            "body, latency_ms, ok, manual, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (batch_id, n, scheduled_at, sent_at, http_status, error, body, latency_ms, ok, manual, note),
-        )
+    def record_attempt(self, batch: Batch, **fields: Any) -> Attempt:
+        self._last_attempt += 1
+        attempt = Attempt(self._last_attempt, batch.batch_id, **fields)
+        batch.tried.append(attempt)
+        if self.log.durable:
+            a = attempt
+            self.log.insert(INSERT_ATTEMPT, (a.attempt_id, a.batch_id, a.n, a.scheduled_at, a.sent_at,
+                                             a.http_status, a.error, a.body, a.latency_ms, a.ok, a.manual,
+                                             a.note))  # fmt: skip
+        return attempt
 
-    def attempts(self, batch_id: int) -> list[Attempt]:
-        rows = self.db.conn.execute(
-            f"SELECT {_ATTEMPT_COLS} FROM push_attempts WHERE batch_id = ? ORDER BY n",
-            (batch_id,),
-        )
-        return [_attempt(r) for r in rows]
+    # -- retention and reset ----------------------------------------------------------------
+
+    def release(self, batch_ids: Iterator[int] | Sequence[int]) -> int:
+        """A carried message was removed: a final batch whose every message is gone goes too."""
+        removed = 0
+        for batch_id in batch_ids:
+            batch = self._batches.get(batch_id)
+            if batch is None:
+                continue
+            batch.live -= 1
+            if batch.live <= 0 and batch.status in FINAL:
+                self._drop(batch)
+                removed += 1
+        return removed
+
+    def _drop(self, batch: Batch) -> None:
+        del self._batches[batch.batch_id]
+        self.counts[batch.status] -= 1
+        self.log.delete(DELETE_BATCH, (batch.batch_id,))
+        self.log.delete(DELETE_ATTEMPTS, (batch.batch_id,))
+
+    def forget(self, app_id: str | None) -> None:
+        for key in [k for k in self._outbox if app_id is None or k[0] == app_id]:
+            del self._outbox[key]
+        for batch in [b for b in self._batches.values() if app_id is None or b.app_id == app_id]:
+            del self._batches[batch.batch_id]
+            self.counts[batch.status] -= 1

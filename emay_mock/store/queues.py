@@ -1,42 +1,108 @@
-"""The pull queues behind getReport, getMo and getShortLink: oldest first, each item once."""
+"""The pull queues behind getReport, getMo and getShortLink: oldest first, each item once.
+
+A queue holds the platform's own objects (a message, an MO, a click); with a file, each
+entry also has its row (`seq`), written when it is queued and deleted when it is taken.
+"""
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from emay_mock.store.db import Database
+from emay_mock.store.log import Log
+
+INSERT = "INSERT INTO pull_queue(seq, app_id, kind, ref) VALUES (?, ?, ?, ?)"
+DELETE = "DELETE FROM pull_queue WHERE seq = ?"
+# What a queued item's row names it by.
+REF_ATTRIBUTE = {"report": "msg_id", "voice-report": "msg_id", "mo": "mo_id", "click": "click_id"}
+
+Resolve = Callable[[str, str, int], Any]  # (appId, kind, ref) -> the object, or None if gone
+
+
+class Fifo:
+    __slots__ = ("items", "seqs")
+
+    def __init__(self, durable: bool) -> None:
+        self.items: deque[Any] = deque()
+        self.seqs: deque[int] | None = deque() if durable else None
 
 
 class PullQueues:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        # Depths kept in memory so metrics cost nothing; recounted at start and after a reset.
-        self.sizes: Counter[tuple[str, str]] = Counter()
-        self.recount()
+    def __init__(self, db: Database, log: Log, resolve: Resolve) -> None:
+        self.log = log
+        self._queues: dict[tuple[str, str], Fifo] = {}
+        self._seq = 0
+        for seq, app_id, kind, ref in db.rows("SELECT seq, app_id, kind, ref FROM pull_queue ORDER BY seq"):
+            self._seq = seq
+            item = resolve(app_id, kind, ref)
+            if item is not None:
+                fifo = self._fifo(app_id, kind)
+                fifo.items.append(item)
+                if fifo.seqs is not None:
+                    fifo.seqs.append(seq)
 
-    def recount(self) -> None:
-        rows = self.db.conn.execute("SELECT app_id, kind, COUNT(*) FROM pull_queue GROUP BY app_id, kind")
-        self.sizes = Counter({(r[0], r[1]): int(r[2]) for r in rows})
+    def _fifo(self, app_id: str, kind: str) -> Fifo:
+        fifo = self._queues.get((app_id, kind))
+        if fifo is None:
+            fifo = self._queues[(app_id, kind)] = Fifo(self.log.durable)
+        return fifo
 
-    def append(self, app_id: str, kind: str, refs: Sequence[int]) -> None:
-        self.db.conn.executemany(
-            "INSERT INTO pull_queue(app_id, kind, ref) VALUES (?, ?, ?)",
-            [(app_id, kind, ref) for ref in refs],
-        )
-        self.sizes[(app_id, kind)] += len(refs)
+    @property
+    def sizes(self) -> dict[tuple[str, str], int]:
+        return {key: len(fifo.items) for key, fifo in self._queues.items() if fifo.items}
 
-    def take(self, app_id: str, kind: str, number: int) -> list[int]:
-        """Remove and return up to `number` refs, oldest first."""
-        conn = self.db.conn
-        rows = conn.execute(
-            "SELECT seq, ref FROM pull_queue WHERE app_id = ? AND kind = ? ORDER BY seq LIMIT ?",
-            (app_id, kind, number),
-        ).fetchall()
-        if rows:
-            conn.execute(
-                "DELETE FROM pull_queue WHERE app_id = ? AND kind = ? AND seq <= ?",
-                (app_id, kind, rows[-1][0]),
+    def depth(self, app_id: str, kind: str) -> int:
+        fifo = self._queues.get((app_id, kind))
+        return 0 if fifo is None else len(fifo.items)
+
+    def append(self, app_id: str, kind: str, items: Sequence[Any]) -> None:
+        fifo = self._fifo(app_id, kind)
+        fifo.items.extend(items)
+        if fifo.seqs is not None:
+            attribute = REF_ATTRIBUTE[kind]
+            first = self._seq + 1
+            self._seq += len(items)
+            fifo.seqs.extend(range(first, self._seq + 1))
+            self.log.insert_many(
+                INSERT, [(first + i, app_id, kind, getattr(item, attribute)) for i, item in enumerate(items)]
             )
-            self.sizes[(app_id, kind)] -= len(rows)
-        return [int(r[1]) for r in rows]
+
+    def take(self, app_id: str, kind: str, number: int) -> list[Any]:
+        """Remove and return up to `number` items, oldest first (items retention removed are skipped)."""
+        fifo = self._queues.get((app_id, kind))
+        if fifo is None:
+            return []
+        items, seqs = fifo.items, fifo.seqs
+        taken: list[Any] = []
+        done: list[tuple[int]] = []
+        while items and len(taken) < number:
+            item = items.popleft()
+            if seqs is not None:
+                done.append((seqs.popleft(),))
+            if not item.gone:
+                taken.append(item)
+        if done:
+            self.log.delete_many(DELETE, done)
+        return taken
+
+    def drop_removed(self) -> None:
+        """Let go of the items at the front of each queue that retention removed: they are the
+        oldest; one queued again later (retrieveReport) is skipped when its turn comes."""
+        for fifo in self._queues.values():
+            items, seqs = fifo.items, fifo.seqs
+            done: list[tuple[int]] = []
+            while items and items[0].gone:
+                items.popleft()
+                if seqs is not None:
+                    done.append((seqs.popleft(),))
+            if done:
+                self.log.delete_many(DELETE, done)
+
+    def forget(self, app_id: str | None) -> None:
+        if app_id is None:
+            self._queues.clear()
+        else:
+            for key in [k for k in self._queues if k[0] == app_id]:
+                del self._queues[key]

@@ -1,15 +1,17 @@
-"""SMS templates and their review status."""
+"""SMS templates and their review status, in memory, each written whole to the file when it changes."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 
 from emay_mock.store.db import Database
+from emay_mock.store.log import Log
 
 _COLS = "template_id, app_id, content, status, created_at, reviewed_at, deleted"
+UPSERT = f"INSERT OR REPLACE INTO templates({_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class TemplateRow:
     template_id: str
     app_id: str
@@ -21,50 +23,40 @@ class TemplateRow:
 
 
 class TemplateStore:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, db: Database, log: Log) -> None:
+        self.log = log
+        self._rows: dict[str, TemplateRow] = {}  # in creation order
+        for values in db.rows(f"SELECT {_COLS} FROM templates ORDER BY template_id"):
+            row = TemplateRow(*values)
+            self._rows[row.template_id] = row
+
+    def _write(self, row: TemplateRow) -> None:
+        self.log.update(UPSERT, row.template_id, astuple(row))
 
     def insert(self, row: TemplateRow) -> None:
-        self.db.conn.execute(
-            f"INSERT INTO templates({_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                row.template_id,
-                row.app_id,
-                row.content,
-                row.status,
-                row.created_at,
-                row.reviewed_at,
-                row.deleted,
-            ),
-        )
+        self._rows[row.template_id] = row
+        self._write(row)
 
     def get(self, template_id: str) -> TemplateRow | None:
-        r = self.db.conn.execute(
-            f"SELECT {_COLS} FROM templates WHERE template_id = ?", (template_id,)
-        ).fetchone()
-        return None if r is None else TemplateRow(*r)
+        return self._rows.get(template_id)
 
     def set_status(self, template_id: str, status: int, at: int) -> None:
-        self.db.conn.execute(
-            "UPDATE templates SET status = ?, reviewed_at = ? WHERE template_id = ?",
-            (status, at, template_id),
-        )
+        row = self._rows[template_id]
+        row.status, row.reviewed_at = status, at
+        self._write(row)
 
     def delete(self, template_id: str) -> None:
-        self.db.conn.execute("UPDATE templates SET deleted = 1 WHERE template_id = ?", (template_id,))
+        row = self._rows[template_id]
+        row.deleted = 1
+        self._write(row)
 
     def last_id(self) -> int:
-        r = self.db.conn.execute("SELECT MAX(template_id) FROM templates").fetchone()
-        return int(r[0] or 0)
+        return max((int(t) for t in self._rows), default=0)
 
     def list(self, app_id: str | None, limit: int = 100) -> list[TemplateRow]:
-        if app_id is None:
-            rows = self.db.conn.execute(
-                f"SELECT {_COLS} FROM templates ORDER BY template_id DESC LIMIT ?", (limit,)
-            )
-        else:
-            rows = self.db.conn.execute(
-                f"SELECT {_COLS} FROM templates WHERE app_id = ? ORDER BY template_id DESC LIMIT ?",
-                (app_id, limit),
-            )
-        return [TemplateRow(*r) for r in rows]
+        rows = (r for r in reversed(self._rows.values()) if app_id is None or r.app_id == app_id)
+        return [r for r, _ in zip(rows, range(limit), strict=False)]
+
+    def forget(self, app_id: str | None) -> None:
+        for template_id in [t for t, r in self._rows.items() if app_id is None or r.app_id == app_id]:
+            del self._rows[template_id]

@@ -151,7 +151,7 @@ class ControlApi:
         batch = store.batch(batch_id)
         if batch is None:
             raise ApiError(404, f"no push batch {batch_id}")
-        return self.views.batch(batch, store.attempts(batch_id), with_items=with_items)
+        return self.views.batch(batch, with_items=with_items)
 
     def _batch_id(self, request: web.Request) -> int:
         raw = request.match_info["id"]

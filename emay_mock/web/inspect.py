@@ -112,8 +112,7 @@ class InspectApi:
         if row is None:
             raise ApiError(404, f"no message {request.match_info['smsId']}")
         store = platform.push.store
-        batches = [b for b in (store.batch(i) for i in store.batches_for("report", row.msg_id)) if b]
-        pushes = [views.batch(b, store.attempts(b.batch_id), with_items=False) for b in batches]
+        pushes = [views.batch(b, with_items=False) for b in store.of(row)]
         replies = [views.mo(r) for r in platform.inbound.store.replies_to(row.sms_id)]
         clicks = []
         if row.short_url:

@@ -107,7 +107,7 @@ class Views:
             ),
         }
 
-    def batch(self, batch: Batch, attempts: list[Attempt], *, with_items: bool = True) -> dict[str, Any]:
+    def batch(self, batch: Batch, *, with_items: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {
             "id": batch.batch_id,
             "appId": batch.app_id,
@@ -121,7 +121,7 @@ class Views:
             "nextAttemptAt": self.time(batch.next_at),
             "nextAttemptAtMs": batch.next_at,
             "chaos": batch.chaos.split(",") if batch.chaos else [],
-            "attempts": [self.attempt(a) for a in attempts],
+            "attempts": [self.attempt(a) for a in batch.tried],
         }
         if with_items:
             out["items"] = json.loads(batch.items)

@@ -103,8 +103,7 @@ class WaitApi:
             row = self.platform.messages.by_sms_id(sms_id)
             if row is None:
                 return None, []
-            found = [store.batch(i) for i in store.batches_for("report", row.msg_id)]
-            return row, [self.views.batch(b, store.attempts(b.batch_id)) for b in found if b is not None]
+            return row, [self.views.batch(b) for b in store.of(row)]
 
         def check() -> dict[str, Any] | None:
             _, described = batches()

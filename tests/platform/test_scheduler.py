@@ -9,12 +9,12 @@ from pathlib import Path
 
 from emay_mock.delivery.clock import Clock
 from emay_mock.delivery.scheduler import BUCKET_MS, Scheduler
-from emay_mock.store.db import Database
 from emay_mock.store.jobs import Job
+from emay_mock.store.state import Store
 
 
 def make(path: str | None = None, speed: float = 1.0) -> tuple[Scheduler, list[tuple[str, int, int]]]:
-    scheduler = Scheduler(Database(path), Clock(speed=speed))
+    scheduler = Scheduler(Store(path).jobs, Clock(speed=speed))
     seen: list[tuple[str, int, int]] = []
     scheduler.on("mark", lambda job: seen.append((job.payload["name"], job.due, scheduler.clock.now_ms())))
     return scheduler, seen
@@ -24,9 +24,8 @@ async def test_advance_runs_due_jobs_in_time_order_at_their_due_time() -> None:
     scheduler, seen = make()
     scheduler.start()
     t0 = scheduler.clock.now_ms()
-    with scheduler.db.tx():
-        for name, offset in (("c", 3000), ("a", 1000), ("b", 2000), ("later", 60_000)):
-            scheduler.schedule(t0 + offset, "mark", None, {"name": name})
+    for name, offset in (("c", 3000), ("a", 1000), ("b", 2000), ("later", 60_000)):
+        scheduler.schedule(t0 + offset, "mark", None, {"name": name})
     ran = await scheduler.advance(5)
     assert ran == 3
     assert [s[0] for s in seen] == ["a", "b", "c"]
@@ -95,19 +94,24 @@ async def test_async_jobs_are_awaited_by_advance_and_commit_atomically() -> None
     await scheduler.stop()
 
 
-async def test_a_job_still_in_the_table_when_the_process_died_runs_on_restart(tmp_path: Path) -> None:
+async def test_a_job_still_in_the_file_when_the_process_died_runs_on_restart(tmp_path: Path) -> None:
     path = str(tmp_path / "s.db")
-    first, _ = make(path)
-    first.start()
+    first = Store(path)
+    scheduler = Scheduler(first.jobs, Clock())
     # Never run: as if it was due (or in flight, for an async job) when the process was killed.
-    first.schedule(first.clock.now_ms() - 1, "mark", None, {"name": "x"})
+    scheduler.schedule(scheduler.clock.now_ms() - 1, "mark", None, {"name": "x"})
+    await first.committed()
     first.db.close()
-    second, seen = make(path)
-    second.start()
-    await second.advance(0)
-    assert [s[0] for s in seen] == ["x"]
-    assert second.jobs.all() == []
-    await second.stop()
+    second = Store(path)
+    restarted = Scheduler(second.jobs, Clock())
+    seen: list[str] = []
+    restarted.on("mark", lambda job: seen.append(job.payload["name"]))
+    restarted.start()
+    await restarted.advance(0)
+    assert seen == ["x"]
+    await second.committed()
+    assert Store(path).jobs.loaded() == []  # done: its row is gone
+    await restarted.stop()
 
 
 async def test_a_failing_handler_is_counted_and_does_not_stop_the_others() -> None:
@@ -133,9 +137,8 @@ async def test_100000_pending_jobs_hold_one_timer_and_no_task() -> None:
     loop = asyncio.get_running_loop()
     tasks_before = len(asyncio.all_tasks())
     now = scheduler.clock.now_ms()
-    with scheduler.db.tx():
-        for i in range(100_000):
-            scheduler.schedule(now + 3_600_000 + i, "mark", None, {"name": str(i)})
+    for i in range(100_000):
+        scheduler.schedule(now + 3_600_000 + i, "mark", None, {"name": str(i)})
     timers = [h for h in loop._scheduled if not h.cancelled()]  # type: ignore[attr-defined]
     assert len(timers) == 1
     assert len(asyncio.all_tasks()) == tasks_before
@@ -144,7 +147,7 @@ async def test_100000_pending_jobs_hold_one_timer_and_no_task() -> None:
 
 
 def bucketed(speed: float = 1.0) -> tuple[Scheduler, list[tuple[str, list[int], list[int], int]]]:
-    scheduler = Scheduler(Database(), Clock(speed=speed))
+    scheduler = Scheduler(Store().jobs, Clock(speed=speed))
     fired: list[tuple[str, list[int], list[int], int]] = []
     scheduler.on_bucket(
         "report", lambda app, items, dues: fired.append((app, items, dues, scheduler.clock.now_ms()))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,12 +16,12 @@ from emay_mock.protocol.notes import Notes
 from emay_mock.protocol.send import Recipient, SendOrder
 from emay_mock.protocol.times import LONG_FORMAT
 from emay_mock.settings import Settings
-from emay_mock.store.db import Database
+from emay_mock.store.state import Store
 
 
 @pytest.fixture
 async def platform() -> Platform:
-    p = Platform(Database(), Clock(), Settings())
+    p = Platform(Store(), Clock(), Settings())
     p.put_account(AccountSpec("A", "0123456789ABCDEF", balance=10))
     p.scheduler.start()
     return p
@@ -57,8 +58,10 @@ async def test_refused_request_stores_and_charges_nothing(platform: Platform) ->
     await platform.scheduler.stop()
 
 
-async def test_balance_is_persisted(platform: Platform) -> None:
-    await send(platform, order("13800000001"))
-    stored = platform.db.conn.execute("SELECT balance FROM accounts WHERE app_id = 'A'").fetchone()[0]
-    assert stored == 9
-    await platform.scheduler.stop()
+async def test_the_balance_is_in_the_file_once_the_send_is_committed(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    p = Platform(Store(path), Clock(), Settings())
+    p.put_account(AccountSpec("A", "0123456789ABCDEF", balance=10))
+    await send(p, order("13800000001"))
+    await p.committed()
+    assert [balance for spec, balance in Store(path).accounts.load()] == [9]
