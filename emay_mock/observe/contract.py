@@ -26,14 +26,17 @@ NO_APP = "(no appId)"
 _NOTE_HELP = {
     Deviation.REQUEST_TIME_FUTURE.value: "requestTime is far in the future (clock skew, or .NET ticks)",
     Deviation.REQUEST_TIME_FLOAT.value: "requestTime sent as a float; the document says long",
-    Deviation.NUMBER_AS_STRING.value: "a number sent as a JSON string",
+    Deviation.NUMBER_AS_STRING.value: "a number sent as a JSON string (other than the envelope's digits)",
     Deviation.STRING_AS_NUMBER.value: "a string field sent as a JSON number",
-    Deviation.EMPTY_STRING_FIELD.value: 'an optional field sent as "" instead of being left out',
     Deviation.MOBILE_PREFIX.value: "a mobile with a +86 / 0086 / 86 prefix",
     Deviation.SIGN_UPPERCASE.value: "the md5 sign in upper-case hex",
-    Deviation.UNKNOWN_FIELD.value: "a field the document does not define",
+    Deviation.UNKNOWN_FIELD.value: "a field the document does not define, with a value",
     Deviation.EMPTY_MOBILE_ITEM.value: "empty entries in a mobile list (stray commas)",
-    Observation.NULL_FIELD.value: "an optional field sent as null (the vendor's own examples do this)",
+    Observation.NULL_FIELD.value: "a field sent as null, defined by the endpoint or not (the official SDK "
+    "serialises every field of its request classes)",
+    Observation.ENVELOPE_NUMBER_AS_STRING.value: "requestTime or requestValidPeriod sent as a string of "
+    "digits (the official template demo builds them from a string map)",
+    Observation.EMPTY_OPTIONAL.value: 'an optional field sent as "" (SDK consumers send timerTime: "")',
     Observation.MISSING_ENCODE.value: "no encode header: UTF-8 assumed (allowed)",
     Observation.CONTENT_TYPE.value: "an unusual Content-Type",
     Observation.PARAM_IN_QUERY_AND_BODY.value: "a parameter in both the query string and the body",

@@ -3,6 +3,11 @@
 Every decoder writes here instead of silently accepting an oddity. The journal keeps
 the notes of each request; the contract report counts them; a strict account turns
 each deviation into ERROR_PARAMS.
+
+The rule that sorts them: a *deviation* is something the vendor document forbids and no
+official Emay client does. What the official clients put on the wire (docs/contract.md
+lists it) is an *observation*, as is what the document itself permits: counted and shown,
+never refused, so a strict account accepts the vendor's own reference code.
 """
 
 from __future__ import annotations
@@ -16,13 +21,12 @@ from emay_mock.protocol.errors import EmayError
 
 
 class Deviation(StrEnum):
-    """Things real clients do that the vendor document does not allow. Strict mode refuses them."""
+    """What the document forbids and no official client does. Strict mode refuses it."""
 
     REQUEST_TIME_FUTURE = "requestTime-in-future"
     REQUEST_TIME_FLOAT = "requestTime-as-float"
     NUMBER_AS_STRING = "number-as-string"
     STRING_AS_NUMBER = "string-as-number"
-    EMPTY_STRING_FIELD = "empty-string-field"
     MOBILE_PREFIX = "mobile-country-prefix"
     SIGN_UPPERCASE = "sign-upper-case"
     UNKNOWN_FIELD = "unknown-field"
@@ -30,13 +34,22 @@ class Deviation(StrEnum):
 
 
 class Observation(StrEnum):
-    """Oddities the vendor document itself shows or permits: counted, never refused."""
+    """Oddities that are allowed: counted, never refused."""
 
+    # What official clients send (docs/contract.md, "The official clients' wire habits").
     NULL_FIELD = "null-field"
+    ENVELOPE_NUMBER_AS_STRING = "envelope-number-as-string"
+    EMPTY_OPTIONAL = "empty-optional"
+    # What the document itself shows, permits or leaves open.
     MISSING_ENCODE = "missing-encode-header"
     CONTENT_TYPE = "content-type"
     PARAM_IN_QUERY_AND_BODY = "param-in-query-and-body"
     EMPTY_PARAM = "empty-param"
+
+
+OFFICIAL_HABITS = frozenset(
+    {Observation.NULL_FIELD, Observation.ENVELOPE_NUMBER_AS_STRING, Observation.EMPTY_OPTIONAL}
+)
 
 
 @dataclass
