@@ -3,6 +3,9 @@
 Counted per appId from every journal entry as it is recorded, independent of the
 journal's ring buffer, so a long run forgets nothing. Kept small by construction: one
 tally per kind of oddity or refusal, each with its count and first example.
+
+A run is *clean* when it has no deviation and no refusal but those scenarios scripted:
+what official clients do is observed, never held against the client.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from emay_mock.observe.journal import Entry
-from emay_mock.protocol.notes import Deviation, Observation
+from emay_mock.protocol.notes import OFFICIAL_HABITS, Deviation, Observation
 
 MAX_APPS = 1000
 OTHER_APPS = "(other)"
@@ -122,20 +125,20 @@ class ContractBook:
         scripted = [
             {"code": code, "count": t.count, "example": t.example} for code, t in app.scripted.items()
         ]
-        verdict = (
-            "no deviations seen"
-            if not deviations
-            else f"{len(deviations)} kinds of deviation ({sum(d['count'] for d in deviations)} times) "
-            "that a stricter platform would refuse"
-        )
+        deviations.sort(key=lambda d: -d["count"])
+        observations.sort(key=lambda d: -d["count"])
+        clean = not deviations and not refusals
+        summary = _summary(deviations, observations, refusals, scripted)
         return {
             "appId": app_id,
             "strict": strict,
             "requests": app.requests,
             "endpoints": dict(app.endpoints.most_common()),
-            "summary": verdict,
-            "deviations": sorted(deviations, key=lambda d: -d["count"]),
-            "observations": sorted(observations, key=lambda d: -d["count"]),
+            "clean": clean,
+            "summary": summary,
+            "explanation": _explanation(clean, summary, deviations, refusals),
+            "deviations": deviations,
+            "observations": observations,
             "refusals": refusals,
             "scripted": scripted,
         }
@@ -145,7 +148,70 @@ def _note(kind: str, tally: Tally, *, strict: bool) -> dict[str, Any]:
     return {
         "kind": kind,
         "means": _NOTE_HELP.get(kind, kind),
+        "category": "deviation" if strict else _category(kind),
         "count": tally.count,
         "refusedInStrictMode": strict,
         "example": tally.example,
     }
+
+
+def _category(kind: str) -> str:
+    return "official-client habit" if kind in OFFICIAL_HABITS else "permitted by the document"
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def _summary(
+    deviations: list[dict[str, Any]],
+    observations: list[dict[str, Any]],
+    refusals: list[dict[str, Any]],
+    scripted: list[dict[str, Any]],
+) -> str:
+    """One line: deviations, what was observed (official habits first), refusals by code."""
+    if deviations:
+        times = sum(d["count"] for d in deviations)
+        parts = [
+            f"{_plural(len(deviations), 'kind', 'kinds')} of deviation ({_plural(times, 'time', 'times')}) "
+            "that a stricter platform would refuse"
+        ]
+    else:
+        parts = ["no deviations"]
+    by_category = Counter(o["category"] for o in observations)
+    if habits := by_category["official-client habit"]:
+        parts.append(f"{_plural(habits, 'kind of official-client habit', 'kinds of official-client habits')}"
+                     " observed")  # fmt: skip
+    if permitted := by_category["permitted by the document"]:
+        parts.append(f"{_plural(permitted, 'other allowed oddity', 'other allowed oddities')} observed")
+    if refusals:
+        codes: Counter[str] = Counter()
+        for refusal in refusals:
+            codes[refusal["code"]] += refusal["count"]
+        listed = ", ".join(f"{n} × {code}" for code, n in codes.most_common())
+        parts.append(f"{_plural(codes.total(), 'refusal', 'refusals')} ({listed})")
+    if scripted:
+        count = sum(s["count"] for s in scripted)
+        parts.append(f"{_plural(count, 'refusal', 'refusals')} scripted by scenarios")
+    return "; ".join(parts)
+
+
+def _explanation(
+    clean: bool, summary: str, deviations: list[dict[str, Any]], refusals: list[dict[str, Any]]
+) -> str:
+    """What `assert_clean()` fails with: the summary, then each deviation and refusal with its example."""
+    lines = [f"{'clean' if clean else 'not clean'}: {summary}"]
+    for d in deviations:
+        example = d["example"] or {}
+        lines.append(
+            f"- deviation {d['kind']} ({_plural(d['count'], 'time', 'times')}), e.g. journal entry "
+            f"{example.get('journalId')} ({example.get('endpoint')}): {example.get('message')}"
+        )
+    for r in refusals:
+        example = r["example"] or {}
+        what = r["code"] if r["field"] is None else f"{r['code']} on {r['field']}"
+        lines.append(
+            f"- refusal {what} ({_plural(r['count'], 'time', 'times')}), e.g. journal entry "
+            f"{example.get('journalId')} ({example.get('endpoint')}): {example.get('reason')}"
+        )
+    return "\n".join(lines)

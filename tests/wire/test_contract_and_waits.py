@@ -58,7 +58,12 @@ async def test_the_contract_report_counts_each_deviation_with_an_example(
     assert refusals[("ERROR_MOBILE_ERROR", "mobile")]["count"] == 1
     assert "expected" in refusals[("ERROR_SIGN", "sign")]["example"]["detail"]
     assert [s["code"] for s in report["scripted"]] == ["ERROR_BALANCE"]  # a scenario's code is not a fault
-    assert "5 kinds of deviation" in report["summary"]
+    assert report["summary"] == (
+        "5 kinds of deviation (9 times) that a stricter platform would refuse; "
+        "3 kinds of official-client habits observed; 1 other allowed oddity observed; "
+        "2 refusals (1 × ERROR_MOBILE_ERROR, 1 × ERROR_SIGN); 1 refusal scripted by scenarios"
+    )
+    assert report["clean"] is False
     assert SECRET not in str(report)
 
 

@@ -18,6 +18,7 @@ import aiohttp
 import pytest
 
 from emay_mock.client import EmayClient, SimpleClient
+from emay_mock.protocol import envelope
 from emay_mock.protocol.notes import Deviation
 from emay_mock.protocol.sign import make_sign
 from emay_mock.protocol.times import BEIJING, COMPACT_FORMAT
@@ -186,6 +187,7 @@ async def test_an_official_client_habit_is_accepted_by_a_strict_account(
     assert report["strict"] is True
     assert report["deviations"] == [] and report["refusals"] == [], report["explanation"]
     assert {o["kind"] for o in report["observations"]} == kinds
+    assert report["clean"] is True
 
 
 async def test_the_four_shapes_of_the_issue_leave_only_observations(
@@ -198,11 +200,12 @@ async def test_the_four_shapes_of_the_issue_leave_only_observations(
                       "consumer-empty-timer"):  # fmt: skip
             await HABITS[habit][0](ctx)
     report = await contract(http, mock)
-    assert report["deviations"] == [] and report["refusals"] == []
-    habits = {o["kind"]: o for o in report["observations"]}
+    assert report["deviations"] == [] and report["clean"] is True
+    habits = {o["kind"]: o for o in report["observations"] if o["category"] == "official-client habit"}
     assert set(habits) == {"null-field", "envelope-number-as-string", "empty-optional"}
     assert habits["envelope-number-as-string"]["count"] == 6  # both fields of three template calls
     assert not any(o["refusedInStrictMode"] for o in report["observations"])
+    assert report["summary"] == "no deviations; 3 kinds of official-client habits observed"
 
 
 # -- what stays a deviation --------------------------------------------------------------------
@@ -281,11 +284,13 @@ async def test_a_deviation_is_refused_by_a_strict_account_and_noted_for_others(
     (refusal,) = strict["refusals"]
     assert refusal["example"]["detail"]["rule"] == offence.kind.value
     assert refusal["example"]["reason"].startswith("strict mode: ")
+    assert strict["clean"] is False and "1 refusal (1 × ERROR_PARAMS)" in strict["summary"]
     assert mock.platform.messages.count() == 0
 
     assert await offence.send(mock.url, APP_ID) == "SUCCESS"
     lenient = await contract(http, mock)
     assert [d["kind"] for d in lenient["deviations"]] == [offence.kind.value]
+    assert lenient["clean"] is False and lenient["summary"].startswith("1 kind of deviation (1 time)")
 
 
 async def test_a_null_for_an_unknown_field_is_observed_but_a_value_is_not(
@@ -298,3 +303,34 @@ async def test_a_null_for_an_unknown_field_is_observed_but_a_value_is_not(
     report = await contract(http, mock)
     assert [o["kind"] for o in report["observations"]] == ["null-field"]
     assert [r["field"] for r in report["refusals"]] == ["colour"]
+
+
+# -- the summary counts refusals ---------------------------------------------------------------
+
+
+async def test_refusals_make_a_run_unclean_though_it_has_no_deviation(
+    client: EmayClient, mock: MockServer, http: aiohttp.ClientSession
+) -> None:
+    await client.get_balance()
+    await client.send_single_sms("13800000000", "x")
+    wrong_key = envelope.encode_request(window(), b"F" * 16, gzip_on=True)
+    for _ in range(5):
+        assert (await client.post("getBalance", wrong_key)).code == "ERROR_ENCRYPTION"
+    report = await contract(http, mock)
+    assert report["requests"] == 7 and report["deviations"] == []
+    assert report["summary"] == "no deviations; 5 refusals (5 × ERROR_ENCRYPTION)"
+    assert report["clean"] is False
+    first, second = report["explanation"].splitlines()
+    assert first == f"not clean: {report['summary']}"
+    assert second.startswith("- refusal ERROR_ENCRYPTION (5 times), e.g. journal entry 3 (getBalance): PKCS5")
+
+
+async def test_refusals_scripted_by_a_scenario_are_counted_apart_and_keep_the_run_clean(
+    client: EmayClient, mock: MockServer, http: aiohttp.ClientSession
+) -> None:
+    answer = await client.call("sendSingleSMS", {"mobile": "13800000000", "content": "[emay:ERROR_BALANCE]"})
+    assert answer.code == "ERROR_BALANCE"
+    report = await contract(http, mock)
+    assert report["clean"] is True and report["refusals"] == []
+    assert report["summary"] == "no deviations; 1 refusal scripted by scenarios"
+    assert report["explanation"] == f"clean: {report['summary']}"
