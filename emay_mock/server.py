@@ -139,7 +139,6 @@ class MockServer:
             self.codes[entry.code] += 1
         level = logging.INFO if entry.code == "SUCCESS" else logging.WARNING
         if requests_log.isEnabledFor(level):
-            reason = (entry.reason or {}).get("reason", "")
             requests_log.log(
                 level,
                 "%s /%s appId=%s %s %.1fms%s",
@@ -148,7 +147,7 @@ class MockServer:
                 entry.app_id,
                 entry.code,
                 entry.latency_ms,
-                f" reason: {reason}" if reason else "",
+                entry.log_tail(),
             )
 
     def banner(self) -> list[str]:

@@ -2,7 +2,7 @@
 
 Counted per appId from every journal entry as it is recorded, independent of the
 journal's ring buffer, so a long run forgets nothing. Kept small by construction: one
-tally per kind of oddity or refusal, each with its count and first example.
+tally per kind of oddity, refusal or diagnosis, each with its count and first example.
 
 A run is *clean* when it has no deviation and no refusal but those scenarios scripted:
 what official clients do is observed, never held against the client.
@@ -65,6 +65,10 @@ class AppContract:
     notes: dict[tuple[str, bool], Tally] = field(default_factory=dict)
     refusals: dict[tuple[str, str], Tally] = field(default_factory=dict)
     scripted: dict[str, Tally] = field(default_factory=dict)
+    diagnoses: dict[str, Tally] = field(default_factory=dict)  # by kind: a fixed set (protocol.diagnose)
+
+    def diagnose(self, diagnosis: dict[str, str], example: dict[str, Any]) -> None:
+        self.diagnoses.setdefault(diagnosis["kind"], Tally()).add({"text": diagnosis["text"], **example})
 
 
 class ContractBook:
@@ -93,6 +97,8 @@ class ContractBook:
         where = {"journalId": entry.id, "time": entry.at, "endpoint": entry.endpoint}
         for note in notes:
             app.notes.setdefault((note.kind, note.deviation), Tally()).add({**where, "message": note.message})
+            if note.diagnosis is not None:
+                app.diagnose(note.diagnosis.as_dict(), {**where, "message": note.message})
         if not failed:
             return
         assert entry.reason is not None and entry.code is not None
@@ -105,6 +111,8 @@ class ContractBook:
         if key not in app.refusals and len(app.refusals) >= MAX_REFUSAL_KINDS:
             key = (entry.code, OTHER_FIELDS)
         app.refusals.setdefault(key, Tally()).add({**where, **entry.reason})
+        if "diagnosis" in entry.reason:
+            app.diagnose(entry.reason["diagnosis"], {**where, "message": entry.reason["reason"]})
 
     def forget(self, app_id: str | None = None) -> None:
         if app_id is None:
@@ -125,6 +133,10 @@ class ContractBook:
         scripted = [
             {"code": code, "count": t.count, "example": t.example} for code, t in app.scripted.items()
         ]
+        diagnoses = [
+            {"kind": kind, "count": t.count, "example": t.example}
+            for kind, t in sorted(app.diagnoses.items(), key=lambda kv: -kv[1].count)
+        ]
         deviations.sort(key=lambda d: -d["count"])
         observations.sort(key=lambda d: -d["count"])
         clean = not deviations and not refusals
@@ -141,6 +153,7 @@ class ContractBook:
             "observations": observations,
             "refusals": refusals,
             "scripted": scripted,
+            "diagnoses": diagnoses,
         }
 
 

@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from emay_mock.protocol.codes import ResultCode
-from emay_mock.protocol.errors import EmayError
+from emay_mock.protocol.errors import Diagnosis, EmayError, with_diagnosis
 
 
 class Deviation(StrEnum):
@@ -57,9 +57,13 @@ class Note:
     kind: str
     message: str
     deviation: bool
+    diagnosis: Diagnosis | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "message": self.message, "deviation": self.deviation}
+        out: dict[str, Any] = {"kind": self.kind, "message": self.message, "deviation": self.deviation}
+        if self.diagnosis is not None:
+            out["diagnosis"] = self.diagnosis.as_dict()
+        return out
 
 
 @dataclass
@@ -67,18 +71,26 @@ class Notes:
     strict: bool = False
     items: list[Note] = field(default_factory=list)
 
-    def deviate(self, kind: Deviation, message: str, *, field_name: str | None = None) -> None:
+    def deviate(
+        self,
+        kind: Deviation,
+        message: str,
+        *,
+        field_name: str | None = None,
+        diagnosis: Diagnosis | None = None,
+    ) -> None:
         if self.strict:
             raise EmayError(
                 ResultCode.ERROR_PARAMS,
                 f"strict mode: {message}",
                 field=field_name,
+                diagnosis=diagnosis,
                 rule=kind.value,
             )
-        self.items.append(Note(kind.value, message, True))
+        self.items.append(Note(kind.value, with_diagnosis(message, diagnosis), True, diagnosis))
 
-    def observe(self, kind: Observation, message: str) -> None:
-        self.items.append(Note(kind.value, message, False))
+    def observe(self, kind: Observation, message: str, *, diagnosis: Diagnosis | None = None) -> None:
+        self.items.append(Note(kind.value, with_diagnosis(message, diagnosis), False, diagnosis))
 
     def kinds(self) -> list[str]:
         return [n.kind for n in self.items]

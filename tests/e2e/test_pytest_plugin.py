@@ -86,7 +86,7 @@ async def test_the_contract_pages_example_passes(tmp_path: Path) -> None:
     assert "2 passed" in out
 
 
-async def test_assert_clean_tells_the_user_what_went_wrong(tmp_path: Path) -> None:
+async def test_assert_clean_tells_the_user_what_went_wrong_and_why(tmp_path: Path) -> None:
     (tmp_path / "test_clean.py").write_text(ASSERT_CLEAN, "utf-8")
     code, out, _ = await run_command(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *plugin_flags(), "test_clean.py"],
@@ -95,6 +95,7 @@ async def test_assert_clean_tells_the_user_what_went_wrong(tmp_path: Path) -> No
     )
     assert code == 1
     assert "AssertionError: not clean: no deviations; 1 refusal (1 × ERROR_ENCRYPTION)" in out
+    assert "diagnosis: looks like base64 of the ciphertext" in out
 
 
 SHARED_LOOPS = '''
