@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from emay_mock.observe.journal import Entry
-from emay_mock.protocol.notes import OFFICIAL_HABITS, Deviation, Observation
+from emay_mock.protocol.notes import CAUTIONS, OFFICIAL_HABITS, Deviation, Observation
 
 MAX_APPS = 1000
 OTHER_APPS = "(other)"
@@ -44,6 +44,8 @@ _NOTE_HELP = {
     Observation.CONTENT_TYPE.value: "an unusual Content-Type",
     Observation.PARAM_IN_QUERY_AND_BODY.value: "a parameter in both the query string and the body",
     Observation.EMPTY_PARAM.value: "an optional parameter sent empty",
+    Observation.TEMPLATE_INSTANT_REVIEW.value: "a template used seconds after its creation: it works "
+    "here only because the mock reviews templates at once",
 }
 
 
@@ -169,7 +171,9 @@ def _note(kind: str, tally: Tally, *, strict: bool) -> dict[str, Any]:
 
 
 def _category(kind: str) -> str:
-    return "official-client habit" if kind in OFFICIAL_HABITS else "permitted by the document"
+    if kind in OFFICIAL_HABITS:
+        return "official-client habit"
+    return "caution" if kind in CAUTIONS else "permitted by the document"
 
 
 def _plural(count: int, one: str, many: str) -> str:
@@ -197,6 +201,9 @@ def _summary(
                      " observed")  # fmt: skip
     if permitted := by_category["permitted by the document"]:
         parts.append(f"{_plural(permitted, 'other allowed oddity', 'other allowed oddities')} observed")
+    cautions = [o["kind"] for o in observations if o["category"] == "caution"]
+    if cautions:
+        parts.append(f"{_plural(len(cautions), 'caution', 'cautions')}: {', '.join(cautions)}")
     if refusals:
         codes: Counter[str] = Counter()
         for refusal in refusals:

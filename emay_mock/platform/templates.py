@@ -11,7 +11,7 @@ from typing import Any
 from emay_mock.platform.accounts import Account
 from emay_mock.platform.core import Platform
 from emay_mock.platform.ids import IdSequence
-from emay_mock.protocol import rules
+from emay_mock.protocol import diagnose, rules
 from emay_mock.protocol.codes import ResultCode
 from emay_mock.protocol.errors import EmayError
 from emay_mock.protocol.send import SendOrder
@@ -93,6 +93,8 @@ class Templates:
             )
         for i, recipient in enumerate(order.recipients):
             recipient.content = render(row.content, recipient.variables, order.paths.at("content", i))
+        now = self.p.clock.now_ms()
+        diagnose.fresh_template(order.notes, row.template_id, row.created_at, row.reviewed_at, now)
 
     def describe(self, row: TemplateRow) -> dict[str, Any]:
         return {

@@ -2,8 +2,9 @@
 
 A reason says what is wrong ("timestamp is -28800 s from the platform clock"); a diagnosis
 says why it probably is ("looks like UTC"). Each function here runs only once a request
-has already failed, so a request that succeeds pays nothing for them. None changes what
-the client receives on the wire.
+has already failed, but for the template caution, which looks at a template send once it
+is filled in: other requests that succeed pay nothing for them. None changes what the
+client receives on the wire.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from emay_mock.protocol.errors import Diagnosis
+from emay_mock.protocol.notes import Notes, Observation
 
 _AES_KEY_SIZES = (16, 24, 32)
 _BLOCK = 16
@@ -24,6 +26,8 @@ _BLOCK = 16
 _TICKS_THRESHOLD = 10**16
 _HEX = re.compile(rb"[0-9a-fA-F]+")
 _BASE64 = re.compile(rb"[A-Za-z0-9+/]+={0,2}|[A-Za-z0-9_-]+={0,2}")
+# A template used this soon after its creation was approved only because the mock reviews at once.
+FRESH_TEMPLATE_MS = 60_000
 
 
 class Cause(StrEnum):
@@ -32,6 +36,7 @@ class Cause(StrEnum):
     CIPHERTEXT_AS_TEXT = "ciphertext-as-text"
     KEY_CUT_OR_PADDED = "key-cut-or-padded"
     VARIABLE_TEMPLATE = "variable-template-as-normal"
+    TEMPLATE_NOT_REVIEWED = "template-not-reviewed-yet"
 
 
 # -- clocks -------------------------------------------------------------------------------
@@ -157,3 +162,24 @@ def _resized_keys(key: bytes) -> list[tuple[bytes, str]]:
 VARIABLE_TEMPLATE = Diagnosis(
     Cause.VARIABLE_TEMPLATE, "this template has variables; use sendTemplateVariableSMS"
 )
+
+
+TEMPLATE_NOT_REVIEWED = Diagnosis(
+    Cause.TEMPLATE_NOT_REVIEWED,
+    "the mock approved it at once (server.templateReviewSeconds); the real platform reviews templates by "
+    "hand first, so the client must handle a pending template (queryTemplateSMS status 0, ERROR_PARAMS "
+    "on a send)",
+)
+
+
+def fresh_template(
+    notes: Notes | None, template_id: str, created_ms: int, reviewed_ms: int | None, now_ms: int
+) -> None:
+    """Note a send that uses a template which works only because the mock approved it at once."""
+    if notes is None or reviewed_ms != created_ms or now_ms - created_ms >= FRESH_TEMPLATE_MS:
+        return
+    notes.observe(
+        Observation.TEMPLATE_INSTANT_REVIEW,
+        f"template {template_id} used {(now_ms - created_ms) / 1000:.0f} s after its creation",
+        diagnosis=TEMPLATE_NOT_REVIEWED,
+    )

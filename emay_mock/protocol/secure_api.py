@@ -191,6 +191,7 @@ def template_normal(f: Fields, limit: int) -> SendOrder:
         LONG_FORMAT,
         FieldPaths(mobile="smses[{i}].mobile", content="templateId", custom_sms_id="smses[{i}].customSmsId"),
         template_id=template_id,
+        notes=f.notes,
     )
 
 
@@ -237,6 +238,7 @@ def template_variable(f: Fields, limit: int) -> SendOrder:
             mobile="smses[{i}].mobile", content="smses[{i}].content", custom_sms_id="smses[{i}].customSmsId"
         ),
         template_id=template_id,
+        notes=f.notes,
     )
 
 

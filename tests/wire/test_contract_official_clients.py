@@ -156,7 +156,7 @@ HABITS: dict[str, tuple[Habit, set[str]]] = {
     "sdk-envelope": (sdk_envelope, set()),
     "sdk-null-fields": (sdk_null_fields, {"null-field"}),
     "sdk-personality-all": (sdk_personality_all, {"null-field"}),
-    "demo-template-content-null": (demo_template_content_null, {"null-field"}),
+    "demo-template-content-null": (demo_template_content_null, {"null-field", "template-instant-review"}),
     "demo-template-string-envelope": (demo_template_string_envelope, {"envelope-number-as-string"}),
     "consumer-empty-timer": (consumer_empty_timer, {"null-field", "empty-optional"}),
     "php-simple-form": (php_simple_form, set()),
@@ -205,7 +205,9 @@ async def test_the_four_shapes_of_the_issue_leave_only_observations(
     assert set(habits) == {"null-field", "envelope-number-as-string", "empty-optional"}
     assert habits["envelope-number-as-string"]["count"] == 6  # both fields of three template calls
     assert not any(o["refusedInStrictMode"] for o in report["observations"])
-    assert report["summary"] == "no deviations; 3 kinds of official-client habits observed"
+    assert report["summary"] == (
+        "no deviations; 3 kinds of official-client habits observed; 1 caution: template-instant-review"
+    )
 
 
 # -- what stays a deviation --------------------------------------------------------------------

@@ -16,6 +16,7 @@ from emay_mock.client import EmayClient, SimpleClient
 from emay_mock.protocol import diagnose, envelope
 from emay_mock.protocol.times import BEIJING, COMPACT_FORMAT, LONG_FORMAT
 from emay_mock.server import MockServer
+from emay_mock.settings import Settings
 from tests.conftest import APP_ID, SECRET, MockFactory, account
 from tests.wire.secure_helpers import now_ms, send_json, window
 from tests.wire.simple_helpers import signed
@@ -253,3 +254,41 @@ async def test_a_variable_template_sent_as_normal_is_diagnosed(
     assert missing.code == "ERROR_PARAMS"  # the right endpoint, a missing value: nothing to diagnose
     entry = mock.journal.query(limit=1)[0]
     assert entry.reason is not None and "diagnosis" not in entry.reason
+
+
+TEMPLATE_CAUTION = (
+    "the mock approved it at once (server.templateReviewSeconds); the real platform reviews templates by "
+    "hand first, so the client must handle a pending template (queryTemplateSMS status 0, ERROR_PARAMS "
+    "on a send)"
+)
+
+
+async def test_a_template_used_seconds_after_its_creation_is_a_caution(
+    mock: MockServer, client: EmayClient, http: aiohttp.ClientSession, request_lines: pytest.LogCaptureFixture
+) -> None:
+    template_id = await client.create_template("【亿美】您的订单已发货")
+    await mock.platform.scheduler.advance(5)
+    (sent,) = await client.send_template_normal_sms(template_id, [{"mobile": "13800000000"}])
+    assert sent["smsId"]
+    entry = await seen_everywhere(http, mock, request_lines, "template-not-reviewed-yet", TEMPLATE_CAUTION)
+    (note,) = entry["notes"]
+    assert note["kind"] == "template-instant-review" and not note["deviation"]
+    assert note["message"].startswith(f"template {template_id} used 5 s after its creation")
+    lines = [r.getMessage() for r in request_lines.records if r.name == "emay_mock.requests"]
+    assert " SUCCESS " in lines[-1] and " note: template " in lines[-1]
+    report = await get(http, f"{mock.url}/_mock/contract", appId=APP_ID)
+    assert report["clean"] is True
+    assert report["summary"] == "no deviations; 1 caution: template-instant-review"
+
+    await mock.platform.scheduler.advance(60)  # a minute later: a real review could have happened
+    await client.send_template_normal_sms(template_id, [{"mobile": "13800000000"}])
+    assert mock.journal.query(limit=1)[0].notes.items == []
+
+
+async def test_a_template_that_went_through_a_review_delay_is_no_caution(make_mock: MockFactory) -> None:
+    mock = await make_mock(settings=Settings(template_review_s=5))
+    async with EmayClient(mock.url, APP_ID, SECRET) as client:  # type: ignore[arg-type]
+        template_id = await client.create_template("【亿美】您的订单已发货")
+        await mock.platform.scheduler.advance(5)
+        await client.send_template_normal_sms(template_id, [{"mobile": "13800000000"}])
+    assert mock.journal.query(limit=1)[0].notes.items == []
