@@ -89,6 +89,38 @@ async def test_strict_and_server_settings(emay_mock: EmayMockHandle) -> None:
     assert message["times"]["reportMs"] - message["times"]["sendMs"] == 5000
 
 
+async def test_assert_clean_passes_on_a_run_without_deviation_or_unscripted_refusal(
+    emay_mock: EmayMockHandle,
+) -> None:
+    await emay_mock.client.send_single_sms("13800000000", "hello")
+    blanks = {"mobile": "13800000001", "content": "x", "timerTime": "", "customSmsId": None}
+    assert (await emay_mock.client.call("sendSingleSMS", blanks)).code == "SUCCESS"  # an SDK habit
+    scripted = {"mobile": "13800000000", "content": "[emay:ERROR_BALANCE]"}
+    assert (await emay_mock.client.call("sendSingleSMS", scripted)).code == "ERROR_BALANCE"
+    await emay_mock.assert_clean()
+
+
+async def test_assert_clean_fails_with_the_reports_explanation(emay_mock: EmayMockHandle) -> None:
+    await emay_mock.client.send_single_sms("13800000000", "hello")
+    assert (await emay_mock.client.call("sendSingleSMS", {"mobile": "138", "content": "x"})).code != "SUCCESS"
+    with pytest.raises(AssertionError) as failed:
+        await emay_mock.assert_clean()
+    first, second = str(failed.value).splitlines()
+    assert first == "not clean: no deviations; 1 refusal (1 × ERROR_MOBILE_ERROR)"
+    assert second == (
+        "- refusal ERROR_MOBILE_ERROR on mobile (1 time), e.g. journal entry 2 (sendSingleSMS): "
+        "mobile '138' is not a mobile number"
+    )
+
+
+def test_assert_clean_through_the_sync_fixture(emay_mock_sync: Any) -> None:
+    emay_mock_sync.client.send_single_sms("13800000000", "x")
+    emay_mock_sync.assert_clean()
+    emay_mock_sync.client.call("sendSingleSMS", {"mobile": "+8613800000000", "content": "x"})
+    with pytest.raises(AssertionError, match=r"(?m)^- deviation mobile-country-prefix \(1 time\)"):
+        emay_mock_sync.assert_clean()
+
+
 def test_the_sync_fixture(emay_mock_sync: Any) -> None:
     sent = emay_mock_sync.client.send_batch_only_sms(["13800000001", "13800000002"], "x")
     emay_mock_sync.advance(1)

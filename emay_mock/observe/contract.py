@@ -2,7 +2,10 @@
 
 Counted per appId from every journal entry as it is recorded, independent of the
 journal's ring buffer, so a long run forgets nothing. Kept small by construction: one
-tally per kind of oddity or refusal, each with its count and first example.
+tally per kind of oddity, refusal or diagnosis, each with its count and first example.
+
+A run is *clean* when it has no deviation and no refusal but those scenarios scripted:
+what official clients do is observed, never held against the client.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from emay_mock.observe.journal import Entry
-from emay_mock.protocol.notes import Deviation, Observation
+from emay_mock.protocol.notes import CAUTIONS, OFFICIAL_HABITS, Deviation, Observation
 
 MAX_APPS = 1000
 OTHER_APPS = "(other)"
@@ -26,18 +29,23 @@ NO_APP = "(no appId)"
 _NOTE_HELP = {
     Deviation.REQUEST_TIME_FUTURE.value: "requestTime is far in the future (clock skew, or .NET ticks)",
     Deviation.REQUEST_TIME_FLOAT.value: "requestTime sent as a float; the document says long",
-    Deviation.NUMBER_AS_STRING.value: "a number sent as a JSON string",
+    Deviation.NUMBER_AS_STRING.value: "a number sent as a JSON string (other than the envelope's digits)",
     Deviation.STRING_AS_NUMBER.value: "a string field sent as a JSON number",
-    Deviation.EMPTY_STRING_FIELD.value: 'an optional field sent as "" instead of being left out',
     Deviation.MOBILE_PREFIX.value: "a mobile with a +86 / 0086 / 86 prefix",
     Deviation.SIGN_UPPERCASE.value: "the md5 sign in upper-case hex",
-    Deviation.UNKNOWN_FIELD.value: "a field the document does not define",
+    Deviation.UNKNOWN_FIELD.value: "a field the document does not define, with a value",
     Deviation.EMPTY_MOBILE_ITEM.value: "empty entries in a mobile list (stray commas)",
-    Observation.NULL_FIELD.value: "an optional field sent as null (the vendor's own examples do this)",
+    Observation.NULL_FIELD.value: "a field sent as null, defined by the endpoint or not (the official SDK "
+    "serialises every field of its request classes)",
+    Observation.ENVELOPE_NUMBER_AS_STRING.value: "requestTime or requestValidPeriod sent as a string of "
+    "digits (the official template demo builds them from a string map)",
+    Observation.EMPTY_OPTIONAL.value: 'an optional field sent as "" (SDK consumers send timerTime: "")',
     Observation.MISSING_ENCODE.value: "no encode header: UTF-8 assumed (allowed)",
     Observation.CONTENT_TYPE.value: "an unusual Content-Type",
     Observation.PARAM_IN_QUERY_AND_BODY.value: "a parameter in both the query string and the body",
     Observation.EMPTY_PARAM.value: "an optional parameter sent empty",
+    Observation.TEMPLATE_INSTANT_REVIEW.value: "a template used seconds after its creation: it works "
+    "here only because the mock reviews templates at once",
 }
 
 
@@ -59,6 +67,10 @@ class AppContract:
     notes: dict[tuple[str, bool], Tally] = field(default_factory=dict)
     refusals: dict[tuple[str, str], Tally] = field(default_factory=dict)
     scripted: dict[str, Tally] = field(default_factory=dict)
+    diagnoses: dict[str, Tally] = field(default_factory=dict)  # by kind: a fixed set (protocol.diagnose)
+
+    def diagnose(self, diagnosis: dict[str, str], example: dict[str, Any]) -> None:
+        self.diagnoses.setdefault(diagnosis["kind"], Tally()).add({"text": diagnosis["text"], **example})
 
 
 class ContractBook:
@@ -87,6 +99,8 @@ class ContractBook:
         where = {"journalId": entry.id, "time": entry.at, "endpoint": entry.endpoint}
         for note in notes:
             app.notes.setdefault((note.kind, note.deviation), Tally()).add({**where, "message": note.message})
+            if note.diagnosis is not None:
+                app.diagnose(note.diagnosis.as_dict(), {**where, "message": note.message})
         if not failed:
             return
         assert entry.reason is not None and entry.code is not None
@@ -99,6 +113,8 @@ class ContractBook:
         if key not in app.refusals and len(app.refusals) >= MAX_REFUSAL_KINDS:
             key = (entry.code, OTHER_FIELDS)
         app.refusals.setdefault(key, Tally()).add({**where, **entry.reason})
+        if "diagnosis" in entry.reason:
+            app.diagnose(entry.reason["diagnosis"], {**where, "message": entry.reason["reason"]})
 
     def forget(self, app_id: str | None = None) -> None:
         if app_id is None:
@@ -119,22 +135,27 @@ class ContractBook:
         scripted = [
             {"code": code, "count": t.count, "example": t.example} for code, t in app.scripted.items()
         ]
-        verdict = (
-            "no deviations seen"
-            if not deviations
-            else f"{len(deviations)} kinds of deviation ({sum(d['count'] for d in deviations)} times) "
-            "that a stricter platform would refuse"
-        )
+        diagnoses = [
+            {"kind": kind, "count": t.count, "example": t.example}
+            for kind, t in sorted(app.diagnoses.items(), key=lambda kv: -kv[1].count)
+        ]
+        deviations.sort(key=lambda d: -d["count"])
+        observations.sort(key=lambda d: -d["count"])
+        clean = not deviations and not refusals
+        summary = _summary(deviations, observations, refusals, scripted)
         return {
             "appId": app_id,
             "strict": strict,
             "requests": app.requests,
             "endpoints": dict(app.endpoints.most_common()),
-            "summary": verdict,
-            "deviations": sorted(deviations, key=lambda d: -d["count"]),
-            "observations": sorted(observations, key=lambda d: -d["count"]),
+            "clean": clean,
+            "summary": summary,
+            "explanation": _explanation(clean, summary, deviations, refusals),
+            "deviations": deviations,
+            "observations": observations,
             "refusals": refusals,
             "scripted": scripted,
+            "diagnoses": diagnoses,
         }
 
 
@@ -142,7 +163,75 @@ def _note(kind: str, tally: Tally, *, strict: bool) -> dict[str, Any]:
     return {
         "kind": kind,
         "means": _NOTE_HELP.get(kind, kind),
+        "category": "deviation" if strict else _category(kind),
         "count": tally.count,
         "refusedInStrictMode": strict,
         "example": tally.example,
     }
+
+
+def _category(kind: str) -> str:
+    if kind in OFFICIAL_HABITS:
+        return "official-client habit"
+    return "caution" if kind in CAUTIONS else "permitted by the document"
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def _summary(
+    deviations: list[dict[str, Any]],
+    observations: list[dict[str, Any]],
+    refusals: list[dict[str, Any]],
+    scripted: list[dict[str, Any]],
+) -> str:
+    """One line: deviations, what was observed (official habits first), refusals by code."""
+    if deviations:
+        times = sum(d["count"] for d in deviations)
+        parts = [
+            f"{_plural(len(deviations), 'kind', 'kinds')} of deviation ({_plural(times, 'time', 'times')}) "
+            "that a stricter platform would refuse"
+        ]
+    else:
+        parts = ["no deviations"]
+    by_category = Counter(o["category"] for o in observations)
+    if habits := by_category["official-client habit"]:
+        parts.append(f"{_plural(habits, 'kind of official-client habit', 'kinds of official-client habits')}"
+                     " observed")  # fmt: skip
+    if permitted := by_category["permitted by the document"]:
+        parts.append(f"{_plural(permitted, 'other allowed oddity', 'other allowed oddities')} observed")
+    cautions = [o["kind"] for o in observations if o["category"] == "caution"]
+    if cautions:
+        parts.append(f"{_plural(len(cautions), 'caution', 'cautions')}: {', '.join(cautions)}")
+    if refusals:
+        codes: Counter[str] = Counter()
+        for refusal in refusals:
+            codes[refusal["code"]] += refusal["count"]
+        listed = ", ".join(f"{n} × {code}" for code, n in codes.most_common())
+        parts.append(f"{_plural(codes.total(), 'refusal', 'refusals')} ({listed})")
+    if scripted:
+        count = sum(s["count"] for s in scripted)
+        parts.append(f"{_plural(count, 'refusal', 'refusals')} scripted by scenarios")
+    return "; ".join(parts)
+
+
+def _explanation(
+    clean: bool, summary: str, deviations: list[dict[str, Any]], refusals: list[dict[str, Any]]
+) -> str:
+    """What `assert_clean()` fails with: the summary, then each deviation and refusal with its example."""
+    lines = [f"{'clean' if clean else 'not clean'}: {summary}"]
+    for d in deviations:
+        example = d["example"] or {}
+        lines.append(
+            f"- deviation {d['kind']} ({_plural(d['count'], 'time', 'times')}), e.g. journal entry "
+            f"{example.get('journalId')} ({example.get('endpoint')}): {example.get('message')}"
+        )
+    for r in refusals:
+        example = r["example"] or {}
+        what = r["code"] if r["field"] is None else f"{r['code']} on {r['field']}"
+        lines.append(
+            f"- refusal {what} ({_plural(r['count'], 'time', 'times')}), e.g. journal entry "
+            f"{example.get('journalId')} ({example.get('endpoint')}): {example.get('reason')}"
+        )
+    return "\n".join(lines)

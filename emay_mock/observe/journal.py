@@ -73,6 +73,13 @@ class Entry:
             return False
         return self.sms_id_first <= int(sms_id) < self.sms_id_first + self.sms_id_count
 
+    def log_tail(self) -> str:
+        """The end of the request's log line: a refusal's reason, or the diagnoses a success carries."""
+        if self.reason:
+            return f" reason: {self.reason.get('reason', '')}"
+        diagnosed = [n.message for n in self.notes.items if n.diagnosis is not None]
+        return f" note: {'; '.join(diagnosed)}" if diagnosed else ""
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,

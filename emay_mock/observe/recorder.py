@@ -34,7 +34,6 @@ class Recorder:
             self.codes[entry.code] += 1
         level = logging.INFO if entry.code == "SUCCESS" else logging.WARNING
         if requests_log.isEnabledFor(level):
-            reason = (entry.reason or {}).get("reason", "")
             requests_log.log(
                 level,
                 "%s /%s appId=%s %s %.1fms%s",
@@ -43,7 +42,7 @@ class Recorder:
                 entry.app_id,
                 entry.code,
                 entry.latency_ms,
-                f" reason: {reason}" if reason else "",
+                entry.log_tail(),
             )
 
     def forget(self, app_id: str | None) -> None:

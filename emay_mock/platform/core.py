@@ -20,6 +20,7 @@ from emay_mock.observe.events import EventHub
 from emay_mock.platform.accounts import Account, AccountSpec
 from emay_mock.platform.ids import IdSequence
 from emay_mock.platform.replay import ReplayGuard
+from emay_mock.protocol import diagnose
 from emay_mock.protocol.codes import ResultCode
 from emay_mock.protocol.errors import EmayError
 from emay_mock.protocol.fields import Fields
@@ -29,8 +30,6 @@ from emay_mock.scenarios.outcomes import Fault, FaultNow, NoScenarios, Outcomes,
 from emay_mock.settings import Settings
 from emay_mock.store.state import Store
 
-# .NET ticks (100 ns since year 1) are ~6e17; epoch ms today are ~1.7e12.
-_TICKS_THRESHOLD = 10**16
 # The document types requestTime and requestValidPeriod as Java longs.
 _LONG = 2**63
 
@@ -176,6 +175,7 @@ class Core:
             if not -_LONG <= value < _LONG:
                 raise EmayError(ResultCode.ERROR_PARAMS, f"{name} does not fit a long (64 bits)", field=name)
         now = self.clock.wall_ms()
+        tolerance = self.settings.future_tolerance_s * 1000
         expires = request_time + period * 1000
         if expires <= now:
             raise EmayError(
@@ -184,15 +184,16 @@ class Core:
                 f"ended {(now - expires) / 1000:.3f} s ago (platform time "
                 f"{format_long(now, self.tz)})",
                 field="requestTime",
+                diagnosis=diagnose.epoch_time(request_time - now, tolerance, self.tz, now),
                 skewSeconds=round((request_time - now) / 1000, 3),
             )
         ahead = request_time - now
-        if ahead > self.settings.future_tolerance_s * 1000:
-            hint = " (it looks like .NET ticks, not epoch ms)" if request_time > _TICKS_THRESHOLD else ""
+        if ahead > tolerance:
             notes.deviate(
                 Deviation.REQUEST_TIME_FUTURE,
-                f"requestTime {request_time} is {ahead / 1000:.0f} s in the future{hint}",
+                f"requestTime {request_time} is {ahead / 1000:.0f} s in the future",
                 field_name="requestTime",
+                diagnosis=diagnose.future_request_time(request_time, ahead, tolerance, self.tz, now),
             )
         if submits and self.settings.replay_protection:
             # The endpoint is part of the key: `{requestTime, requestValidPeriod}` alone is the

@@ -9,7 +9,7 @@ from __future__ import annotations
 from emay_mock.platform.accounts import Account
 from emay_mock.platform.core import Core
 from emay_mock.platform.ids import IdSequence
-from emay_mock.protocol import rules
+from emay_mock.protocol import diagnose, rules
 from emay_mock.protocol.codes import ResultCode
 from emay_mock.protocol.errors import EmayError
 from emay_mock.protocol.send import SendOrder
@@ -88,3 +88,5 @@ class Templates:
             )
         for i, recipient in enumerate(order.recipients):
             recipient.content = render(row.content, recipient.variables, order.paths.at("content", i))
+        now = self.p.clock.now_ms()
+        diagnose.fresh_template(order.notes, row.template_id, row.created_at, row.reviewed_at, now)

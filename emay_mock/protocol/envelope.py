@@ -11,6 +11,7 @@ from typing import Any
 
 from Crypto.Cipher import AES
 
+from emay_mock.protocol import diagnose
 from emay_mock.protocol.codes import ResultCode
 from emay_mock.protocol.errors import EmayError
 
@@ -131,10 +132,15 @@ def decode_request(
     Stages in order: decrypt and inflate (ERROR_ENCRYPTION), then the `encode` charset and
     the JSON (ERROR_PARAMS).
     """
-    plain = aes_decrypt(key, body)
-    if gzip_on:
-        plain = gunzip(plain, inflate_limit)
-    elif len(plain) > inflate_limit:
+    try:
+        plain = aes_decrypt(key, body)
+        if gzip_on:
+            plain = gunzip(plain, inflate_limit)
+    except EmayError as exc:
+        if exc.code is ResultCode.ERROR_ENCRYPTION:
+            exc.diagnosis = diagnose.ciphertext(body, key, lambda k, data: _opens(k, data, gzip_on))
+        raise
+    if not gzip_on and len(plain) > inflate_limit:
         raise EmayError(ResultCode.ERROR_PARAMS, f"body exceeds {inflate_limit} bytes")
     codec = resolve_charset(charset)
     try:
@@ -149,6 +155,15 @@ def decode_request(
     if not isinstance(payload, dict):
         raise EmayError(ResultCode.ERROR_PARAMS, f"JSON body must be an object, got {type(payload).__name__}")
     return payload, codec
+
+
+def _opens(key: bytes, data: bytes, gzip_on: bool) -> bool:
+    """Whether `data` decrypts with `key` into what the headers announce: gzip, or a JSON object."""
+    try:
+        plain = aes_decrypt(key, data)
+    except EmayError:
+        return False
+    return plain.startswith(b"\x1f\x8b") if gzip_on else plain.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{"
 
 
 # json.dumps with non-default options builds a new JSONEncoder on every call.

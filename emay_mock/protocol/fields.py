@@ -1,12 +1,15 @@
 """Reading request fields leniently, as real clients send them, noting every oddity.
 
 Absent, JSON null and "" mean the same for optional fields; numbers may arrive as
-strings and strings as numbers. Each such liberty is written to the request's notes.
+strings and strings as numbers. Each such liberty is written to the request's notes:
+as an observation when official clients do it (null for any field, "" for an optional
+one, the envelope's numbers as strings), as a deviation otherwise.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -15,6 +18,11 @@ from emay_mock.protocol.errors import EmayError
 from emay_mock.protocol.notes import Deviation, Notes, Observation
 
 _MISSING = object()
+# The validity window every secure request carries (§2.1). The official template demo builds
+# it from a string map, so "requestTime":"1796054538282" is an official client's habit there.
+ENVELOPE_FIELDS = ("requestTime", "requestValidPeriod")
+# What Java's Long.toString writes: the only string form of a number an official client sends.
+_DECIMAL = re.compile(r"-?[0-9]+")
 
 
 class Fields:
@@ -39,6 +47,12 @@ class Fields:
             allowed = known if isinstance(known, (set, frozenset)) else set(known)
             extra = sorted(k for k in data if k not in allowed)
             for name in extra:
+                if data[name] is None:
+                    # The official SDK serialises every field of its request classes, defined
+                    # by the endpoint or not: null is the SDK's, a value would be the client's.
+                    shown = f"{self.path(name)} sent as null (not a field of this endpoint)"
+                    notes.observe(Observation.NULL_FIELD, shown)
+                    continue
                 notes.deviate(
                     Deviation.UNKNOWN_FIELD,
                     f"unknown field {self.path(name)!r} ignored",
@@ -89,26 +103,29 @@ class Fields:
                 )
             return int(value)
         if isinstance(value, str):
+            envelope = not self.where and name in ENVELOPE_FIELDS
             if value == "":
                 if self.textual:
                     self.notes.observe(Observation.EMPTY_PARAM, f"{self.path(name)} sent empty")
-                else:
-                    self.notes.deviate(
-                        Deviation.EMPTY_STRING_FIELD,
-                        f'{self.path(name)} sent as ""',
-                        field_name=self.path(name),
-                    )
+                elif not envelope:  # a window field is required: its refusal follows
+                    self.notes.observe(Observation.EMPTY_OPTIONAL, f'{self.path(name)} sent as ""')
                 return None
             number = _parse_number(value.strip())
             if number is None:
                 raise self._not_number(name, value)
             if self.textual:
                 return number
-            self.notes.deviate(
-                Deviation.NUMBER_AS_STRING,
-                f"{self.path(name)} sent as the string {value[:40]!r}, the document says a number",
-                field_name=self.path(name),
-            )
+            shown = f"{self.path(name)} sent as the string {value[:40]!r}"
+            if envelope and _DECIMAL.fullmatch(value):
+                self.notes.observe(Observation.ENVELOPE_NUMBER_AS_STRING, shown)
+            elif float_note is not None and not _DECIMAL.fullmatch(value.strip()):
+                self.notes.deviate(float_note, f"{shown}, a float", field_name=self.path(name))
+            else:
+                self.notes.deviate(
+                    Deviation.NUMBER_AS_STRING,
+                    f"{shown}, the document says a number",
+                    field_name=self.path(name),
+                )
             return number
         raise self._not_number(name, value)
 
@@ -142,11 +159,7 @@ def text_value(value: Any, notes: Notes, path: str, *, optional: bool = True) ->
     if isinstance(value, str):
         if value == "":
             if optional:
-                notes.deviate(
-                    Deviation.EMPTY_STRING_FIELD,
-                    f'{path} sent as "" instead of being left out',
-                    field_name=path,
-                )
+                notes.observe(Observation.EMPTY_OPTIONAL, f'{path} sent as "" instead of being left out')
             return None
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):

@@ -3,6 +3,11 @@
 Every decoder writes here instead of silently accepting an oddity. The journal keeps
 the notes of each request; the contract report counts them; a strict account turns
 each deviation into ERROR_PARAMS.
+
+The rule that sorts them: a *deviation* is something the vendor document forbids and no
+official Emay client does. What the official clients put on the wire (docs/contract.md
+lists it) is an *observation*, as is what the document itself permits: counted and shown,
+never refused, so a strict account accepts the vendor's own reference code.
 """
 
 from __future__ import annotations
@@ -12,17 +17,16 @@ from enum import StrEnum
 from typing import Any
 
 from emay_mock.protocol.codes import ResultCode
-from emay_mock.protocol.errors import EmayError
+from emay_mock.protocol.errors import Diagnosis, EmayError, with_diagnosis
 
 
 class Deviation(StrEnum):
-    """Things real clients do that the vendor document does not allow. Strict mode refuses them."""
+    """What the document forbids and no official client does. Strict mode refuses it."""
 
     REQUEST_TIME_FUTURE = "requestTime-in-future"
     REQUEST_TIME_FLOAT = "requestTime-as-float"
     NUMBER_AS_STRING = "number-as-string"
     STRING_AS_NUMBER = "string-as-number"
-    EMPTY_STRING_FIELD = "empty-string-field"
     MOBILE_PREFIX = "mobile-country-prefix"
     SIGN_UPPERCASE = "sign-upper-case"
     UNKNOWN_FIELD = "unknown-field"
@@ -30,13 +34,25 @@ class Deviation(StrEnum):
 
 
 class Observation(StrEnum):
-    """Oddities the vendor document itself shows or permits: counted, never refused."""
+    """Oddities that are allowed: counted, never refused."""
 
+    # What official clients send (docs/contract.md, "The official clients' wire habits").
     NULL_FIELD = "null-field"
+    ENVELOPE_NUMBER_AS_STRING = "envelope-number-as-string"
+    EMPTY_OPTIONAL = "empty-optional"
+    # What the document itself shows, permits or leaves open.
     MISSING_ENCODE = "missing-encode-header"
     CONTENT_TYPE = "content-type"
     PARAM_IN_QUERY_AND_BODY = "param-in-query-and-body"
     EMPTY_PARAM = "empty-param"
+    # Where the mock is kinder than the platform: works here, may not there.
+    TEMPLATE_INSTANT_REVIEW = "template-instant-review"
+
+
+OFFICIAL_HABITS = frozenset(
+    {Observation.NULL_FIELD, Observation.ENVELOPE_NUMBER_AS_STRING, Observation.EMPTY_OPTIONAL}
+)
+CAUTIONS = frozenset({Observation.TEMPLATE_INSTANT_REVIEW})
 
 
 @dataclass
@@ -44,9 +60,13 @@ class Note:
     kind: str
     message: str
     deviation: bool
+    diagnosis: Diagnosis | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "message": self.message, "deviation": self.deviation}
+        out: dict[str, Any] = {"kind": self.kind, "message": self.message, "deviation": self.deviation}
+        if self.diagnosis is not None:
+            out["diagnosis"] = self.diagnosis.as_dict()
+        return out
 
 
 @dataclass
@@ -54,18 +74,26 @@ class Notes:
     strict: bool = False
     items: list[Note] = field(default_factory=list)
 
-    def deviate(self, kind: Deviation, message: str, *, field_name: str | None = None) -> None:
+    def deviate(
+        self,
+        kind: Deviation,
+        message: str,
+        *,
+        field_name: str | None = None,
+        diagnosis: Diagnosis | None = None,
+    ) -> None:
         if self.strict:
             raise EmayError(
                 ResultCode.ERROR_PARAMS,
                 f"strict mode: {message}",
                 field=field_name,
+                diagnosis=diagnosis,
                 rule=kind.value,
             )
-        self.items.append(Note(kind.value, message, True))
+        self.items.append(Note(kind.value, with_diagnosis(message, diagnosis), True, diagnosis))
 
-    def observe(self, kind: Observation, message: str) -> None:
-        self.items.append(Note(kind.value, message, False))
+    def observe(self, kind: Observation, message: str, *, diagnosis: Diagnosis | None = None) -> None:
+        self.items.append(Note(kind.value, with_diagnosis(message, diagnosis), False, diagnosis))
 
     def kinds(self) -> list[str]:
         return [n.kind for n in self.items]

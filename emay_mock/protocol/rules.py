@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from emay_mock.protocol import times
+from emay_mock.protocol import diagnose, times
 from emay_mock.protocol.codes import ResultCode
 from emay_mock.protocol.errors import EmayError
 from emay_mock.protocol.notes import Deviation, Notes
@@ -116,11 +116,13 @@ def parse_timer(raw: str | None, fmt: str, wall_now_ms: int, rules: Rules, where
     earliest = wall_now_ms - rules.timer_grace_s * 1000
     latest = wall_now_ms + rules.timer_horizon_days * 86_400_000
     if at < earliest:
+        grace_ms = rules.timer_grace_s * 1000
         raise EmayError(
             ResultCode.ERROR_SMS_TIME,
             f"{where} {raw} is {(wall_now_ms - at) / 1000:.0f} s in the past "
             f"(now {times.format_long(wall_now_ms, rules.tz)}, grace {rules.timer_grace_s} s)",
             field=where,
+            diagnosis=diagnose.local_time(at - wall_now_ms, grace_ms, rules.tz, wall_now_ms),
         )
     if at > latest:
         raise EmayError(

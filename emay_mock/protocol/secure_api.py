@@ -11,13 +11,13 @@ from typing import Any
 
 from emay_mock.protocol.codes import ResultCode
 from emay_mock.protocol.errors import EmayError
-from emay_mock.protocol.fields import Fields, object_at, text_value
+from emay_mock.protocol.fields import ENVELOPE_FIELDS, Fields, object_at, text_value
 from emay_mock.protocol.notes import Notes
 from emay_mock.protocol.send import FieldPaths, Recipient, SendOrder, ShortLinkSpec
 from emay_mock.protocol.templates import SHORT_LINK
 from emay_mock.protocol.times import LONG_FORMAT
 
-WINDOW_FIELDS = ("requestTime", "requestValidPeriod")
+WINDOW_FIELDS = ENVELOPE_FIELDS
 SHARED_OPTIONS = ("timerTime", "extendedCode")
 
 
@@ -191,6 +191,7 @@ def template_normal(f: Fields, limit: int) -> SendOrder:
         LONG_FORMAT,
         FieldPaths(mobile="smses[{i}].mobile", content="templateId", custom_sms_id="smses[{i}].customSmsId"),
         template_id=template_id,
+        notes=f.notes,
     )
 
 
@@ -237,6 +238,7 @@ def template_variable(f: Fields, limit: int) -> SendOrder:
             mobile="smses[{i}].mobile", content="smses[{i}].content", custom_sms_id="smses[{i}].customSmsId"
         ),
         template_id=template_id,
+        notes=f.notes,
     )
 
 

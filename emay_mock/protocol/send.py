@@ -60,6 +60,7 @@ class SendOrder:
     template_id: str | None = None
     short_link: ShortLinkSpec | None = None
     voice: bool = False
+    notes: Notes | None = None  # the request's notes, for what filling in a template learns
 
 
 @dataclass(slots=True)

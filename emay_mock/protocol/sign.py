@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from zoneinfo import ZoneInfo
 
-from emay_mock.protocol import times
+from emay_mock.protocol import diagnose, times
 from emay_mock.protocol.codes import ResultCode
 from emay_mock.protocol.errors import EmayError
 from emay_mock.protocol.notes import Deviation, Notes
@@ -39,6 +39,7 @@ def check_timestamp(timestamp: str | None, wall_now_ms: int, max_skew_s: int, tz
             f"timestamp {timestamp} is {skew_ms / 1000:+.0f} s from the platform clock "
             f"(now {times.format_compact(wall_now_ms, tz)} {tz}); allowed ±{max_skew_s} s",
             field="timestamp",
+            diagnosis=diagnose.local_time(skew_ms, max_skew_s * 1000, tz, wall_now_ms),
             skewSeconds=round(skew_ms / 1000, 3),
         )
     return skew_ms

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from emay_mock.protocol import diagnose
 from emay_mock.protocol.codes import ResultCode
 from emay_mock.protocol.errors import EmayError
 
@@ -22,19 +23,23 @@ def variables(template: str) -> list[str]:
 
 
 def render(template: str, values: dict[str, str] | None, where: str) -> str:
-    """Fill every placeholder; ERROR_PARAMS naming the first variable with no value."""
-    values = values or {}
+    """Fill every placeholder; ERROR_PARAMS naming the first variable with no value.
+
+    `values` is None for a send that carries no variables at all (sendTemplateNormalSMS).
+    """
+    given = values or {}
 
     def fill(match: re.Match[str]) -> str:
         name = (match.group(1) or match.group(2)).strip()
-        if name not in values:
+        if name not in given:
             raise EmayError(
                 ResultCode.ERROR_PARAMS,
                 f"{where} has no value for template variable {name!r}",
                 field=where,
+                diagnosis=diagnose.VARIABLE_TEMPLATE if values is None else None,
                 expected=variables(template),
-                got=sorted(values),
+                got=sorted(given),
             )
-        return values[name]
+        return given[name]
 
     return PLACEHOLDER.sub(fill, template)

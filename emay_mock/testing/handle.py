@@ -91,6 +91,16 @@ class EmayMockHandle:
         """What this client did that the vendor document does not allow."""
         return dict(await self._call("GET", "/_mock/contract", params={"appId": self.app_id}))
 
+    async def assert_clean(self) -> None:
+        """Fail unless this account's run had no deviation and no refusal a scenario did not script.
+
+        What official Emay clients do is observed, never held against the run. The failure
+        message is the contract report's explanation: each deviation and refusal with its example.
+        """
+        report = await self.contract()
+        if not report["clean"]:
+            raise AssertionError(report["explanation"])
+
     async def coverage(self) -> dict[str, Any]:
         return dict(await self._call("GET", "/_mock/scenarios/coverage"))
 

@@ -12,6 +12,13 @@ from tests.e2e.process import run_command
 ROOT = Path(__file__).parents[2]
 
 
+def docs_example(page: str, name: str) -> str:
+    text = (ROOT / "docs" / page).read_text("utf-8")
+    match = re.search(rf"```python\n(# {re.escape(name)}\n.*?)```", text, re.S)
+    assert match, f"docs/{page} has no `# {name}` example"
+    return match.group(1)
+
+
 def readme_example() -> str:
     readme = (ROOT / "README.md").read_text("utf-8")
     match = re.search(r"```python\n(# test_sms\.py\n.*?)```", readme, re.S)
@@ -52,6 +59,43 @@ async def test_a_failing_expectation_fails_the_users_test(tmp_path: Path) -> Non
     )
     assert code == 1
     assert "MockApiError" in out and "408" in out and "nothing matched within 0.2 s" in out
+
+
+ASSERT_CLEAN = """
+import base64
+
+import pytest
+
+
+@pytest.mark.asyncio
+async def test_a_client_that_sends_base64(emay_mock):
+    body = base64.b64encode(emay_mock.client.envelope({}))
+    await emay_mock.client.post("getBalance", body)
+    await emay_mock.assert_clean()
+"""
+
+
+async def test_the_contract_pages_example_passes(tmp_path: Path) -> None:
+    (tmp_path / "test_contract.py").write_text(docs_example("contract.md", "test_contract.py"), "utf-8")
+    code, out, err = await run_command(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *plugin_flags(), "test_contract.py"],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(ROOT)},
+    )
+    assert code == 0, out + err
+    assert "2 passed" in out
+
+
+async def test_assert_clean_tells_the_user_what_went_wrong_and_why(tmp_path: Path) -> None:
+    (tmp_path / "test_clean.py").write_text(ASSERT_CLEAN, "utf-8")
+    code, out, _ = await run_command(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *plugin_flags(), "test_clean.py"],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(ROOT)},
+    )
+    assert code == 1
+    assert "AssertionError: not clean: no deviations; 1 refusal (1 × ERROR_ENCRYPTION)" in out
+    assert "diagnosis: looks like base64 of the ciphertext" in out
 
 
 SHARED_LOOPS = '''

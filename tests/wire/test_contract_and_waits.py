@@ -26,7 +26,7 @@ async def test_the_contract_report_counts_each_deviation_with_an_example(
     client: EmayClient, mock: MockServer, http: aiohttp.ClientSession
 ) -> None:
     ticks = 638_700_000_000_000_000
-    await send_json(client, "getBalance", {"requestTime": ticks, "requestValidPeriod": "30"})
+    await send_json(client, "getReport", {"requestTime": ticks, "requestValidPeriod": "30", "number": "10"})
     for i in range(3):  # distinct bodies: identical ones in one millisecond would be replays
         await send_json(
             client,
@@ -46,19 +46,24 @@ async def test_the_contract_report_counts_each_deviation_with_an_example(
     assert report["requests"] == 9 and report["strict"] is False
     deviations = {d["kind"]: d for d in report["deviations"]}
     assert deviations["mobile-country-prefix"]["count"] == 3
-    assert deviations["empty-string-field"]["count"] == 3
     assert deviations["unknown-field"]["count"] == 3
     assert ".NET ticks" in deviations["requestTime-in-future"]["example"]["message"]
-    assert deviations["number-as-string"]["count"] == 1
+    assert deviations["number-as-string"]["example"]["message"].startswith("number sent as the string '10'")
     assert deviations["sign-upper-case"]["count"] == 1
     assert all(d["refusedInStrictMode"] for d in report["deviations"])
     observations = {o["kind"]: o["count"] for o in report["observations"]}
     assert observations["null-field"] == 1 and observations["content-type"] == 1
+    assert observations["empty-optional"] == 3 and observations["envelope-number-as-string"] == 1
     refusals = {(r["code"], r["field"]): r for r in report["refusals"]}
     assert refusals[("ERROR_MOBILE_ERROR", "mobile")]["count"] == 1
     assert "expected" in refusals[("ERROR_SIGN", "sign")]["example"]["detail"]
     assert [s["code"] for s in report["scripted"]] == ["ERROR_BALANCE"]  # a scenario's code is not a fault
-    assert "6 kinds of deviation" in report["summary"]
+    assert report["summary"] == (
+        "5 kinds of deviation (9 times) that a stricter platform would refuse; "
+        "3 kinds of official-client habits observed; 1 other allowed oddity observed; "
+        "2 refusals (1 × ERROR_MOBILE_ERROR, 1 × ERROR_SIGN); 1 refusal scripted by scenarios"
+    )
+    assert report["clean"] is False
     assert SECRET not in str(report)
 
 
@@ -69,9 +74,13 @@ async def test_a_strict_account_refuses_what_the_report_only_warns_about(
     async with EmayClient(mock.url, APP_ID, SECRET) as client:
         for payload in (
             window(mobile="+8613800000000", content="x"),
-            {"requestTime": str(now_ms()), "requestValidPeriod": 30, "mobile": "13800000000", "content": "x"},
+            {
+                "requestTime": f"{now_ms()}.0",
+                "requestValidPeriod": 30,
+                "mobile": "13800000000",
+                "content": "x",
+            },
             window(mobile="13800000000", content="x", colour="red"),
-            window(mobile="13800000000", content="x", extendedCode=""),
         ):
             assert (await send_json(client, "sendSingleSMS", payload)).code == "ERROR_PARAMS"
         ok = await send_json(
@@ -80,7 +89,7 @@ async def test_a_strict_account_refuses_what_the_report_only_warns_about(
         assert ok.code == "SUCCESS"
     report = await contract(http, mock)
     assert report["strict"] is True and report["deviations"] == []
-    assert {r["field"] for r in report["refusals"]} == {"mobile", "requestTime", "colour", "extendedCode"}
+    assert {r["field"] for r in report["refusals"]} == {"mobile", "requestTime", "colour"}
 
 
 async def test_contract_for_every_account_and_reset(

@@ -34,7 +34,7 @@ async def test_journal_records_every_request_with_its_reason_and_never_the_secre
         "sendSingleSMS", "SUCCESS", APP_ID, "127.0.0.1",
     )  # fmt: skip
     assert first["request"]["content"] == "hello" and len(first["smsIds"]) == 1
-    assert {n["kind"] for n in second["notes"]} == {"mobile-country-prefix", "empty-string-field"}
+    assert {n["kind"] for n in second["notes"]} == {"mobile-country-prefix", "empty-optional"}
     assert third["code"] == "ERROR_MOBILE_ERROR" and third["reason"]["field"] == "mobile"
     assert SECRET not in json.dumps(body)
     only_errors = await get(http, f"{mock.url}/_mock/journal", code="ERROR_MOBILE_ERROR")

@@ -102,7 +102,7 @@ async def test_absent_null_and_empty_optionals_are_alike(client: EmayClient, moc
     kinds = [e.notes.kinds() for e in mock.journal.query(limit=3)][::-1]
     assert kinds[0] == []
     assert kinds[1].count("null-field") == 3
-    assert kinds[2].count("empty-string-field") == 3
+    assert kinds[2].count("empty-optional") == 3
 
 
 async def test_numbers_as_strings_and_float_request_time_are_accepted(
@@ -115,7 +115,7 @@ async def test_numbers_as_strings_and_float_request_time_are_accepted(
     assert answer.code == "SUCCESS"
     assert answer.data["mobile"] == "13800000000"
     kinds = mock.journal.query(limit=1)[0].notes.kinds()
-    assert {"requestTime-as-float", "number-as-string", "string-as-number"} <= set(kinds)
+    assert {"requestTime-as-float", "envelope-number-as-string", "string-as-number"} <= set(kinds)
 
 
 async def test_dotnet_ticks_request_time_is_accepted_and_flagged(
