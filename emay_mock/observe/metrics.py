@@ -1,16 +1,18 @@
 """Prometheus metrics (`/_mock/metrics`), one registry per server.
 
-Request counts and latencies are observed as requests finish; everything else is read
-at scrape time from counters the platform keeps anyway, so the platform never imports
-this module and a scrape costs a handful of dictionary reads.
+Each finished request adds to a plain counter and a latency histogram of its own
+(family, endpoint, code); everything else is read at scrape time from counters the
+platform keeps anyway. The scrape turns both into Prometheus families, so the request path
+never touches prometheus_client (its `.inc()` and `.observe()` take a lock each time).
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from emay_mock.observe.journal import Entry
@@ -18,41 +20,72 @@ from emay_mock.observe.recorder import Recorder
 from emay_mock.platform.service import Platform
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+_BUCKETS_MS = tuple(b * 1000 for b in LATENCY_BUCKETS)
+
+
+class Tally:
+    """One (family, endpoint, code): how many, their total time, and how many per bucket."""
+
+    __slots__ = ("buckets", "count", "seconds")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.seconds = 0.0
+        self.buckets = [0] * (len(LATENCY_BUCKETS) + 1)  # the last: beyond every bound
 
 
 class Metrics:
     def __init__(self, platform: Platform, recorder: Recorder) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        self.requests = Counter(
-            "emay_requests",
-            "Requests to the Emay endpoints, by family, endpoint and result code.",
-            ["family", "endpoint", "code"],
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            "emay_request_duration_seconds",
-            "Time to answer a request to an Emay endpoint (scripted latency included).",
-            ["family", "endpoint"],
-            buckets=LATENCY_BUCKETS,
-            registry=self.registry,
-        )
+        # The keys are bounded: route names times result codes.
+        self.tallies: dict[tuple[str, str, str], Tally] = {}
+        self.registry.register(_RequestCollector(self.tallies))
         self.registry.register(_PlatformCollector(platform, recorder))
         recorder.also(self.observe)
-        self._children: dict[tuple[str, str, str], tuple[Counter, Histogram]] = {}
 
     def observe(self, entry: Entry) -> None:
-        # `.labels()` builds and checks the label tuple under a lock on every call; the
-        # children are looked up once per (family, endpoint, code). The keys are bounded: route
-        # names times result codes.
         key = (entry.family, entry.endpoint, entry.code or "NONE")
-        children = self._children.get(key)
-        if children is None:
-            children = self._children[key] = (self.requests.labels(*key), self.latency.labels(*key[:2]))
-        children[0].inc()
-        children[1].observe(entry.latency_ms / 1000)
+        tally = self.tallies.get(key)
+        if tally is None:
+            tally = self.tallies[key] = Tally()
+        tally.count += 1
+        tally.seconds += entry.latency_ms / 1000
+        tally.buckets[bisect_left(_BUCKETS_MS, entry.latency_ms)] += 1
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class _RequestCollector(Collector):
+    def __init__(self, tallies: dict[tuple[str, str, str], Tally]) -> None:
+        self.tallies = tallies
+
+    def collect(self) -> Iterator[Metric]:
+        requests = CounterMetricFamily(
+            "emay_requests",
+            "Requests to the Emay endpoints, by family, endpoint and result code.",
+            labels=["family", "endpoint", "code"],
+        )
+        latency = HistogramMetricFamily(
+            "emay_request_duration_seconds",
+            "Time to answer a request to an Emay endpoint (scripted latency included).",
+            labels=["family", "endpoint"],
+        )
+        routes: dict[tuple[str, str], Tally] = {}
+        for (family, endpoint, code), tally in sorted(self.tallies.items()):
+            requests.add_metric([family, endpoint, code], tally.count)
+            route = routes.setdefault((family, endpoint), Tally())
+            route.count += tally.count
+            route.seconds += tally.seconds
+            route.buckets = [a + b for a, b in zip(route.buckets, tally.buckets, strict=True)]
+        for (family, endpoint), route in routes.items():
+            cumulative, running = [], 0
+            for bound, n in zip((*map(str, LATENCY_BUCKETS), "+Inf"), route.buckets, strict=True):
+                running += n
+                cumulative.append((bound, running))
+            latency.add_metric([family, endpoint], cumulative, route.seconds)
+        yield requests
+        yield latency
 
 
 class _PlatformCollector(Collector):

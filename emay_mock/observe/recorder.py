@@ -7,6 +7,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 
+from emay_mock.observe import logs
 from emay_mock.observe.contract import ContractBook
 from emay_mock.observe.journal import Entry, Journal
 
@@ -30,20 +31,21 @@ class Recorder:
         self.contract.record(entry)
         for observe in self._observers:
             observe(entry)
-        if entry.code is not None:
-            self.codes[entry.code] += 1
-        level = logging.INFO if entry.code == "SUCCESS" else logging.WARNING
-        if requests_log.isEnabledFor(level):
-            requests_log.log(
-                level,
-                "%s /%s appId=%s %s %.1fms%s",
-                entry.family,
-                entry.endpoint,
-                entry.app_id,
-                entry.code,
-                entry.latency_ms,
-                entry.log_tail(),
-            )
+        code = entry.code
+        if code is not None:
+            self.codes[code] += 1
+        level = logging.INFO if code == "SUCCESS" else logging.WARNING
+        if not requests_log.isEnabledFor(level):
+            return
+        message = (
+            f"{entry.family} /{entry.endpoint} appId={entry.app_id} {code} "
+            f"{entry.latency_ms:.1f}ms{entry.log_tail()}"
+        )
+        handler = logs.gathering(requests_log)
+        if handler is not None:  # `serve`: straight into the lines written together
+            handler.add(logging.getLevelName(level), requests_log.name, message)
+        else:
+            requests_log.log(level, "%s", message)
 
     def forget(self, app_id: str | None) -> None:
         self.journal.clear(app_id)

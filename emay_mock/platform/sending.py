@@ -57,6 +57,10 @@ class Sender:
         self.links = links
         self.accepted: Counter[str] = Counter()  # messages accepted, per appId
         self.states: Counter[str] = Counter()  # final reports, per state
+        # The platform's own plans, shared by the recipients no rule decides: never changed.
+        delay = platform.settings.report_delay_ms
+        self._delivered = RecipientPlan(ReportState.DELIVRD, delay)
+        self._repeated = RecipientPlan(ReportState.FAIL_MOBILE_REPEAT, delay)
         platform.scheduler.on_bucket(REPORT, self._fire)
         # Reports still due when the last process stopped (their messages have no state yet).
         for row in platform.messages.unreported():
@@ -76,6 +80,7 @@ class Sender:
         """Accept a prepared order whole, or refuse it whole with nothing stored or charged."""
         p = self.p
         account = ctx.account
+        app_id = account.app_id
         wall_now = p.clock.wall_ms()
         planned = validate(order, p.settings.rules, wall_now, ctx.notes)
         cost = sum(item.segments for item in planned)
@@ -87,73 +92,62 @@ class Sender:
                 got=account.balance,
             )
         now = p.clock.now_ms()
-        first = p.sms_ids.take(len(planned), wall_now)
-        first_row = p.messages.reserve(len(planned))
-        default_delay = p.settings.report_delay_ms
+        count = len(planned)
+        first = p.sms_ids.take(count, wall_now)
+        first_row = p.messages.reserve(count)
+        # With no scenario rule matching the request (nearly always), every recipient gets the
+        # platform's own plan, shared, and nothing is attached to it.
+        scripted = bool(facts.matched)
+        plan_of = p.scenarios.plan
+        delivered, repeated = self._delivered, self._repeated
+        endpoint = facts.path
+        template_id = order.template_id
+        short_urls = links.short_urls if links is not None else None
         rows: list[MessageRow] = []
         plans: list[RecipientPlan] = []
-        dues: list[int] = []
-        # The platform's own plans, shared by the recipients no rule decides (most of them):
-        # four empty lists less per recipient. A plan is not changed once decided; the only
-        # change below is for an early push, which only a scenario's own plan can carry.
-        repeated = RecipientPlan(ReportState.FAIL_MOBILE_REPEAT, default_delay)
-        delivered = RecipientPlan(ReportState.DELIVRD, default_delay)
+        early = False
         for item in planned:
-            msg_id = first_row + item.index
-            plan = repeated if item.repeat else p.scenarios.plan(facts, item, delivered)
-            if "early" in plan.push:
-                assert plan is not delivered and plan is not repeated
-                plan.delay_ms = 0
+            if item.repeat:
+                plan = repeated
+            elif scripted:
+                plan = plan_of(facts, item, delivered)
+                if "early" in plan.push:
+                    plan.delay_ms = 0  # only a scenario's own plan carries it: never a shared one
+                    early = True
+            else:
+                plan = delivered
             # timerTime is a wall-clock time: it is kept at the same distance on the
             # scheduler's clock, so `advance` by that distance reaches it.
             send_at = now if item.timer_ms is None else now + max(0, item.timer_ms - wall_now)
-            due = send_at + plan.delay_ms
-            dues.append(due)
-            plans.append(plan)
+            index = item.index
             rows.append(
                 MessageRow(
-                    msg_id=msg_id,
-                    sms_id=str(first + item.index),
-                    app_id=account.app_id,
-                    mobile=item.mobile,
-                    mobile_norm=item.mobile_norm,
-                    content=item.content,
-                    custom_sms_id=item.custom_sms_id,
-                    extended_code=item.extended_code,
-                    endpoint=facts.path,
-                    template_id=order.template_id,
-                    submit_wall=wall_now,
-                    submit_at=now,
-                    timer_time=item.timer_ms,
-                    send_at=send_at,
-                    segments=item.segments,
-                    planned_state=plan.state.value,
-                    report_due=due,
-                    short_url=links.short_urls[item.index] if links else None,
-                    rules=",".join(plan.fired) if plan.fired else None,
-                    chaos=(",".join(sorted(plan.push - {"early"})) or None) if plan.push else None,
+                    first_row + index, str(first + index), app_id, item.mobile, item.mobile_norm,
+                    item.content, item.custom_sms_id, item.extended_code, endpoint, template_id,
+                    wall_now, now, item.timer_ms, send_at, item.segments, plan.state.value,
+                    send_at + plan.delay_ms, None, None, None if short_urls is None else short_urls[index],
+                    ",".join(plan.fired) if plan.fired else None,
+                    (",".join(sorted(plan.push - {"early"})) or None) if plan.push else None,
                 )
-            )
+            )  # fmt: skip
+            plans.append(plan)
         p.messages.add(rows)
         if links is not None:
             self.links.save(account, links, rows)
         p.set_balance(account, account.balance - cost)
         add_to_bucket = p.scheduler.add_to_bucket
-        app_id = account.app_id
-        for row, due in zip(rows, dues, strict=True):
-            add_to_bucket(REPORT, app_id, due, row)
-        self._plan_followups(account, rows, plans, planned)
-        self.accepted[account.app_id] += len(rows)
+        for row in rows:
+            add_to_bucket(REPORT, app_id, row.report_due, row)
+        if scripted:
+            self._plan_followups(account, rows, plans, planned)
+            ctx.fired.extend(_recipient_firings(plans))
+        self.accepted[app_id] += count
         if rows:
-            ctx.sms_id_first, ctx.sms_id_count = first, len(rows)
-        ctx.fired.extend(_recipient_firings(plans))
+            ctx.sms_id_first, ctx.sms_id_count = first, count
         if p.events.listening:
             for row in rows[:50]:
-                p.events.publish("message", account.app_id, row)
-        return Accepted(
-            [payloads.send_result(row.mobile, row.sms_id, row.custom_sms_id) for row in rows],
-            early=any("early" in plan.push for plan in plans),
-        )
+                p.events.publish("message", app_id, row)
+        return Accepted([payloads.send_result(r.mobile, r.sms_id, r.custom_sms_id) for r in rows], early)
 
     def _plan_followups(
         self,

@@ -11,15 +11,50 @@ scenario's own seeded generator, in rule order, so a seed replays a run exactly.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Iterator
 from typing import Any
 
 from faker import Faker
 
 from emay_mock.protocol.codes import ReportState, ResultCode
-from emay_mock.protocol.send import Planned
+from emay_mock.protocol.send import Planned, Recipient
 from emay_mock.scenarios.model import RecipientFields, Rule, Scenario
 from emay_mock.scenarios.outcomes import ClickPlan, Fault, RecipientPlan, Reply, RequestDecision, RequestFacts
+
+_NOTHING = RequestDecision()  # shared: never changed by its callers
+
+
+class _Sieve:
+    """What every rule of every scenario needs, when each needs a content marker or a mobile
+    suffix their guards know: a request with neither (nearly every one) matches no rule."""
+
+    def __init__(self, scenarios: list[Scenario]) -> None:
+        self.applies = all(
+            not s.guarded_rules(s.content_guard is not None, s.mobile_guard is not None) for s in scenarios
+        )
+        guards = [s.content_guard.pattern for s in scenarios if s.content_guard is not None]
+        self.content = re.compile("|".join(f"(?:{g})" for g in guards)) if guards else None
+        self.suffixes: dict[int, set[str]] = {}
+        for scenario in scenarios:
+            for length, values in (scenario.mobile_guard or {}).items():
+                self.suffixes.setdefault(length, set()).update(values)
+
+    def rules_out(self, recipients: list[Recipient]) -> bool:
+        if not self.applies:
+            return False
+        content, suffixes = self.content, self.suffixes
+        seen: set[str] = set()
+        for r in recipients:
+            if content is not None and r.content is not None and r.content not in seen:
+                if content.search(r.content):
+                    return False
+                seen.add(r.content)
+            if r.mobile is not None and suffixes:
+                mobile = r.mobile.rstrip()
+                if any(mobile[-length:] in values for length, values in suffixes.items()):
+                    return False
+        return True
 
 
 class ScenarioBook:
@@ -28,11 +63,13 @@ class ScenarioBook:
     def __init__(self) -> None:
         self.scenarios: list[Scenario] = []
         self._faker: Faker | None = None
+        self._sieve: tuple[int, int, _Sieve] | None = None
 
     # -- managing -----------------------------------------------------------------------------
 
     def load(self, scenario: Scenario) -> bool:
         """Add, or replace one of the same name in place; returns True when it replaced one."""
+        self._sieve = None
         for index, existing in enumerate(self.scenarios):
             if existing.name == scenario.name:
                 self.scenarios[index] = scenario
@@ -45,6 +82,7 @@ class ScenarioBook:
         return False
 
     def remove(self, name: str) -> bool:
+        self._sieve = None
         before = len(self.scenarios)
         self.scenarios = [s for s in self.scenarios if s.name != name]
         return len(self.scenarios) != before
@@ -77,7 +115,16 @@ class ScenarioBook:
 
     # -- deciding -----------------------------------------------------------------------------
 
+    def _sieve_for(self) -> _Sieve:
+        key = (id(self.scenarios), len(self.scenarios))
+        cached = self._sieve
+        if cached is None or cached[:2] != key:
+            cached = self._sieve = (*key, _Sieve(self.scenarios))
+        return cached[2]
+
     def on_request(self, facts: RequestFacts) -> RequestDecision:
+        if self._sieve_for().rules_out(facts.recipients):
+            return _NOTHING
         decision = RequestDecision()
         path = facts.path
         seen = RecipientFields(facts.recipients)  # each field built once, on first use

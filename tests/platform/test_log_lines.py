@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import re
 import sys
 
-from emay_mock.observe.logs import FORMAT, GatheringHandler, LineFormatter
+from emay_mock.observe.logs import FORMAT, GatheringHandler, LineFormatter, gathering
 
 
 def _record(level: int, msg: str, *args: object, exc: bool = False) -> logging.LogRecord:
@@ -67,3 +68,29 @@ def test_lines_logged_off_the_loop_are_written_at_once_and_flush_writes_the_rest
     handler._lines.append("pending")  # what logging.shutdown() finds at exit
     handler.flush()
     assert stream.getvalue().endswith("pending\n")
+
+
+async def test_a_request_line_added_without_a_record_reads_as_the_standard_line() -> None:
+    handler, stream = _handler()
+    handler.add("INFO", "emay_mock.requests", "secure /sendSingleSMS appId=A SUCCESS 0.4ms")
+    handler.handle(_record(logging.INFO, "secure /sendSingleSMS appId=A SUCCESS 0.4ms"))
+    handler.flush()
+    fast, standard = stream.getvalue().splitlines()
+    stamp = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}"
+    assert re.fullmatch(f"{stamp} INFO emay_mock.requests: secure /sendSingleSMS appId=A SUCCESS 0.4ms", fast)
+    assert fast[23:] == standard[23:]  # the same after the time
+
+
+def test_only_this_module_s_own_set_up_takes_the_fast_path() -> None:
+    root, logger = logging.getLogger(), logging.getLogger("emay_mock.requests")
+    saved = root.handlers[:]
+    try:
+        handler, _ = _handler()
+        root.handlers = [handler]
+        assert gathering(logger) is handler
+        root.handlers = [handler, logging.StreamHandler(io.StringIO())]  # a test's capture, say
+        assert gathering(logger) is None
+        root.handlers = [logging.StreamHandler(io.StringIO())]
+        assert gathering(logger) is None
+    finally:
+        root.handlers = saved

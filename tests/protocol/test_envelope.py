@@ -128,8 +128,8 @@ def test_invalid_bytes_for_the_charset_are_error_params() -> None:
 
 @pytest.mark.parametrize("size", [0, 1, 84, 250, 251, 1000, 4095, 4096, 40_000])
 def test_gzip_bytes_is_a_standard_gzip_member_at_every_size(size: int) -> None:
-    # Small answers get a small deflate window: any gzip reader (Java's GZIPInputStream is
-    # zlib's inflate with a 32 KiB window) must still read them, header fields unchanged.
+    # Small answers are one stored deflate block: any gzip reader (Java's GZIPInputStream is
+    # zlib's inflate) must read them, header fields unchanged.
     data = bytes((i * 7919) % 251 for i in range(size // 2)) + b"a" * (size - size // 2)
     out = envelope.gzip_bytes(data)
     # deflate, no flags, mtime 0, no extra flags, OS Unix: the header the old output had.
