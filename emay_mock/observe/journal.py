@@ -35,7 +35,7 @@ def redact(value: Any, depth: int = 0) -> Any:
     return value
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     family: str
     endpoint: str

@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from emay_mock.delivery.clock import Clock
@@ -34,6 +35,11 @@ from emay_mock.store.state import Store
 _LONG = 2**63
 
 
+@lru_cache(maxsize=64)
+def _person(endpoint: str) -> bytes:
+    return endpoint.encode()[:16]
+
+
 @dataclass(slots=True)
 class Context:
     """One request as the platform sees it: who asks, through which endpoint; and what the
@@ -44,7 +50,8 @@ class Context:
     family: str  # secure | simple | voice | report
     endpoint: str
     notes: Notes
-    base_url: str = ""
+    # Where the mock is reached (for the short URLs it issues), asked only when one is.
+    base_url: Callable[[], str] = str
     fired: list[dict[str, Any]] = field(default_factory=list)
     sms_id_first: int | None = None
     sms_id_count: int = 0
@@ -198,7 +205,7 @@ class Core:
         if submits and self.settings.replay_protection:
             # The endpoint is part of the key: `{requestTime, requestValidPeriod}` alone is the
             # whole body of both getBalance and getReport, and may repeat within a millisecond.
-            digest = hashlib.blake2b(body, digest_size=16, person=endpoint.encode()[:16]).digest()
+            digest = hashlib.blake2b(body, digest_size=16, person=_person(endpoint)).digest()
             if self.replay.check_and_remember(account.app_id, digest, expires, now):
                 raise EmayError(
                     ResultCode.ERROR_REQUEST_NO_VALID,

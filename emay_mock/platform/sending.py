@@ -7,6 +7,7 @@ are stored with it, and the scheduler's report buckets fire them (EMAY_API §7.8
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,13 +67,13 @@ class Sender:
         for row in platform.messages.unreported():
             platform.scheduler.add_to_bucket(REPORT, row.app_id, row.report_due, row)
 
-    def prepare(self, account: Account, order: SendOrder, base_url: str) -> PlannedLinks | None:
+    def prepare(self, account: Account, order: SendOrder, base_url: Callable[[], str]) -> PlannedLinks | None:
         """Make the text final (template filled, short link written) before anyone matches on it."""
         if order.template_id is not None:
             self.templates.fill(account, order)
         if order.short_link is None:
             return None
-        return self.links.plan(order, self.p.settings.public_url or base_url)
+        return self.links.plan(order, self.p.settings.public_url or base_url())
 
     def send(
         self, ctx: Context, order: SendOrder, facts: RequestFacts, links: PlannedLinks | None = None

@@ -7,6 +7,7 @@ needs (rules fired, smsIds issued) is left on the request's `Context`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from emay_mock.delivery.clock import Clock
@@ -45,7 +46,7 @@ class Platform(Core):
         self.retrieval = Retrieval(self, self.sending)
 
     def context(
-        self, account: Account, family: str, endpoint: str, notes: Notes, base_url: str = ""
+        self, account: Account, family: str, endpoint: str, notes: Notes, base_url: Callable[[], str] = str
     ) -> Context:
         return Context(account, family, endpoint, notes, base_url)
 

@@ -55,7 +55,7 @@ OFFICIAL_HABITS = frozenset(
 CAUTIONS = frozenset({Observation.TEMPLATE_INSTANT_REVIEW})
 
 
-@dataclass
+@dataclass(slots=True)
 class Note:
     kind: str
     message: str
@@ -69,7 +69,7 @@ class Note:
         return out
 
 
-@dataclass
+@dataclass(slots=True)
 class Notes:
     strict: bool = False
     items: list[Note] = field(default_factory=list)

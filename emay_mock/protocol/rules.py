@@ -51,17 +51,21 @@ def normalize_mobile(raw: str, rules: Rules, notes: Notes, where: str) -> str:
     return bare
 
 
+_ASTRAL = "\U00010000"
+
+
 def content_units(text: str) -> int:
     """Length as carriers count it: UTF-16 code units (an emoji counts twice)."""
-    if text.isascii():
+    if text.isascii() or max(text) < _ASTRAL:  # nothing beyond U+FFFF: one unit a character
         return len(text)
     # Each character is 2 bytes in UTF-16 but for one beyond U+FFFF (4); a lone surrogate
     # (JSON allows "\ud800") passes as 2 bytes, one unit, as it counted before.
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
-def segments(text: str) -> int:
-    units = content_units(text)
+def segments(text: str, units: int | None = None) -> int:
+    if units is None:
+        units = content_units(text)
     if units <= SINGLE_SEGMENT_UNITS:
         return 1
     return -(-units // MULTI_SEGMENT_UNITS)

@@ -6,7 +6,7 @@ once, in the order of EMAY_API §7.3–7.6.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from emay_mock.protocol import rules as r
 from emay_mock.protocol.codes import ResultCode
@@ -35,6 +35,9 @@ class FieldPaths:
         return path.format(i=index, name=label)
 
 
+DEFAULT_PATHS = FieldPaths()  # frozen: one for every order that names its fields plainly
+
+
 @dataclass(slots=True)
 class Recipient:
     mobile: str | None
@@ -56,7 +59,7 @@ class SendOrder:
     endpoint: str
     recipients: list[Recipient]
     timer_format: str
-    paths: FieldPaths = field(default_factory=FieldPaths)
+    paths: FieldPaths = DEFAULT_PATHS
     template_id: str | None = None
     short_link: ShortLinkSpec | None = None
     voice: bool = False
@@ -112,16 +115,19 @@ def validate(order: SendOrder, rules: r.Rules, wall_now_ms: int, notes: Notes) -
             normalized.append(r.normalize_mobile(mobile, rules, notes, paths.at("mobile", i)))
 
     seg_cache: dict[str, int] = {}
+    max_units = rules.max_content_units
     for i, rc in enumerate(recipients):
-        if rc.content in seg_cache:
+        content = rc.content
+        if content in seg_cache:
             continue
-        where = paths.at("content", i)
-        text = (
-            r.check_voice_content(rc.content, where)
-            if order.voice
-            else r.check_content(rc.content, rules, where)
-        )
-        seg_cache[text] = 1 if order.voice else r.segments(text)
+        if order.voice:
+            seg_cache[r.check_voice_content(content, paths.at("content", i))] = 1
+            continue
+        units = r.content_units(content) if content else 0
+        if not content or units > max_units:
+            r.check_content(content, rules, paths.at("content", i))  # raises, with the reason
+        assert content is not None
+        seg_cache[content] = r.segments(content, units)
 
     timer_cache: dict[str, int | None] = {}
     timers: list[int | None] = []
@@ -151,17 +157,8 @@ def validate(order: SendOrder, rules: r.Rules, wall_now_ms: int, notes: Notes) -
         norm = normalized[i]
         content = rc.content or ""
         planned.append(
-            Planned(
-                index=i,
-                mobile=mobiles[i],
-                mobile_norm=norm,
-                content=content,
-                custom_sms_id=rc.custom_sms_id,
-                extended_code=rc.extended_code,
-                timer_ms=timers[i],
-                segments=seg_cache[content],
-                repeat=norm in seen,
-            )
-        )
+            Planned(i, mobiles[i], norm, content, rc.custom_sms_id, rc.extended_code, timers[i],
+                    seg_cache[content], norm in seen)
+        )  # fmt: skip
         seen.add(norm)
     return planned

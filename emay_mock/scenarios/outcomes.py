@@ -16,7 +16,7 @@ from emay_mock.protocol.send import Planned, Recipient
 _PREFIX = {"secure": "inter", "simple": "simpleinter", "voice": "voice", "report": "report"}
 
 
-@dataclass
+@dataclass(slots=True)
 class RequestFacts:
     family: str  # secure | simple | voice | report
     endpoint: str
@@ -48,7 +48,7 @@ class ClickPlan:
     user_agent: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class RecipientPlan:
     state: ReportState
     delay_ms: int
@@ -78,7 +78,7 @@ class FaultNow(Exception):
         self.fault = fault
 
 
-@dataclass
+@dataclass(slots=True)
 class RequestDecision:
     code: ResultCode | None = None
     fault: Fault | None = None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from aiohttp import web
 
@@ -16,14 +15,12 @@ from emay_mock.web.control import ControlApi
 from emay_mock.web.edge import MAX_BODY_KEY
 from emay_mock.web.events import EventStream
 from emay_mock.web.inspect import InspectApi
-from emay_mock.web.jsonapi import api_errors
+from emay_mock.web.jsonapi import json_routes
 from emay_mock.web.links import links_routes
 from emay_mock.web.scenarios import ScenarioApi
 from emay_mock.web.ui import ui_routes
 from emay_mock.web.views import Views
 from emay_mock.web.waits import WaitApi
-
-Handler = Callable[[web.Request], Awaitable[Any]]
 
 
 def build_app(
@@ -36,15 +33,7 @@ def build_app(
     on_cleanup: Callable[[], Awaitable[None]],
 ) -> web.Application:
     max_body = platform.settings.max_body_bytes
-
-    @web.middleware
-    async def stored_first(request: web.Request, handler: Handler) -> web.StreamResponse:
-        """Every answer waits for the commit of its loop turn's changes (a no-op when none)."""
-        response: web.StreamResponse = await handler(request)
-        await platform.committed()
-        return response
-
-    app = web.Application(client_max_size=max_body, middlewares=[api_errors, stored_first])
+    app = web.Application(client_max_size=max_body)
     app[MAX_BODY_KEY] = max_body
     views = Views(platform.tz)
     app.add_routes(secure.SecureFamily(platform, recorder).routes(secure.ACTIONS))
@@ -53,14 +42,17 @@ def build_app(
     )
     app.add_routes(signed.SignedFamily(platform, recorder, "voice", "voice").routes(signed.VOICE_ACTIONS))
     app.add_routes(signed.SignedFamily(platform, recorder, "report", "report").routes(signed.REPORT_ACTIONS))
-    app.add_routes(links_routes(platform.links, views))
-    app.add_routes(ControlApi(platform, recorder, metrics.render).routes())
-    app.add_routes(ScenarioApi(scenarios, recorder.codes, platform.sending.states).routes())
-    app.add_routes(InspectApi(platform, recorder).routes())
-    app.add_routes(WaitApi(platform).routes())
-    app.add_routes(ui_routes())
     events = EventStream(platform.events, views)
-    app.add_routes(events.routes())
+    control = [
+        *links_routes(platform.links, views),
+        *ControlApi(platform, recorder, metrics.render).routes(),
+        *ScenarioApi(scenarios, recorder.codes, platform.sending.states).routes(),
+        *InspectApi(platform, recorder).routes(),
+        *WaitApi(platform).routes(),
+        *ui_routes(),
+        *events.routes(),
+    ]
+    app.add_routes(json_routes(control, platform.committed))
     app.on_shutdown.append(events.on_shutdown)
 
     async def startup(_: web.Application) -> None:

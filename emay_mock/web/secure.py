@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from aiohttp import web
@@ -119,7 +120,9 @@ class SecureFamily:
         app_id = request.headers.get("appId")
         entry.app_id = app_id
         account = platform.admit(app_id, request.remote, entry.notes)
-        call.ctx = ctx = platform.context(account, "secure", entry.endpoint, entry.notes, origin(request))
+        call.ctx = ctx = platform.context(
+            account, "secure", entry.endpoint, entry.notes, partial(origin, request)
+        )
         body = await read_body(call)
         gzip_on = request.headers.get("gzip", "").strip().lower() == "on"
         if "encode" not in request.headers:

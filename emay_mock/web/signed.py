@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -138,7 +139,7 @@ class SignedFamily:
         entry.app_id = app_id
         account = platform.admit(app_id, call.request.remote, entry.notes)
         call.ctx = ctx = platform.context(
-            account, self.family, entry.endpoint, entry.notes, origin(call.request)
+            account, self.family, entry.endpoint, entry.notes, partial(origin, call.request)
         )
         timestamp = params.merged.get("timestamp")
         sign.check_timestamp(
