@@ -187,6 +187,8 @@ def settings_from(server: dict[str, Any], speed: float) -> Settings:
         "maxInflatedBytes": ("max_inflated_bytes", int),
         "templateReviewSeconds": ("template_review_s", float),
         "journalSize": ("journal_size", int),
+        "maxMessages": ("max_messages", int),
+        "maxAgeHours": ("max_age_hours", lambda v: None if v is None else float(v)),
         "pushBatchWindowSeconds": ("push_batch_window_s", float),
         "pushBatchMax": ("push_batch_max", int),
         "pushConcurrencyPerAccount": ("push_concurrency_per_account", int),

@@ -51,6 +51,7 @@ class MockServer:
         for spec in accounts:
             self._install(spec)
         self.metrics = Metrics(self.platform, self.recorder)
+        self.platform.retention.on_pruned = self._pruned
         self.url: str | None = None
         self._runner: web.AppRunner | None = None
 
@@ -72,6 +73,12 @@ class MockServer:
         self.platform.put_account(spec)
 
     # -- life cycle ---------------------------------------------------------------------------
+
+    def _pruned(self, count: int, why: str) -> None:
+        kept = self.platform.messages.count()
+        self.recorder.housekeeping(
+            "retention", self.clock.wall_ms(), f"{count} messages pruned ({why}); {kept} kept"
+        )
 
     @property
     def journal(self) -> Journal:

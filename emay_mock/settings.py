@@ -23,5 +23,7 @@ class Settings:
     push_concurrency_per_account: int = 8
     public_url: str | None = None
     journal_size: int = 10_000
+    max_messages: int = 1_000_000  # retention: beyond it, the oldest final messages go
+    max_age_hours: float | None = None
     default_scenarios: bool = True
     clock_speed: float = 1.0

@@ -102,6 +102,12 @@ class _PlatformCollector(Collector):
         for app_id, count in sorted(platform.sending.accepted.items()):
             accepted.add_metric([app_id], count)
         yield accepted
+        yield GaugeMetricFamily("emay_messages_stored", "Messages held now.", value=platform.messages.count())
+        yield CounterMetricFamily(
+            "emay_messages_pruned",
+            "Messages retention removed (server.maxMessages, server.maxAgeHours).",
+            value=platform.retention.pruned,
+        )
         reports = CounterMetricFamily("emay_reports", "Final reports produced, by state.", labels=["state"])
         for state, count in sorted(platform.sending.states.items()):
             reports.add_metric([state], count)

@@ -47,6 +47,13 @@ class Recorder:
         else:
             requests_log.log(level, "%s", message)
 
+    def housekeeping(self, endpoint: str, at_ms: int, reason: str) -> None:
+        """Something the mock did by itself (retention): in the journal as family `mock`."""
+        entry = Entry(family="mock", endpoint=endpoint, method="-", remote=None, at=at_ms, code=None)
+        entry.reason = {"reason": reason}
+        self.journal.record(entry)
+        requests_log.info("mock /%s %s", endpoint, reason)
+
     def forget(self, app_id: str | None) -> None:
         self.journal.clear(app_id)
         self.contract.forget(app_id)

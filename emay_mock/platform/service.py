@@ -16,6 +16,7 @@ from emay_mock.platform.accounts import Account
 from emay_mock.platform.core import Context, Core
 from emay_mock.platform.inbound import Inbound
 from emay_mock.platform.links import Links
+from emay_mock.platform.retention import Retention
 from emay_mock.platform.retrieval import Retrieval
 from emay_mock.platform.sending import REPORT, Accepted, Sender
 from emay_mock.platform.templates import Templates
@@ -44,6 +45,22 @@ class Platform(Core):
         self.sending = Sender(self, self.templates, self.links)
         self.inbound = Inbound(self)
         self.retrieval = Retrieval(self, self.sending)
+        self.retention = Retention(self)
+
+    async def start(self) -> None:
+        await super().start()
+        self.retention.start()
+
+    async def stop(self) -> None:
+        self.retention.stop()
+        await super().stop()
+
+    async def advance(self, seconds: float) -> int:
+        """Move the scheduler's clock, running what falls due (and letting what is too old go)."""
+        ran = await self.scheduler.advance(seconds)
+        if self.retention.max_age_ms is not None:
+            self.retention.run()
+        return ran
 
     def context(
         self, account: Account, family: str, endpoint: str, notes: Notes, base_url: Callable[[], str] = str
@@ -61,6 +78,7 @@ class Platform(Core):
         facts = self._facts(ctx, order.recipients, order.template_id)
         await self.consult(ctx, facts)
         accepted = self.sending.send(ctx, order, facts, links)
+        self.retention.after_accept()
         if accepted.early:  # a scenario's `push: {early: true}`: those reports go out before the answer
             await self.scheduler.advance(0)
         return accepted

@@ -196,7 +196,7 @@ class ControlApi:
             raise ApiError(400, "seconds must be a non-negative number: the clock only moves forward")
         if seconds > 10 * 365 * 86400:
             raise ApiError(400, "seconds must be at most ten years")
-        ran = await self.platform.scheduler.advance(seconds)
+        ran = await self.platform.advance(seconds)
         self.platform.save_clock()
         self.platform.events.publish(
             "clock", None, {"nowMs": self.platform.clock.now_ms(), "advancedSeconds": seconds}

@@ -248,3 +248,69 @@ async def test_kill_9_under_load_loses_nothing_answered_and_leaves_no_half_reque
     half = {tag: len(ids) for tag, ids in by_request.items() if len(ids) != BATCH}
     assert half == {}, "a batch stored in part"
     assert balance == LOAD_BALANCE - len(stored)  # one segment each
+
+
+KILL_INSIDE_A_COMMIT = """
+import asyncio, os, signal, sys
+from emay_mock.delivery.clock import Clock
+from emay_mock.platform.accounts import AccountSpec
+from emay_mock.platform.service import Platform
+from emay_mock.protocol.notes import Notes
+from emay_mock.protocol.send import Recipient, SendOrder
+from emay_mock.protocol.times import LONG_FORMAT
+from emay_mock.settings import Settings
+from emay_mock.store.messages import INSERT
+from emay_mock.store.state import Store
+
+
+class KilledHalfway(list):
+    # What executemany reads the group's message rows from: the process dies after 250 of 500,
+    # inside the transaction, with the rows before it already handed to SQLite.
+    def __iter__(self):
+        for i, row in enumerate(list.__iter__(self)):
+            if i == 250:
+                os.kill(os.getpid(), signal.SIGKILL)
+            yield row
+
+
+async def main(path):
+    platform = Platform(Store(path), Clock(), Settings())
+    platform.put_account(AccountSpec("A", "0123456789ABCDEF", balance=10_000))
+
+    async def send(tag):
+        recipients = [Recipient(f"1380000{i:04d}", tag) for i in range(500)]
+        order = SendOrder("sendBatchOnlySMS", recipients, LONG_FORMAT)
+        ctx = platform.context(platform.accounts["A"], "secure", order.endpoint, Notes())
+        return await platform.submit(ctx, order)
+
+    await send("committed")
+    await platform.committed()
+    print("first group committed", flush=True)
+    await send("killed")
+    log = platform.store.log
+    log._inserts[INSERT] = KilledHalfway(log._inserts[INSERT])
+    await platform.committed()  # the group's flush: never returns
+
+
+asyncio.run(main(sys.argv[1]))
+"""
+
+
+async def test_kill_9_inside_a_group_commit_leaves_the_group_out_whole(tmp_path: Path) -> None:
+    """Killed while the group's transaction writes its rows: after restart the file holds every
+    committed group and nothing of the one cut short (not its messages, not its balance)."""
+    import sys
+
+    from emay_mock.store.state import Store
+
+    path = str(tmp_path / "state.db")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", KILL_INSIDE_A_COMMIT, path, stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == -signal.SIGKILL
+    assert out.decode().strip() == "first group committed"
+    store = Store(path)
+    contents = {row.content for row in store.messages.all()}
+    assert store.messages.count() == 500 and contents == {"committed"}
+    assert [balance for spec, balance in store.accounts.load()] == [10_000 - 500]

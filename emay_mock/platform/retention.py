@@ -1,0 +1,96 @@
+"""Retention: a long-running sandbox stays bounded (server.maxMessages, server.maxAgeHours).
+
+The oldest messages whose report is final and whose pushes are done go first, with their
+queue entries, their short links (once no message carries them) and those links' clicks,
+and the push batches that carried only messages gone; a message still waiting for its
+report or for a push is never removed. Counting is by the messages stored; age is on the
+scheduler's clock, so `advance` ages them too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+from collections.abc import Callable
+
+from emay_mock.platform.core import Core
+from emay_mock.store.messages import MessageRow
+
+CHECK_EVERY_S = 60.0  # real time, for maxAgeHours
+
+
+def _msg_id(row: MessageRow) -> int:
+    return row.msg_id
+
+
+class Retention:
+    def __init__(self, core: Core, on_pruned: Callable[[int, str], None] | None = None) -> None:
+        self.p = core
+        settings = core.settings
+        self.max_messages = settings.max_messages
+        self.max_age_ms = None if settings.max_age_hours is None else int(settings.max_age_hours * 3_600_000)
+        # Pruned in steps: at most 1% over the limit between two rounds, so the check after a
+        # send is one comparison and a round's cost is shared by the messages that caused it.
+        self.slack = max(1, self.max_messages // 100)
+        self.pruned = 0
+        self.on_pruned = on_pruned
+        self._timer: asyncio.TimerHandle | None = None
+
+    def start(self) -> None:
+        if self.max_age_ms is not None:
+            self._timer = asyncio.get_running_loop().call_later(CHECK_EVERY_S, self._tick)
+
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _tick(self) -> None:
+        self.run()
+        self._timer = asyncio.get_running_loop().call_later(CHECK_EVERY_S, self._tick)
+
+    def after_accept(self) -> None:
+        if self.p.messages.count() > self.max_messages + self.slack:
+            self.run()
+
+    def run(self) -> int:
+        """One round: remove what is over the count or the age, oldest first; returns how many."""
+        messages = self.p.messages
+        over = messages.count() - self.max_messages
+        cutoff = None if self.max_age_ms is None else self.p.clock.now_ms() - self.max_age_ms
+        if over <= 0 and cutoff is None:
+            return 0
+        gone: list[MessageRow] = []
+        oldest = heapq.merge(*(messages.oldest(app) for app in messages.apps()), key=_msg_id)
+        for row in oldest:
+            too_old = cutoff is not None and row.submit_at < cutoff
+            if len(gone) >= over and not too_old:
+                break  # submit order: nothing after it is older
+            if row.state is None or row.hold:
+                continue  # still waiting for its report or a push: kept
+            gone.append(row)
+        if gone:
+            self._remove(gone)
+            reasons = [f"more than maxMessages {self.max_messages}"] if over > 0 else []
+            if self.max_age_ms is not None:
+                reasons.append(f"older than maxAgeHours {self.max_age_ms / 3_600_000:g}")
+            why = " and ".join(reasons)
+            if self.on_pruned is not None:
+                self.on_pruned(len(gone), why)
+        return len(gone)
+
+    def _remove(self, rows: list[MessageRow]) -> None:
+        store = self.p.store
+        self.pruned += store.messages.remove(rows)
+        codes = []
+        for row in rows:
+            if row.short_url is not None:
+                link = store.links.get(row.short_url.rsplit("/", 1)[-1])
+                if link is not None:
+                    link.users -= 1
+                    if link.users <= 0:
+                        codes.append(link.code)
+            if row.batches:
+                store.pushes.release(row.batches)
+        store.links.remove(codes)
+        store.queues.drop_removed()

@@ -1,0 +1,138 @@
+"""Retention: server.maxMessages and server.maxAgeHours keep a long-running sandbox bounded,
+oldest final messages first, never one still waiting for its report or a push."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from emay_mock.client import EmayClient
+from emay_mock.config import settings_from
+from emay_mock.protocol.times import BEIJING, LONG_FORMAT
+from emay_mock.server import MockServer
+from emay_mock.testing.receiver import Receiver
+from tests.conftest import APP_ID, SECRET, MockFactory, account
+
+
+def limits(**server: Any) -> Any:
+    return settings_from(server, 1.0)
+
+
+async def advance(http: aiohttp.ClientSession, mock: MockServer, seconds: float) -> None:
+    async with http.post(f"{mock.url}/_mock/clock/advance", json={"seconds": seconds}) as resp:
+        assert resp.status == 200
+
+
+async def stored(http: aiohttp.ClientSession, mock: MockServer) -> list[str]:
+    async with http.get(f"{mock.url}/_mock/messages", params={"limit": "10000"}) as resp:
+        return [m["smsId"] for m in (await resp.json())["messages"]]
+
+
+async def metric(http: aiohttp.ClientSession, mock: MockServer, name: str) -> float:
+    async with http.get(f"{mock.url}/_mock/metrics") as resp:
+        text = await resp.text()
+    (line,) = [x for x in text.splitlines() if x.startswith(name + " ")]
+    return float(line.split()[1])
+
+
+async def send(client: EmayClient, count: int, first: int = 0, **options: Any) -> list[str]:
+    mobiles = [f"1380000{first + i:04d}" for i in range(count)]
+    return [r["smsId"] for r in await client.send_batch_only_sms(mobiles, "hi", **options)]
+
+
+async def test_beyond_max_messages_the_oldest_final_ones_go_with_their_queued_reports(
+    make_mock: MockFactory, http: aiohttp.ClientSession
+) -> None:
+    mock = await make_mock(settings=limits(maxMessages=100))
+    async with EmayClient(mock.url, APP_ID, SECRET) as client:
+        old = await send(client, 150)
+        await advance(http, mock, 1)  # every report final, waiting in the getReport queue
+        new = await send(client, 1, first=150)  # 151 stored, 1% over the limit: a round
+        kept = await stored(http, mock)
+        assert sorted(kept) == sorted(old[51:] + new)  # the 51 oldest went, the newest stayed
+        reports = await client.get_report(500)
+        assert [r["smsId"] for r in reports] == old[51:]  # a pruned message's report is gone too
+    assert await metric(http, mock, "emay_messages_pruned_total") == 51
+    assert await metric(http, mock, "emay_messages_stored") == 100
+    async with http.get(f"{mock.url}/_mock/journal", params={"family": "mock"}) as resp:
+        (note,) = (await resp.json())["entries"]
+    assert note["endpoint"] == "retention"
+    assert note["reason"]["reason"] == "51 messages pruned (more than maxMessages 100); 100 kept"
+
+
+async def test_a_message_waiting_for_its_report_is_never_pruned(
+    make_mock: MockFactory, http: aiohttp.ClientSession
+) -> None:
+    mock = await make_mock(settings=limits(maxMessages=10))
+    later = (datetime.now(BEIJING) + timedelta(hours=1)).strftime(LONG_FORMAT)
+    async with EmayClient(mock.url, APP_ID, SECRET) as client:
+        timed = await send(client, 20, timer_time=later)  # reports due in an hour
+        await send(client, 1, first=20)
+        assert len(await stored(http, mock)) == 21  # nothing final yet: nothing goes
+        await advance(http, mock, 3601)
+        await send(client, 1, first=21)
+        kept = await stored(http, mock)
+    assert len(kept) == 10 and not set(timed[:12]) & set(kept)
+
+
+async def test_a_message_whose_push_is_still_retrying_is_kept_until_the_push_is_done(
+    make_mock: MockFactory, http: aiohttp.ClientSession, receiver: Receiver
+) -> None:
+    receiver.on("/emay/report", lambda n: (500, "down"))
+    pushing = account(push={"reportUrl": receiver.path_url("/emay/report"), "retrySchedule": [10]})
+    mock = await make_mock([pushing], settings=limits(maxMessages=2))
+    async with EmayClient(mock.url, APP_ID, SECRET) as client:
+        first = await send(client, 5)
+        await advance(http, mock, 1)  # reported, pushed, refused: a retry in 10 s
+        await send(client, 1, first=5)
+        assert set(first) <= set(await stored(http, mock))  # their push is pending
+        await advance(http, mock, 10)  # the retry fails too: the batch is dead, the push done
+        await send(client, 1, first=6)
+        kept = await stored(http, mock)
+    assert not set(first) & set(kept)
+    async with http.get(f"{mock.url}/_mock/pushes") as resp:
+        batches = (await resp.json())["pushes"]
+    # The dead batch carried only pruned messages: it went too; the later one still retries.
+    assert [(b["id"], b["status"]) for b in batches] == [(2, "pending")]
+
+
+async def test_max_age_prunes_on_the_scheduler_clock_with_short_links_and_their_clicks(
+    make_mock: MockFactory, http: aiohttp.ClientSession
+) -> None:
+    mock = await make_mock(settings=limits(maxAgeHours=1))
+    async with EmayClient(mock.url, APP_ID, SECRET) as client:
+        smses = [{"mobile": "13800000001"}, {"mobile": "13800000002"}]
+        await client.send_short_link_sms(smses, "go {#短网址#}", "https://example.com/a", rule="2")
+        message = (await stored(http, mock))[0]
+        async with http.get(f"{mock.url}/_mock/messages/{message}") as resp:
+            short_url = (await resp.json())["message"]["shortUrl"]
+        async with http.get(short_url, allow_redirects=False) as resp:
+            assert resp.status == 302  # a click, queued for getShortLink
+        await advance(http, mock, 1)
+        assert len(await stored(http, mock)) == 2  # final, but only a second old
+        await advance(http, mock, 3600)
+        assert await stored(http, mock) == []
+        assert await client.get_short_link() == []  # its click went with its link
+    async with http.get(short_url, allow_redirects=False) as resp:
+        assert resp.status == 404
+
+
+async def test_with_a_file_pruned_messages_stay_gone_after_a_restart(
+    make_mock: MockFactory, http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    path = str(tmp_path / "state.db")
+    first = await make_mock(settings=limits(maxMessages=10), db=path)
+    async with EmayClient(first.url, APP_ID, SECRET) as client:
+        await send(client, 30)
+        await advance(http, first, 1)
+        await send(client, 1, first=30)
+    kept = await stored(http, first)
+    await first.close()
+    again = await make_mock(settings=limits(maxMessages=10), db=path)
+    assert sorted(await stored(http, again)) == sorted(kept)
+    async with EmayClient(again.url, APP_ID, SECRET) as client:
+        # The queue lost the pruned ones too: the 9 final reports kept (the newest is not due yet).
+        assert len(await client.get_report(500)) == 9
