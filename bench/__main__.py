@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench import harness, report
-from bench.figures import delays, push, startup, store, throughput
+from bench.figures import delays, push, scale, startup, store, throughput
 from bench.harness import Context
 from bench.report import Figure
 
@@ -23,6 +23,7 @@ FIGURES: dict[str, Callable[[Context], list[Figure]]] = {
     "5": store.memory,
     "6": startup.startup,
     "7": delays.delays,
+    "8": scale.scale,
 }
 RESULTS = harness.BENCH / "results"
 

@@ -1,11 +1,11 @@
 """A mock whose store already holds N messages, each with its DELIVRD report waiting in the
-account's getReport queue, for figure 3.
+account's getReport queue, for figures 3 and 8.
 
 Sending a million messages over HTTP would take minutes, so this fills the store directly
 through the platform's own store API (the rows a sendBatchSMS of 500 would write, and
 the queue entries its report jobs would add), then serves exactly like `emay-mock serve`.
 
-python -m bench.prefill --config FILE --messages N
+python -m bench.prefill --config FILE --messages N [--db FILE --pending K]
 """
 
 from __future__ import annotations
@@ -23,10 +23,13 @@ CHUNK = 10_000
 REPORT = "report"
 
 
-def fill(mock: MockServer, app_id: str, count: int) -> None:
+def fill(mock: MockServer, app_id: str, count: int, *, pending: int = 0) -> None:
+    """`count` messages with their DELIVRD reports queued; the last `pending` still waiting (a
+    report due in a day). Every message has a customSmsId, and every 1,000th mobile recurs."""
     p = mock.platform
     content = "【压测】您的验证码是 123456，5 分钟内有效。"
     now, wall = p.clock.now_ms(), p.clock.wall_ms()
+    later = now + 86_400_000
     done = 0
     while done < count:
         size = min(CHUNK, count - done)
@@ -34,19 +37,33 @@ def fill(mock: MockServer, app_id: str, count: int) -> None:
         first_row = p.messages.reserve(size)
         rows = []
         for k in range(size):
-            mobile = str(13_800_000_000 + done + k)
+            n = done + k
+            mobile = str(13_800_000_000 + (n if n % 1000 else 0))
+            final = n < count - pending
             rows.append(
                 MessageRow(
                     msg_id=first_row + k, sms_id=str(first_sms + k), app_id=app_id, mobile=mobile,
-                    mobile_norm=mobile, content=content, custom_sms_id=None, extended_code=None,
+                    mobile_norm=mobile, content=content, custom_sms_id=f"prefill-{n}", extended_code=None,
                     endpoint="/inter/sendBatchSMS", template_id=None, submit_wall=wall, submit_at=now,
                     timer_time=None, send_at=now, segments=1, planned_state="DELIVRD",
-                    report_due=now + 1000, state="DELIVRD", report_at=now + 1000,
+                    report_due=now + 1000 if final else later, state="DELIVRD" if final else None,
+                    report_at=now + 1000 if final else None,
                 )
             )  # fmt: skip
         p.messages.add(rows)
-        p.queues.append(app_id, REPORT, rows)
+        final_rows = [row for row in rows if row.state is not None]
+        p.queues.append(app_id, REPORT, final_rows)
+        for row in rows:
+            if row.state is None:
+                p.scheduler.add_to_bucket(REPORT, app_id, row.report_due, row)
         done += size
+
+
+def write(config_path: str, count: int, db: str, pending: int) -> None:
+    """Fill a --db file and stop: a later `emay-mock serve --db` starts from it."""
+    mock = MockServer(load(config_path), db=db)
+    fill(mock, mock.config.accounts[0].app_id, count, pending=pending)
+    mock.store.close()
 
 
 async def serve(config_path: str, count: int) -> None:
@@ -70,8 +87,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--config", required=True)
     parser.add_argument("--messages", type=int, required=True)
+    parser.add_argument("--db", help="write the messages to this --db file and stop, instead of serving")
+    parser.add_argument("--pending", type=int, default=0, help="with --db: how many still wait for a report")
     args = parser.parse_args()
-    asyncio.run(serve(args.config, args.messages))
+    if args.db:
+        write(args.config, args.messages, args.db, args.pending)
+    else:
+        asyncio.run(serve(args.config, args.messages))
 
 
 if __name__ == "__main__":

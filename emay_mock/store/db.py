@@ -9,6 +9,7 @@ them but the start-up read, which scans each once.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -172,11 +173,11 @@ class Database:
     def durable(self) -> bool:
         return self.conn is not None
 
-    def rows(self, sql: str) -> list[Any]:
-        """Every row of a start-up read (nothing without a file)."""
+    def rows(self, sql: str) -> Iterator[Any]:
+        """The rows of a start-up read, streamed (nothing without a file)."""
         if self.conn is None:
-            return []
-        return self.conn.execute(sql).fetchall()
+            return iter(())
+        return iter(self.conn.execute(sql))
 
     def meta(self, key: str) -> str | None:
         if self.conn is None:

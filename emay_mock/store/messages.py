@@ -197,20 +197,38 @@ class Messages:
         self._custom: Index = {}
         self._next_msg_id = 1
         self.last_sms_id = 0
+        self._hint: dict[str, int] = {}  # by_msg_id's last find, per account
         self._load(db)
 
     def _load(self, db: Database) -> None:
         content: str | None = None
-        add = self._index
+        by_sms_id, mobiles, customs = self._by_sms_id, self._mobile, self._custom
+        timeline: Timeline | None = None
         row = None
         for values in db.rows(f"SELECT {_COLUMNS} FROM messages ORDER BY msg_id"):
+            # _index, written out: a million of these is most of a restart.
             row = MessageRow(*values)
             if row.mobile_norm is None:
                 row.mobile_norm = row.mobile
             if row.content == content:  # the recipients of one batch share one string again
                 row.content = content
             content = row.content
-            add(row)
+            by_sms_id[row.sms_id] = row
+            if timeline is None or timeline.rows[-1].app_id != row.app_id:
+                timeline = self._apps.get(row.app_id)
+                if timeline is None:
+                    timeline = self._apps[row.app_id] = Timeline()
+            timeline.rows.append(row)
+            found = mobiles.get(row.mobile_norm)
+            if found is None:
+                mobiles[row.mobile_norm] = row
+            else:
+                _index_add(mobiles, row.mobile_norm, row)
+            if row.custom_sms_id is not None:
+                if row.custom_sms_id in customs:
+                    _index_add(customs, row.custom_sms_id, row)
+                else:
+                    customs[row.custom_sms_id] = row
         if row is not None:  # the last in msg_id order: the highest ids so far
             self._next_msg_id = row.msg_id + 1
             self.last_sms_id = int(row.sms_id)
@@ -294,13 +312,19 @@ class Messages:
         return self._by_sms_id.get(sms_id)
 
     def by_msg_id(self, app_id: str, msg_id: int) -> MessageRow | None:
-        """By internal id (start-up only: the file's queues and pushes name messages so)."""
+        """By internal id (start-up only: the file's queues and pushes name messages so).
+
+        They name them mostly in submit order, so the search starts where the last one was
+        found: a queue of a million reports resolves in one pass."""
         timeline = self._apps.get(app_id)
         if timeline is None:
             return None
         rows = timeline.rows
-        i = bisect_left(rows, msg_id, timeline.start, key=_msg_key)
+        i = self._hint.get(app_id, timeline.start) + 1
+        if not (i < len(rows) and rows[i].msg_id == msg_id):
+            i = bisect_left(rows, msg_id, timeline.start, key=_msg_key)
         if i < len(rows) and rows[i].msg_id == msg_id and not rows[i].gone:
+            self._hint[app_id] = i
             return rows[i]
         return None
 

@@ -7,6 +7,7 @@ waiting for the durable log).
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,17 @@ from emay_mock.store.templates import TemplateStore
 
 class Store:
     def __init__(self, path: str | Path | None = None) -> None:
+        # Reading a file makes millions of objects that all live on: the cyclic collector
+        # would walk them again and again while they are made (a restart took 13 s, not 5).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self._load(path)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _load(self, path: str | Path | None) -> None:
         self.db = Database(path)
         self.log = Log(self.db)
         db, log = self.db, self.log
