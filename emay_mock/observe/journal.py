@@ -13,8 +13,26 @@ _MAX_ITEMS = 20
 _MAX_TEXT = 500
 
 
+_SCALARS = (int, float, bool, type(None))
+
+
+def _small(value: dict[Any, Any]) -> bool:
+    """Already within the journal's bounds: a few keys, each a short string or a number."""
+    if len(value) > _MAX_ITEMS:
+        return False
+    for k, v in value.items():
+        if len(k) > _MAX_TEXT or not (isinstance(v, _SCALARS) or (type(v) is str and len(v) <= _MAX_TEXT)):
+            return False
+    return True
+
+
 def redact(value: Any, depth: int = 0) -> Any:
-    """A bounded copy for the journal: long arrays and strings are cut, with a marker."""
+    """A bounded copy for the journal: long arrays and strings are cut, with a marker.
+
+    A small flat object (a single send, a poll) is kept as it is: the request's own parsed
+    JSON, which nothing changes after it is read."""
+    if depth == 0 and isinstance(value, dict) and _small(value):
+        return value
     if depth > 6:
         return "…"
     if isinstance(value, dict):

@@ -11,7 +11,6 @@ scenario's own seeded generator, in rule order, so a seed replays a run exactly.
 from __future__ import annotations
 
 import random
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,7 +18,7 @@ from faker import Faker
 
 from emay_mock.protocol.codes import ReportState, ResultCode
 from emay_mock.protocol.send import Planned, Recipient
-from emay_mock.scenarios.model import RecipientFields, Rule, Scenario
+from emay_mock.scenarios.model import RecipientFields, Rule, Scenario, union
 from emay_mock.scenarios.outcomes import ClickPlan, Fault, RecipientPlan, Reply, RequestDecision, RequestFacts
 
 _NOTHING = RequestDecision()  # shared: never changed by its callers
@@ -34,7 +33,7 @@ class _Sieve:
             not s.guarded_rules(s.content_guard is not None, s.mobile_guard is not None) for s in scenarios
         )
         guards = [s.content_guard.pattern for s in scenarios if s.content_guard is not None]
-        self.content = re.compile("|".join(f"(?:{g})" for g in guards)) if guards else None
+        self.content = union(guards) if guards else None
         self.suffixes: dict[int, set[str]] = {}
         for scenario in scenarios:
             for length, values in (scenario.mobile_guard or {}).items():

@@ -126,6 +126,26 @@ class RecipientFields:
         return found
 
 
+# A regex that is only literal text: escaped punctuation and word characters.
+_LITERAL = re.compile(r"(?:\\[^\w\s]|[\w:\- ])*")
+
+
+def union(sources: list[str]) -> re.Pattern[str]:
+    """One pattern for `a|b|c`, with the literal text they all start with taken out in front.
+
+    The built-in markers all start with `[emay:`: written as that literal, then the group of
+    what follows it (`slow]|http-503]|…`), the regex engine looks for the literal first and
+    rejects a text without it at once, instead of trying forty alternatives at every position.
+    """
+    first, last = min(sources), max(sources)
+    shared = next((i for i, (a, b) in enumerate(zip(first, last, strict=False)) if a != b), len(first))
+    prefix = first[:shared]
+    while prefix and not (_LITERAL.fullmatch(prefix) and not prefix.endswith("\\")):
+        prefix = prefix[:-1]
+    rest = "|".join(f"(?:{s[len(prefix) :]})" for s in sources)
+    return re.compile(f"{prefix}(?:{rest})")
+
+
 def _plain(pattern: re.Pattern[str]) -> bool:
     """No groups (so no back-references) and no flags: safe to join with others by `|`."""
     return pattern.groups == 0 and pattern.flags == re.UNICODE
@@ -372,7 +392,7 @@ class Scenario:
         ]
         if len(patterns) < 2:
             return None
-        return re.compile("|".join(f"(?:{p.pattern})" for p in patterns))
+        return union([p.pattern for p in patterns])
 
     @cached_property
     def mobile_guard(self) -> dict[int, frozenset[str]] | None:
