@@ -124,8 +124,8 @@ def batch(ctx: Context) -> list[Figure]:
     headers = bodies.secure_headers()
     figures = []
     for number, name, durable, target in (
-        ("2a", "in memory", (), 100_000),
-        ("2b", "with --db", ("--db", "DB"), 50_000),
+        ("2a", "in memory", False, 100_000),
+        ("2b", "with --db", True, 50_000),
     ):
         m = _measure(ctx, f"batch-{number}", path, files, headers, BATCH_CONNECTIONS, seconds,
                      durable=durable, per_request=BATCH)  # fmt: skip
