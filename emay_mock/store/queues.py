@@ -53,6 +53,11 @@ class PullQueues:
     def sizes(self) -> dict[tuple[str, str], int]:
         return {key: len(fifo.items) for key, fifo in self._queues.items() if fifo.items}
 
+    def peek(self, app_id: str, kind: str) -> list[Any]:
+        """What waits in a queue, oldest first, without taking it."""
+        fifo = self._queues.get((app_id, kind))
+        return [] if fifo is None else [item for item in fifo.items if not item.gone]
+
     def depth(self, app_id: str, kind: str) -> int:
         fifo = self._queues.get((app_id, kind))
         return 0 if fifo is None else len(fifo.items)

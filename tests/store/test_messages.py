@@ -1,0 +1,60 @@
+"""The message store: indexes, smsId cursors, time ranges and removal, without HTTP."""
+
+from __future__ import annotations
+
+from emay_mock.store.db import Database
+from emay_mock.store.log import Log
+from emay_mock.store.messages import MessageFilter, MessageRow, Messages
+
+
+def row(msg_id: int, app: str = "A", mobile: str | None = None, custom: str | None = None,
+        wall: int = 0, state: str | None = None) -> MessageRow:  # fmt: skip
+    m = mobile or f"1380000{msg_id:04d}"
+    return MessageRow(msg_id, str(10**19 + msg_id), app, m, m, f"text {msg_id}", custom, None, "/inter/x",
+                      None, wall, wall, None, wall, 1, "DELIVRD", wall + 1000, state)  # fmt: skip
+
+
+def store(*rows: MessageRow) -> Messages:
+    messages = Messages(Database(None), Log(Database(None)))
+    messages.add(list(rows))
+    return messages
+
+
+def ids(found: list[MessageRow]) -> list[int]:
+    return [r.msg_id for r in found]
+
+
+def test_find_is_newest_first_and_pages_by_sms_id_cursors() -> None:
+    m = store(*(row(i) for i in range(1, 11)))
+    page = m.find(MessageFilter(app_id="A"), 4)
+    assert ids(page) == [10, 9, 8, 7]
+    older = m.find(MessageFilter(app_id="A", before=int(page[-1].sms_id)), 4)
+    assert ids(older) == [6, 5, 4, 3]
+    newer = m.find(MessageFilter(app_id="A", after=int(older[-1].sms_id)), 2)
+    assert ids(newer) == [5, 4]  # the two just after the cursor, newest first
+
+
+def test_indexed_filters_name_only_their_messages_and_accounts_merge_in_order() -> None:
+    m = store(row(1, "A", mobile="13800000000", custom="c"), row(2, "B", mobile="13800000000"),
+              row(3, "A", custom="c"), row(4, "B"))  # fmt: skip
+    assert ids(m.find(MessageFilter(mobile="13800000000"), 10)) == [2, 1]
+    assert ids(m.find(MessageFilter(custom_sms_id="c", app_id="A"), 10)) == [3, 1]
+    assert ids(m.find(MessageFilter(), 10)) == [4, 3, 2, 1]  # every account, newest first
+    assert ids(m.find(MessageFilter(state="PENDING", text="text 3"), 10)) == [3]
+
+
+def test_submitted_takes_a_time_range_and_a_cursor_by_bisection() -> None:
+    m = store(*(row(i, wall=i * 100) for i in range(1, 11)))
+    assert ids(list(m.submitted("A", 300, 600))) == [3, 4, 5, 6]
+    assert ids(list(m.submitted("A", 300, 600, after=4))) == [5, 6]
+
+
+def test_removed_messages_leave_every_index_and_are_compacted_away() -> None:
+    rows = [row(i, custom="same") for i in range(1, 3001)]
+    m = store(*rows)
+    assert m.remove(rows[:2000]) == 2000
+    assert m.count("A") == 1000 and m.count() == 1000
+    assert m.by_sms_id(rows[0].sms_id) is None
+    assert ids(m.find(MessageFilter(custom_sms_id="same"), 3)) == [3000, 2999, 2998]
+    assert [r.msg_id for r in m.oldest("A")][:1] == [2001]
+    assert m.by_msg_id("A", 2001) is rows[2000] and m.by_msg_id("A", 5) is None

@@ -1,0 +1,62 @@
+"""Everything the store holds survives a restart from its file, in the same order and state."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from emay_mock.delivery.clock import Clock
+from emay_mock.platform.accounts import AccountSpec
+from emay_mock.platform.service import Platform
+from emay_mock.protocol.notes import Notes
+from emay_mock.protocol.send import Recipient, SendOrder, ShortLinkSpec
+from emay_mock.protocol.times import LONG_FORMAT
+from emay_mock.scenarios.outcomes import RequestFacts
+from emay_mock.settings import Settings
+from emay_mock.store.state import Store
+from emay_mock.web.views import Views
+
+
+async def submit(p: Platform, order: SendOrder) -> list[str]:
+    ctx = p.context(p.accounts["A"], "secure", order.endpoint, Notes(), lambda: "http://mock")
+    return [r["smsId"] for r in (await p.submit(ctx, order)).results]
+
+
+def snapshot(p: Platform) -> dict[str, object]:
+    views = Views(p.tz)
+    store = p.store
+    codes = [m.short_url.rsplit("/", 1)[-1] for m in store.messages.all() if m.short_url]
+    return {
+        "messages": [views.message(m) for m in store.messages.all()],
+        "queue": [r.sms_id for r in store.queues.peek("A", "report")],
+        "mo": [views.mo(r) for r in store.mo.find()],
+        "templates": [views.template(t) for t in store.templates.list(None)],
+        "clicks": [views.click(c) for code in codes for c in store.links.clicks_of(code)],
+        "balance": p.accounts["A"].balance,
+        "jobs": sorted((j.kind, j.due) for j in p.scheduler.pending_jobs("mo-reply")),
+    }
+
+
+async def test_a_restart_from_the_file_rebuilds_what_was_held(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    p = Platform(Store(path), Clock(), Settings())
+    p.put_account(AccountSpec("A", "0123456789ABCDEF", balance=100))
+    await p.start()
+    five = [Recipient(f"1380000000{i}", "x") for i in range(5)]
+    await submit(p, SendOrder("sendBatchOnlySMS", five, LONG_FORMAT))
+    await p.advance(1)  # five reports final and queued
+    later = await submit(p, SendOrder("sendBatchOnlySMS", [Recipient("13900000000", "y")], LONG_FORMAT))
+    link = SendOrder("sendShortLinkSMS", [Recipient("13700000000", "go {#短网址#}")], LONG_FORMAT,
+                     short_link=ShortLinkSpec("https://example.com", "2"))  # fmt: skip
+    await submit(p, link)
+    code = next(m.short_url for m in p.messages.all() if m.short_url).rsplit("/", 1)[-1]
+    await p.links.click(code, "Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0", source="http")
+    p.inbound.receive("A", "13800000001", "reply", None, source="api")
+    p.templates.create(p.accounts["A"], "您好 {#name#}", RequestFacts("secure", "createTemplateSMS", "A"))
+    p.sending.pull_reports(p.accounts["A"], 2)  # two taken from the queue
+    before = snapshot(p)
+    await p.stop()
+    p.store.close()
+
+    again = Platform(Store(path), Clock(), Settings())
+    assert snapshot(again) == before
+    assert again.messages.by_sms_id(later[0]) is not None and again.scheduler.bucketed == 2
