@@ -30,6 +30,9 @@ from tests.e2e.process import run_command, serve
 
 ROOT = Path(__file__).parents[1]
 PAGES = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
+README_MAX_LINES = 250
+# Documents that readers of the repository do not have, and the directory they were kept in.
+OUTSIDE = re.compile(r"EMAY_API|INTERFACE\.md|\.\./shared|/shared/")
 
 FENCE = re.compile(r"^(?P<indent> *)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 HEADING = re.compile(r"^#{1,6}\s+(?P<text>.+?)\s*#*\s*$")
@@ -137,6 +140,21 @@ def broken(page: Path) -> list[str]:
 def test_every_relative_link_resolves() -> None:
     problems = [problem for page in PAGES for problem in broken(page)]
     assert problems == [], "\n".join(problems)
+
+
+def test_no_page_points_outside_the_repository() -> None:
+    found = [
+        f"{rel(page)}:{number}: {line.strip()}"
+        for page in PAGES
+        for number, line in enumerate(page.read_text("utf-8").splitlines(), 1)
+        if OUTSIDE.search(line)
+    ]
+    assert found == [], "\n".join(found)
+
+
+def test_the_readme_fits_a_newcomers_five_minutes() -> None:
+    lines = (ROOT / "README.md").read_text("utf-8").splitlines()
+    assert len(lines) <= README_MAX_LINES, f"README.md has {len(lines)} lines"
 
 
 def test_the_link_checker_knows_githubs_anchors() -> None:
