@@ -123,13 +123,13 @@ def test_posted_account_uses_the_same_rules() -> None:
     assert parse_account({"appId": "X", "secretKey": "1234567890123456"}).app_id == "X"
 
 
-def test_the_readme_configuration_example_loads_with_the_defaults_it_shows(tmp_path: Path) -> None:
+def test_the_documented_configuration_example_loads_with_the_defaults_it_shows(tmp_path: Path) -> None:
     import re
 
     from emay_mock.settings import Settings
 
-    readme = (Path(__file__).parents[1] / "README.md").read_text("utf-8")
-    section = readme[readme.index("## Configuration") :]
+    page = (Path(__file__).parents[1] / "docs" / "configuration.md").read_text("utf-8")
+    section = page[page.index("## The file") :]
     match = re.search(r"```yaml\n(.*?)```", section, re.S)
     assert match
     config = load(write(tmp_path, match.group(1)))

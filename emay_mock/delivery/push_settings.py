@@ -1,4 +1,4 @@
-"""Where and how an account's reports and MO are pushed (§2.3, EMAY_API §7.13)."""
+"""Where and how an account's reports and MO are pushed (§2.3; docs/protocol.md#push-success)."""
 
 from __future__ import annotations
 

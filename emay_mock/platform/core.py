@@ -137,7 +137,7 @@ class Core:
         push = account.spec.push
         return PushTarget(url, push.mode, account.key, push.retry_schedule, push.timeout_s)
 
-    # -- the gate of every request (EMAY_API §7.1) ------------------------------------------
+    # -- the gate of every request (docs/protocol.md#check-order) ---------------------------
 
     def admit(self, app_id: str | None, remote: str | None, notes: Notes) -> Account:
         """appId known -> client address allowed -> rate within the limit."""

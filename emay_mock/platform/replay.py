@@ -1,4 +1,4 @@
-"""Refusing the same ciphertext twice inside its validity window (EMAY_API §7.2)."""
+"""Refusing the same ciphertext twice inside its validity window (docs/protocol.md#replay)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Accepting messages: validate, bill, store, and plan each recipient's report.
 
 Every accepted message gets exactly one final report: its planned state and due time
-are stored with it, and the scheduler's report buckets fire them (EMAY_API §7.8).
+are stored with it, and the scheduler's report buckets fire them (docs/protocol.md#report-plan).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The field rules of §7.3–7.6, written once and shared by every send endpoint of every family."""
+"""The field rules (docs/protocol.md#field-rules), written once for every send endpoint of every family."""
 
 from __future__ import annotations
 
@@ -90,7 +90,7 @@ _VOICE_CODE = re.compile(r"\d{4,8}", re.ASCII)
 
 
 def check_voice_content(text: str | None, where: str) -> str:
-    """A voice verification code: 4 to 8 digits (EMAY_API §7.14)."""
+    """A voice verification code: 4 to 8 digits (docs/protocol.md#voice-rules)."""
     if text is None or text == "":
         raise EmayError(ResultCode.ERROR_CONTENT_EMPTY, f"{where} is empty", field=where)
     if not _VOICE_CODE.fullmatch(text):

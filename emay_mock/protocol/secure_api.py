@@ -159,7 +159,7 @@ SEND_MAPPERS: dict[str, Callable[[Fields, int], SendOrder]] = {
 
 
 def pull_number(f: Fields, default: int = 500, maximum: int = 500) -> int:
-    """`number` of a pull endpoint, clamped to 1..maximum (EMAY_API §7.9)."""
+    """`number` of a pull endpoint, clamped to 1..maximum (docs/protocol.md#pull-queues)."""
     number = f.integer("number")
     if number is None:
         return default

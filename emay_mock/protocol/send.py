@@ -1,7 +1,7 @@
 """The shape every send endpoint shares: recipients, content, options, and its validation.
 
 Each endpoint only says how its request maps onto a `SendOrder`; the rules run here,
-once, in the order of EMAY_API §7.3–7.6.
+once, in the order of docs/protocol.md#check-order (the rules: #field-rules).
 """
 
 from __future__ import annotations

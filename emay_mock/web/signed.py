@@ -1,7 +1,7 @@
 """The md5-signed families: /simpleinter/* (§2.2), /voice/*, and /report/retrieveReport (§2.4).
 
 Parameters come from the query string, a form body, or both (merged; the body wins), by
-GET or POST. Order of checks (EMAY_API §7.1): appId -> client IP -> rate -> timestamp ->
+GET or POST. Order of checks (docs/protocol.md#check-order): appId -> client IP -> rate -> timestamp ->
 sign -> the family's service -> fields -> balance. Simple and voice answer JSON
 `{"code", "data"}`; retrieveReport answers the bare code as text. Always HTTP 200.
 """

@@ -7,32 +7,12 @@ import shutil
 import subprocess
 from functools import cache
 
+from emay_mock.testing.screenshot import LAUNCH_ARGS, find_chromium
+
+__all__ = ["LAUNCH_ARGS", "chromium"]
+
 # Debian's Chromium, and a small CJK font so Chinese content renders in screenshots.
 PACKAGES = ["chromium", "fonts-wqy-microhei"]
-NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-# Flags a sandboxed CI needs: root has no namespace sandbox here, and the network is closed,
-# so Chromium must not try to reach Google's services.
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-    "--no-first-run",
-]
-
-
-def _find() -> str | None:
-    override = os.environ.get("EMAY_MOCK_CHROMIUM")
-    if override:
-        return override if os.access(override, os.X_OK) else None
-    for name in NAMES:
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
 
 
 def _apt(*args: str) -> subprocess.CompletedProcess[str]:
@@ -45,7 +25,7 @@ def _apt(*args: str) -> subprocess.CompletedProcess[str]:
 @cache
 def chromium() -> tuple[str | None, str]:
     """(path, "") when Chromium is available, else (None, why it could not be installed)."""
-    path = _find()
+    path = find_chromium()
     if path:
         return path, ""
     if not shutil.which("apt-get"):
@@ -57,7 +37,7 @@ def chromium() -> tuple[str | None, str]:
     if done.returncode != 0:  # stale package lists: refresh once and try again
         _apt("update", "-q")
         done = _apt(*install)
-    path = _find()
+    path = find_chromium()
     if path:
         return path, ""
     tail = (done.stderr or done.stdout).strip().splitlines()[-3:]

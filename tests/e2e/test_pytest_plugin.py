@@ -1,4 +1,4 @@
-"""The pytest plugin as users meet it: the README's example test file, run by pytest in a subprocess."""
+"""The pytest plugin as users meet it: the documented example test files, run by pytest in a subprocess."""
 
 from __future__ import annotations
 
@@ -14,15 +14,8 @@ ROOT = Path(__file__).parents[2]
 
 def docs_example(page: str, name: str) -> str:
     text = (ROOT / "docs" / page).read_text("utf-8")
-    match = re.search(rf"```python\n(# {re.escape(name)}\n.*?)```", text, re.S)
+    match = re.search(rf"```python[^\n]*\n(# {re.escape(name)}\n.*?)```", text, re.S)
     assert match, f"docs/{page} has no `# {name}` example"
-    return match.group(1)
-
-
-def readme_example() -> str:
-    readme = (ROOT / "README.md").read_text("utf-8")
-    match = re.search(r"```python\n(# test_sms\.py\n.*?)```", readme, re.S)
-    assert match, "the README has no `# test_sms.py` example"
     return match.group(1)
 
 
@@ -33,8 +26,8 @@ def plugin_flags() -> list[str]:
     return []
 
 
-async def test_the_readme_example_passes(tmp_path: Path) -> None:
-    (tmp_path / "test_sms.py").write_text(readme_example(), "utf-8")
+async def test_the_pytest_pages_example_passes(tmp_path: Path) -> None:
+    (tmp_path / "test_sms.py").write_text(docs_example("pytest.md", "test_sms.py"), "utf-8")
     code, out, err = await run_command(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *plugin_flags(), "test_sms.py"],
         cwd=tmp_path,

@@ -1,5 +1,5 @@
-"""The README's "Testing your callback receiver's retry handling" section, followed to the
-letter: its config file, `emay-mock serve`, and each of its curl commands, in order."""
+"""The retry walkthrough of docs/push-receivers.md (once the README's), followed to the letter:
+its config file, `emay-mock serve`, and each of its curl commands, in order."""
 
 from __future__ import annotations
 
@@ -16,14 +16,14 @@ from emay_mock.testing.receiver import Receiver
 from tests.e2e.process import serve
 
 ROOT = Path(__file__).parents[2]
-SECTION = "## Testing your callback receiver's retry handling"
+SECTION = "## The retry walkthrough"
 
 
 def section() -> str:
-    readme = (ROOT / "README.md").read_text("utf-8")
-    start = readme.index(SECTION)
-    end = readme.index("\n## ", start + len(SECTION))
-    return readme[start:end]
+    page = (ROOT / "docs" / "push-receivers.md").read_text("utf-8")
+    start = page.index(SECTION)
+    end = page.index("\n## ", start + len(SECTION))
+    return page[start:end]
 
 
 def config_text(text: str, receiver_url: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -21,6 +22,7 @@ from emay_mock.settings import Settings
 from emay_mock.testing.receiver import Receiver
 from tests.conftest import APP_ID, SECRET, MockFactory, account
 from tests.e2e.browser import LAUNCH_ARGS, chromium
+from tests.e2e.process import run_command
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 KEY = SECRET.encode()
@@ -279,32 +281,15 @@ async def test_scenarios_and_coverage_are_shown(mock: MockServer, ui_for: Any) -
     assert await page.locator("#coverage").get_by_text("ERROR_OVER_SPEED 0").count() == 1
 
 
-async def test_screenshot_of_the_inbox(make_mock: MockFactory, ui_for: Any) -> None:
-    """Saved as test-artifacts/ui-inbox.png (and a phone-width one) for people and the README."""
-    mock = await make_mock()
-    async with EmayClient(mock.url, APP_ID, SECRET) as emay:
-        sent = await emay.send_single_sms("13800138000", "【商城】您的验证码是 482913，5 分钟内有效。")
-        await emay.send_single_sms("13800138000", "【商城】订单已发货，回复 TD 退订", extended_code="12")
-        await emay.send_single_sms("13855500002", "【商城】双十一特价")
-        await emay.send_short_link_sms(
-            [{"mobile": "13700137000"}], "账单详情 {#短网址#}", "https://example.com/b"
-        )
-    async with aiohttp.ClientSession() as http:
-        await http.post(
-            f"{mock.url}/_mock/mo",
-            json={"appId": APP_ID, "mobile": "13800138000", "content": "已收到，谢谢", "extendedCode": "12"},
-        )
-        await http.post(f"{mock.url}/_mock/clock/advance", json={"seconds": 5})
-    ARTIFACTS.mkdir(exist_ok=True)
-    shots = (
-        (1366, 820, f"#inbox/13800138000/{sent['smsId']}", "#detail .timeline li", "ui-inbox.png"),
-        (390, 844, "#inbox/13800138000", "#thread .bubble.mo", "ui-inbox-phone.png"),
-    )
-    for width, height, where, ready, name in shots:
-        ui = await ui_for(mock, width=width, height=height)
-        await ui.open(where)
-        await ui.page.locator(ready).first.wait_for()
-        await ui.page.screenshot(path=str(ARTIFACTS / name))
+async def test_screenshot_of_the_inbox(browser: Any) -> None:
+    """The command that makes docs/ui-inbox.png, run as a user runs it: test-artifacts/ui-inbox.png
+    and a phone-width one beside it. (`browser`: Chromium is there, installed if need be, or the
+    test is skipped.)"""
+    for extra, name in (([], "ui-inbox.png"), (["--phone"], "ui-inbox-phone.png")):
+        argv = [sys.executable, "-m", "emay_mock.testing.screenshot", str(ARTIFACTS / name), *extra]
+        code, out, err = await run_command(argv)
+        assert code == 0, out + err
+        assert out == f"wrote {ARTIFACTS / name}\n"
         assert (ARTIFACTS / name).stat().st_size > 10_000
 
 

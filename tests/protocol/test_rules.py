@@ -1,4 +1,4 @@
-"""Field rules shared by every send endpoint (EMAY_API §7.3–7.6)."""
+"""Field rules shared by every send endpoint (docs/protocol.md#field-rules)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The result codes each family may answer (EMAY_API §6), and strategies shared by the fuzz tests."""
+"""The result codes each family may answer (docs/protocol.md#result-codes); the fuzz tests' strategies."""
 
 from __future__ import annotations
 

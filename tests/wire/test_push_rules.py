@@ -1,4 +1,4 @@
-"""What counts as a delivered push (EMAY_API §7.13), the per-account defaults, the batch size
+"""What counts as a delivered push (docs/protocol.md#push-success), the per-account defaults, the batch size
 limit, and redelivery of a delivered batch, against a real callback receiver."""
 
 from __future__ import annotations

@@ -193,11 +193,11 @@ async def test_scripted_clicks_get_a_realistic_user_agent_the_seed_replays(
     ]  # the same seed, the same agents
 
 
-async def test_the_readme_scenario_example_does_what_its_comments_say(
+async def test_the_documented_scenario_example_does_what_its_comments_say(
     bare: MockServer, http: aiohttp.ClientSession
 ) -> None:
-    readme = (Path(__file__).parents[2] / "README.md").read_text("utf-8")
-    section = readme[readme.index("## Scenarios: scripting outcomes") :]
+    page = (Path(__file__).parents[2] / "docs" / "scenarios.md").read_text("utf-8")
+    section = page[page.index("# Scenarios: scripting outcomes") :]
     match = re.search(r"```yaml\n(.*?)```", section, re.S)
     assert match
     loaded = await load_scenario(http, bare, match.group(1))

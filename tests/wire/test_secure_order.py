@@ -1,4 +1,4 @@
-"""The order of checks on a secure request (EMAY_API §7.1): the first failing stage decides."""
+"""The order of checks on a secure request (docs/protocol.md#check-order): the first failing stage decides."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every field code of every send endpoint, each for the reason the spec gives (EMAY_API §7.3–7.6).
+"""Every field code of every send endpoint, each for the reason docs/protocol.md#field-rules gives.
 
 One table of cases is played against each of the twelve SMS send endpoints (ten secure,
 two simple): first a valid request, which must succeed, then the same request with one
