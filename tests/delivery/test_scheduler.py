@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from emay_mock.delivery.clock import Clock
 from emay_mock.delivery.scheduler import BUCKET_MS, Scheduler
@@ -146,9 +147,12 @@ async def test_100000_pending_jobs_hold_one_timer_and_no_task() -> None:
     await scheduler.stop()
 
 
-def bucketed(speed: float = 1.0) -> tuple[Scheduler, list[tuple[str, list[int], list[int], int]]]:
+Fired = list[tuple[str, list[Any], list[int], int]]  # (appId, items, due times, clock when fired)
+
+
+def bucketed(speed: float = 1.0) -> tuple[Scheduler, Fired]:
     scheduler = Scheduler(Store().jobs, Clock(speed=speed))
-    fired: list[tuple[str, list[int], list[int], int]] = []
+    fired: Fired = []
     scheduler.on_bucket(
         "report", lambda app, items, dues: fired.append((app, items, dues, scheduler.clock.now_ms()))
     )
