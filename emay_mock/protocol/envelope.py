@@ -6,12 +6,13 @@ import codecs
 import gzip
 import json
 import struct
+import threading
 import zlib
 from functools import lru_cache
 from typing import Any
 
 import orjson
-from Crypto.Cipher import AES
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from emay_mock.protocol import diagnose
 from emay_mock.protocol.codes import ResultCode
@@ -29,16 +30,31 @@ def key_bytes(secret_key: str) -> bytes:
     return raw
 
 
-@lru_cache(maxsize=1024)
-def _cipher(key: bytes) -> Any:
-    # ECB keeps no state between calls, so one cipher per key serves every body; building
-    # one costs more than encrypting a small answer.
-    return AES.new(key, AES.MODE_ECB)
+_local = threading.local()
+
+
+def _contexts(key: bytes) -> tuple[Any, Any]:
+    """An OpenSSL encrypting and decrypting context per key and thread, kept: ECB carries
+    nothing from one block to the next, and every input here is whole blocks, so a context
+    fed with `update` alone (never finalized) serves every body; building one costs more
+    than a small answer. Per thread, because a context is not safe to share across threads
+    (the pytest plugin's mock may run beside a test's own client)."""
+    cache: dict[bytes, tuple[Any, Any]] | None = getattr(_local, "contexts", None)
+    if cache is None:
+        cache = _local.contexts = {}
+    found = cache.get(key)
+    if found is None:
+        if len(cache) >= 1024:
+            cache.clear()
+        cipher = Cipher(algorithms.AES(key), modes.ECB())
+        found = cache[key] = (cipher.encryptor(), cipher.decryptor())
+    return found
 
 
 def aes_encrypt(key: bytes, data: bytes) -> bytes:
     pad = _BLOCK - len(data) % _BLOCK
-    return bytes(_cipher(key).encrypt(data + bytes([pad]) * pad))
+    out: bytes = _contexts(key)[0].update(data + bytes([pad]) * pad)
+    return out
 
 
 def aes_decrypt(key: bytes, data: bytes) -> bytes:
@@ -49,7 +65,7 @@ def aes_decrypt(key: bytes, data: bytes) -> bytes:
             ResultCode.ERROR_ENCRYPTION,
             f"body length {len(data)} is not a multiple of 16: not AES/ECB ciphertext",
         )
-    plain = bytes(_cipher(key).decrypt(data))
+    plain: bytes = _contexts(key)[1].update(data)
     pad = plain[-1]
     if not 1 <= pad <= _BLOCK or plain[-pad:] != bytes([pad]) * pad:
         raise EmayError(

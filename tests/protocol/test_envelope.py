@@ -137,3 +137,23 @@ def test_gzip_bytes_is_a_standard_gzip_member_at_every_size(size: int) -> None:
     assert gzip.decompress(out) == data
     inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
     assert inflater.decompress(out) == data and inflater.eof and not inflater.unused_data
+
+
+def test_the_kept_ciphers_give_the_same_bytes_from_several_threads_at_once() -> None:
+    import threading
+
+    body = b'{"mobile":"13800000000","content":"' + "中文".encode() * 40 + b'"}'
+    expected = AES.new(KEY, AES.MODE_ECB).encrypt(body + bytes([16 - len(body) % 16]) * (16 - len(body) % 16))
+    seen: list[bool] = []
+
+    def work() -> None:
+        for _ in range(2000):
+            out = envelope.aes_encrypt(KEY, body)
+            seen.append(out == expected and envelope.aes_decrypt(KEY, out) == body)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(seen) == 8000 and all(seen)
