@@ -138,7 +138,7 @@ class _PlatformCollector(Collector):
         yield GaugeMetricFamily(
             "emay_scheduled_jobs",
             "Entries waiting on the scheduler: one-off jobs, and report buckets (one per account "
-            "and 100 ms window of due times, however many reports it holds).",
+            "and 10 ms window of due times, however many reports it holds).",
             value=scheduler.pending(),
         )
         yield GaugeMetricFamily(
