@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from emay_mock import validation, yamlfile
 from emay_mock.delivery.push_settings import DEFAULT_RETRY_SCHEDULE, PushSettings
-from emay_mock.platform.accounts import AccountSpec
+from emay_mock.platform.accounts import AUTO_REVIEW, AccountSpec
 from emay_mock.protocol.envelope import KEY_LENGTHS
 from emay_mock.protocol.rules import Rules
 from emay_mock.scenarios.loader import ScenarioError, load_file
@@ -222,6 +222,7 @@ def account_from(raw: dict[str, Any]) -> AccountSpec:
         voice=bool(raw.get("voice", True)),
         push=push,
         strict=bool(raw.get("strict", False)),
+        template_review=str(raw.get("templateReview", AUTO_REVIEW)),
     )
 
 

@@ -123,6 +123,17 @@ def test_posted_account_uses_the_same_rules() -> None:
     assert parse_account({"appId": "X", "secretKey": "1234567890123456"}).app_id == "X"
 
 
+def test_template_review_is_auto_unless_manual(tmp_path: Path) -> None:
+    config = load(
+        write(tmp_path, GOOD.replace("    voice: true\n", "    voice: true\n    templateReview: manual\n"))
+    )
+    assert [a.template_review for a in config.accounts] == ["manual", "auto"]
+    (p,) = problems(
+        tmp_path, GOOD.replace("    voice: true\n", "    voice: true\n    templateReview: later\n")
+    )
+    assert "templateReview" in p
+
+
 def test_the_readme_configuration_example_loads_with_the_defaults_it_shows(tmp_path: Path) -> None:
     import re
 

@@ -142,6 +142,21 @@ class EmayMockHandle:
         await self._call("POST", "/_mock/accounts", json=account)
         return account
 
+    async def templates(self, **filters: Any) -> list[dict[str, Any]]:
+        """This account's templates, newest first; filters: status (pending…deleted), before, limit."""
+        params = {"appId": self.app_id, **{k: str(v) for k, v in filters.items()}}
+        return list((await self._call("GET", "/_mock/templates", params=params))["templates"])
+
+    async def review_template(self, template_id: str, status: str = "approved") -> dict[str, Any]:
+        """Decide a template as the platform's reviewer: "approved" or "rejected"."""
+        path = f"/_mock/templates/{template_id}/review"
+        return dict((await self._call("POST", path, json={"status": status}))["template"])
+
+    async def set_balance(self, balance: int | None = None, *, add: int | None = None) -> int:
+        """Set this account's balance (or add to it) by hand; answers the balance now."""
+        body = {"set": balance} if add is None else {"add": add}
+        return int((await self._call("POST", f"/_mock/accounts/{self.app_id}/balance", json=body))["balance"])
+
     async def reset(self) -> None:
         """Forget this account's messages, queues, pushes and journal; restore its balance."""
         await self._call("POST", "/_mock/reset", json={"appId": self.app_id})

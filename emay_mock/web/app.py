@@ -11,6 +11,7 @@ from emay_mock.observe.recorder import Recorder
 from emay_mock.platform.service import Platform
 from emay_mock.scenarios.engine import ScenarioBook
 from emay_mock.web import secure, signed
+from emay_mock.web.console import ConsoleApi
 from emay_mock.web.control import ControlApi
 from emay_mock.web.edge import MAX_BODY_KEY
 from emay_mock.web.events import EventStream
@@ -46,6 +47,7 @@ def build_app(
     control = [
         *links_routes(platform.links, views),
         *ControlApi(platform, recorder, metrics.render).routes(),
+        *ConsoleApi(platform).routes(),
         *ScenarioApi(scenarios, recorder.codes, platform.sending.states).routes(),
         *InspectApi(platform, recorder).routes(),
         *WaitApi(platform).routes(),
