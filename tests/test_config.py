@@ -134,6 +134,15 @@ def test_template_review_is_auto_unless_manual(tmp_path: Path) -> None:
     assert "templateReview" in p
 
 
+def test_control_auth_is_read_and_a_malformed_one_is_not_echoed(tmp_path: Path) -> None:
+    config = load(write(tmp_path, GOOD.replace("server:\n", "server:\n  controlAuth: team:pa:ss\n")))
+    assert config.control_auth is not None and config.control_auth.user == "team"
+    assert config.control_auth.password == "pa:ss"
+    assert load(write(tmp_path, GOOD)).control_auth is None
+    (p,) = problems(tmp_path, GOOD.replace("server:\n", "server:\n  controlAuth: hunter2\n"))
+    assert "server.controlAuth: must be USER:PASSWORD" in p and "hunter2" not in p
+
+
 def test_the_readme_configuration_example_loads_with_the_defaults_it_shows(tmp_path: Path) -> None:
     import re
 

@@ -50,6 +50,14 @@ async def test_templates_reviewed_by_hand_and_a_balance_set_by_hand(emay_mock: E
     assert await emay_mock.set_balance(add=3) == 3
 
 
+@pytest.mark.emay_mock(control_auth="team:pa55")
+async def test_with_control_auth_the_helpers_send_it(emay_mock: EmayMockHandle) -> None:
+    sent = await emay_mock.client.send_single_sms("13800000000", "x")
+    assert [m["smsId"] for m in await emay_mock.messages()] == [sent["smsId"]]
+    async with emay_mock.http.get(f"{emay_mock.url}/_mock/messages") as resp:
+        assert resp.status == 401
+
+
 async def test_scenarios_from_a_path_and_coverage(emay_mock: EmayMockHandle) -> None:
     loaded = await emay_mock.load_scenario(EXAMPLES / "balance-runs-out.yaml")
     assert loaded["name"] == "balance-runs-out"

@@ -15,6 +15,7 @@ from typing import Any
 import aiohttp
 
 from emay_mock.client import EmayClient, SimpleClient
+from emay_mock.control_auth import Credentials, from_env
 from emay_mock.testing.receiver import Receiver
 
 _KEY_ALPHABET = string.ascii_letters + string.digits
@@ -41,6 +42,8 @@ class EmayMockHandle:
     account: dict[str, Any]
     receiver: Receiver | None = None
     http: aiohttp.ClientSession = field(default_factory=aiohttp.ClientSession)
+    # Sent with every control call; by default what EMAY_MOCK_CONTROL_AUTH holds, if anything.
+    control_auth: Credentials | None = field(default_factory=from_env)
     client: EmayClient = field(init=False)
     simple: SimpleClient = field(init=False)
 
@@ -62,6 +65,8 @@ class EmayMockHandle:
     # -- plumbing -----------------------------------------------------------------------------
 
     async def _call(self, method: str, path: str, *, ok: tuple[int, ...] = (200, 201), **kwargs: Any) -> Any:
+        if self.control_auth is not None:
+            kwargs["headers"] = {"Authorization": self.control_auth.header(), **kwargs.get("headers", {})}
         async with self.http.request(method, f"{self.url}{path}", **kwargs) as resp:
             body = await resp.json(content_type=None)
             if resp.status not in ok:
