@@ -122,7 +122,9 @@ class Views:
             "shortUrl": link.short_url,
             "mobile": link.mobile,
             "smsId": link.sms_id,
-            "content": None if message is None else message.content,
+            "message": None
+            if message is None
+            else {"smsId": message.sms_id, "mobile": message.mobile, "content": message.content},
             "recipients": link.users,
             "createdAt": self.time(link.created_at),
             "createdAtMs": link.created_at,

@@ -161,9 +161,10 @@ async def test_short_links_with_their_message_and_clicks(
         ("2", "https://example.com/b", "13800000003"),
         ("1", "https://example.com/a", None),
     ]
-    assert links[0]["smsId"] == own["smsId"] and links[0]["content"].startswith("账单 http")
+    assert links[0]["smsId"] == own["smsId"] and links[0]["message"]["content"].startswith("账单 http")
     assert links[1]["smsId"] == shared[0]["smsId"] and links[1]["recipients"] == 2
-    assert links[0]["shortUrl"] in links[0]["content"]
+    assert links[0]["shortUrl"] in links[0]["message"]["content"]
+    assert links[1]["message"]["mobile"] == "13800000001"
 
     agent = (
         "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
