@@ -107,10 +107,10 @@ class Templates:
         return MISSING if row is None else row.status
 
     def delete(self, account: Account, template_id: str) -> bool:
-        if self._own(account, template_id) is None:
+        row = self._own(account, template_id)
+        if row is None:
             return False
         self.store.delete(template_id)
-        row = self.store.get(template_id)
         self.p.events.publish("template", account.app_id, row)
         return True
 

@@ -259,7 +259,8 @@
       const page = await this.load(null, this.size);
       if (generation !== this.generation) return;
       if (page.length < this.size) {
-        this.items = page;  // the whole list fits one page
+        this.items = page;  // the whole list fits one page (a reset may have emptied it)
+        this.done = true;
       } else {
         const oldest = this.id(page[page.length - 1]);
         this.items = [...page, ...this.items.filter((item) => compareIds(this.id(item), oldest) < 0)];
@@ -373,7 +374,7 @@
   const THREAD_PAGE = 200;
   const STREAMS = ["mt", "mo"];
   const newThread = (key) => ({
-    key, shown: [], loading: false,
+    key, shown: [], loading: false, loaded: Promise.resolve(),
     buffer: { mt: [], mo: [] }, cursor: { mt: null, mo: null }, done: { mt: false, mo: false }, newest: { mt: null, mo: null },
   });
   let thread = newThread(null);
@@ -444,18 +445,23 @@
       return;
     }
     const key = `${state.appId}/${state.mobile}`;
-    let follow;
     if (thread.key !== key) {
       const t = (thread = newThread(key));
-      await threadOlder(t);
-      if (t !== thread) return;
-      follow = true;
-    } else {
-      const t = thread;
-      follow = await threadNewest(t);  // follow the end when it grew; keep the place when a message is picked
-      if (t !== thread) return;
+      t.loading = true;  // no "older" (scrolling) and no refresh before the first pages are in
+      t.loaded = threadOlder(t).finally(() => { t.loading = false; });
+      try {
+        await t.loaded;
+      } catch (error) {
+        if (thread === t) thread = newThread(null);  // the next refresh opens it again
+        throw error;
+      }
+      if (t === thread) drawThread({ follow: true });
+      return;
     }
-    drawThread({ follow });
+    const t = thread;
+    await t.loaded;
+    const grew = await threadNewest(t);  // follow the end when it grew; keep the place when a message is picked
+    if (t === thread) drawThread({ follow: grew });
   }
 
   async function olderInThread() {
@@ -884,10 +890,14 @@
   // Sends change balances and counts far more often than anyone reads them: at most one reload a second.
   const ACCOUNTS_EVERY_MS = 1000;
   let accountsShownAt = 0;
+  let accountsLater = null;
 
   async function renderAccounts() {
     const wait = accountsShownAt + ACCOUNTS_EVERY_MS - Date.now();
-    if (wait > 0) { setTimeout(() => refresh({ accounts: true }), wait); return; }
+    if (wait > 0) {
+      accountsLater = accountsLater || setTimeout(() => { accountsLater = null; refresh({ accounts: true }); }, wait);
+      return;
+    }
     accountsShownAt = Date.now();
     const isStale = stale("accounts");
     const data = await api("/_mock/accounts");
