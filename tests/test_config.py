@@ -56,6 +56,26 @@ def test_the_interface_example_loads(tmp_path: Path) -> None:
     assert config.settings.clock_speed == 60
 
 
+def test_template_review_is_auto_unless_manual(tmp_path: Path) -> None:
+    config = load(
+        write(tmp_path, GOOD.replace("    voice: true\n", "    voice: true\n    templateReview: manual\n"))
+    )
+    assert [a.template_review for a in config.accounts] == ["manual", "auto"]
+    (p,) = problems(
+        tmp_path, GOOD.replace("    voice: true\n", "    voice: true\n    templateReview: later\n")
+    )
+    assert "templateReview" in p
+
+
+def test_control_auth_is_read_and_a_malformed_one_is_not_echoed(tmp_path: Path) -> None:
+    config = load(write(tmp_path, GOOD.replace("server:\n", "server:\n  controlAuth: team:pa:ss\n")))
+    assert config.control_auth is not None and config.control_auth.user == "team"
+    assert config.control_auth.password == "pa:ss"
+    assert load(write(tmp_path, GOOD)).control_auth is None
+    (p,) = problems(tmp_path, GOOD.replace("server:\n", "server:\n  controlAuth: hunter2\n"))
+    assert "server.controlAuth: must be USER:PASSWORD" in p and "hunter2" not in p
+
+
 def test_unknown_key_is_named_with_its_line(tmp_path: Path) -> None:
     (p,) = problems(tmp_path, GOOD.replace("    voice: true\n", "    voice: true\n    balanse: 5\n"))
     assert ":13: accounts[0].balanse: unknown key" in p
@@ -121,26 +141,6 @@ def test_posted_account_uses_the_same_rules() -> None:
         parse_account({"appId": "X", "secretKey": "123456789012345"})
     assert err.value.problems == ["secretKey: must be 16, 24 or 32 bytes (AES-128/192/256), got 15"]
     assert parse_account({"appId": "X", "secretKey": "1234567890123456"}).app_id == "X"
-
-
-def test_template_review_is_auto_unless_manual(tmp_path: Path) -> None:
-    config = load(
-        write(tmp_path, GOOD.replace("    voice: true\n", "    voice: true\n    templateReview: manual\n"))
-    )
-    assert [a.template_review for a in config.accounts] == ["manual", "auto"]
-    (p,) = problems(
-        tmp_path, GOOD.replace("    voice: true\n", "    voice: true\n    templateReview: later\n")
-    )
-    assert "templateReview" in p
-
-
-def test_control_auth_is_read_and_a_malformed_one_is_not_echoed(tmp_path: Path) -> None:
-    config = load(write(tmp_path, GOOD.replace("server:\n", "server:\n  controlAuth: team:pa:ss\n")))
-    assert config.control_auth is not None and config.control_auth.user == "team"
-    assert config.control_auth.password == "pa:ss"
-    assert load(write(tmp_path, GOOD)).control_auth is None
-    (p,) = problems(tmp_path, GOOD.replace("server:\n", "server:\n  controlAuth: hunter2\n"))
-    assert "server.controlAuth: must be USER:PASSWORD" in p and "hunter2" not in p
 
 
 def test_the_readme_configuration_example_loads_with_the_defaults_it_shows(tmp_path: Path) -> None:

@@ -86,8 +86,8 @@ async def test_the_contract_pages_example_passes(tmp_path: Path) -> None:
     assert "2 passed" in out
 
 
-async def test_the_ui_pages_example_passes(tmp_path: Path) -> None:
-    (tmp_path / "test_console.py").write_text(docs_example("ui.md", "test_console.py"), "utf-8")
+async def test_the_console_pages_example_passes(tmp_path: Path) -> None:
+    (tmp_path / "test_console.py").write_text(docs_example("ui-console.md", "test_console.py"), "utf-8")
     code, out, err = await run_command(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *plugin_flags(), "test_console.py"],
         cwd=tmp_path,

@@ -14,7 +14,7 @@ from emay_mock.config import Config
 from emay_mock.control_auth import parse_credentials
 from emay_mock.server import MockServer
 from tests.conftest import APP_ID, SECRET, MockFactory, account
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.test_ui import ARTIFACTS
 
 
 @pytest.fixture
@@ -218,7 +218,7 @@ async def test_the_console_pages_fit_a_phone(manual: MockServer, ui_for: Any) ->
 
 
 async def test_screenshots_of_the_console(make_mock: MockFactory, ui_for: Any) -> None:
-    """Saved as test-artifacts/ui-{templates,links,accounts}.png; docs/ui.md shows them."""
+    """Saved as test-artifacts/ui-{templates,links,accounts}.png; docs/ui-console.md shows them."""
     shop = account(
         "EUCP-EMY-SMS1-SHOP2", balance=0, strict=True, allowedIps=["10.0.0.0/8", "127.0.0.1"],
         maxRequestsPerSecond=20, push={"reportUrl": "http://127.0.0.1:9/emay/report", "retrySchedule": []},
