@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import base64
 import gc
+import ipaddress
 import os
 import signal
 import sys
@@ -13,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from emay_mock import __version__, tools, yamlfile
+from emay_mock import __version__, control_auth, tools, yamlfile
 from emay_mock.config import Config, ConfigError, load
 from emay_mock.observe import logs
 from emay_mock.protocol.errors import EmayError
@@ -40,6 +41,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--no-default-scenarios", action="store_true", help="do not load the built-in magic numbers"
+    )
+    serve.add_argument(
+        "--control-auth",
+        metavar="USER:PASSWORD",
+        help="HTTP Basic auth on /_mock/ and the UI (or set EMAY_MOCK_CONTROL_AUTH, which keeps it "
+        "out of the process list; overrides server.controlAuth)",
     )
 
     check = sub.add_parser(
@@ -170,6 +177,13 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"emay-mock: the configuration is refused; nothing was started:\n{exc}", file=sys.stderr)
         return 2
     config.scenario_files += [Path(p).resolve() for p in args.scenario]
+    try:  # the flag, then the environment, then the file
+        given = args.control_auth or os.environ.get(control_auth.ENV)
+        if given:
+            config.control_auth = control_auth.parse_credentials(given)
+    except ValueError as exc:
+        print(f"emay-mock: {exc}; nothing was started", file=sys.stderr)
+        return 2
     if args.no_default_scenarios:
         config.settings = replace(config.settings, default_scenarios=False)
     host = args.host or config.host
@@ -180,6 +194,15 @@ def _serve(args: argparse.Namespace) -> int:
         return asyncio.run(_run(config, host, port, args.db))
     except KeyboardInterrupt:
         return 0
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name: it may resolve anywhere
+        return False
 
 
 FREEZE_EVERY_S = 1.0
@@ -211,6 +234,13 @@ async def _run(config: Config, host: str, port: int, db: str | None) -> int:
         return 2
     for line in mock.banner():
         print(line, flush=True)
+    if config.control_auth is None and not _loopback(host):
+        print(
+            f"emay-mock: warning: serving on {host} without --control-auth: anyone who reaches it can read "
+            "every message and add or replace accounts",
+            file=sys.stderr,
+            flush=True,
+        )
     # What is built by now (modules, the app, its routes and scenarios) lives as long as the
     # process: frozen out of the cyclic collector's sight, a full collection no longer walks
     # a few hundred thousand objects (measured: 26 ms each, every few batches of 500 sends).

@@ -16,8 +16,9 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from emay_mock import validation, yamlfile
+from emay_mock.control_auth import Credentials, parse_credentials
 from emay_mock.delivery.push_settings import DEFAULT_RETRY_SCHEDULE, PushSettings
-from emay_mock.platform.accounts import AccountSpec
+from emay_mock.platform.accounts import AUTO_REVIEW, AccountSpec
 from emay_mock.protocol.envelope import KEY_LENGTHS
 from emay_mock.protocol.rules import Rules
 from emay_mock.scenarios.loader import ScenarioError, load_file
@@ -47,6 +48,9 @@ class Config:
     db: str | None = None
     log_level: str = "info"
     source: str | None = None
+    # Basic auth on the control API and the UI (server.controlAuth, EMAY_MOCK_CONTROL_AUTH,
+    # --control-auth); None: open, as on loopback it may be.
+    control_auth: Credentials | None = None
 
     @property
     def demo(self) -> bool:
@@ -164,6 +168,7 @@ def _build(data: dict[str, Any], source: str, base: Path) -> Config:
         db=server.get("db"),
         log_level=server.get("logLevel", "info"),
         source=source,
+        control_auth=parse_credentials(server["controlAuth"]) if "controlAuth" in server else None,
     )
 
 
@@ -224,6 +229,7 @@ def account_from(raw: dict[str, Any]) -> AccountSpec:
         voice=bool(raw.get("voice", True)),
         push=push,
         strict=bool(raw.get("strict", False)),
+        template_review=str(raw.get("templateReview", AUTO_REVIEW)),
     )
 
 

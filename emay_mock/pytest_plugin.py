@@ -10,8 +10,10 @@
 `emay_mock_sync` runs it on a background thread for plain `def` tests. Options come from
 `@pytest.mark.emay_mock(...)`: `balance`, `strict`, `push` (the account's push section),
 `receiver=True` (a built-in callback receiver the reports and MO are pushed to),
-`scenarios` (paths or YAML texts), `default_scenarios`, and `settings` (the config
-file's `server:` keys, plus `clockSpeed`).
+`scenarios` (paths or YAML texts), `default_scenarios`, `settings` (the config
+file's `server:` keys, plus `clockSpeed`), and `control_auth` ("USER:PASSWORD": the mock
+asks for it on /_mock/ and the handle's helpers send it; without it the mock, on loopback,
+asks for nothing).
 """
 
 from __future__ import annotations
@@ -23,20 +25,24 @@ from typing import Any, Literal
 import pytest
 
 from emay_mock.config import Config, parse_account, settings_from
+from emay_mock.control_auth import parse_credentials
 from emay_mock.scenarios.loader import load_file, parse
 from emay_mock.server import MockServer
 from emay_mock.testing.handle import EmayMockHandle, new_account
 from emay_mock.testing.receiver import Receiver
 from emay_mock.testing.sync import BackgroundLoop, Sync
 
-_OPTIONS = {"balance", "strict", "push", "receiver", "scenarios", "default_scenarios", "settings", "account"}
+_OPTIONS = {
+    "balance", "strict", "push", "receiver", "scenarios", "default_scenarios", "settings", "account",
+    "control_auth",
+}  # fmt: skip
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "emay_mock(balance=, strict=, push=, receiver=, scenarios=, default_scenarios=, settings=, "
-        "account=): options for the emay_mock fixtures",
+        "account=, control_auth=): options for the emay_mock fixtures",
     )
 
 
@@ -68,15 +74,20 @@ async def _start(options: dict[str, Any]) -> tuple[MockServer, EmayMockHandle]:
     speed = server_keys.pop("clockSpeed", 1.0)
     if "default_scenarios" in options:
         server_keys["defaultScenarios"] = bool(options["default_scenarios"])
+    given = options.get("control_auth")
+    credentials = parse_credentials(given) if given else None
     config = Config(
-        settings=settings_from(server_keys, speed), accounts=[parse_account(account)], source="pytest"
+        settings=settings_from(server_keys, speed),
+        accounts=[parse_account(account)],
+        source="pytest",
+        control_auth=credentials,
     )
     server = MockServer(config)
     for scenario in options.get("scenarios") or []:
         is_file = isinstance(scenario, Path) or ("\n" not in scenario and Path(scenario).is_file())
         server.scenarios.load(load_file(scenario) if is_file else parse(scenario, "pytest-marker"))
     url = await server.listen("127.0.0.1", 0)
-    return server, EmayMockHandle(url, account, receiver)
+    return server, EmayMockHandle(url, account, receiver, control_auth=credentials)
 
 
 async def _stop(server: MockServer, handle: EmayMockHandle) -> None:

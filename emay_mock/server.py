@@ -99,7 +99,7 @@ class MockServer:
     def app(self) -> web.Application:
         return build_app(
             self.platform, self.recorder, self.metrics, self.scenarios,
-            on_startup=self.start, on_cleanup=self.stop,
+            on_startup=self.start, on_cleanup=self.stop, control_auth=self.config.control_auth,
         )  # fmt: skip
 
     async def listen(self, host: str = "127.0.0.1", port: int = 0) -> str:
@@ -138,7 +138,9 @@ class MockServer:
             lines.append(f"demo account: appId={demo.app_id} secretKey={demo.secret_key}")
         else:
             lines.append(f"config: {self.config.source} ({len(self.platform.accounts)} accounts)")
-        lines.append(f"control API: {self.url}/_mock/health   store: {self.store.path or 'memory'}")
+        auth = self.config.control_auth
+        guarded = f"   basic auth: user {auth.user}" if auth is not None else ""
+        lines.append(f"control API: {self.url}/_mock/health   store: {self.store.path or 'memory'}{guarded}")
         return lines
 
     def summary(self) -> dict[str, Any]:

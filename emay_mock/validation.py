@@ -14,6 +14,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from emay_mock import yamlfile
+from emay_mock.control_auth import FORMAT
 
 SECRET_FIELDS = ("secretKey",)
 
@@ -28,6 +29,8 @@ def schema(name: str) -> dict[str, Any]:
 def message(error: Any, path: yamlfile.Path) -> str:
     if path and path[-1] in SECRET_FIELDS:
         return "must be a string of 16, 24 or 32 bytes"  # never echo a key
+    if path and path[-1] == "controlAuth":
+        return f"must be {FORMAT}"  # never echo it: it holds a password
     if error.validator == "pattern" and path and path[-1] == "appId":
         return "must not be empty or contain spaces"
     if error.validator == "oneOf":

@@ -56,6 +56,26 @@ def test_the_interface_example_loads(tmp_path: Path) -> None:
     assert config.settings.clock_speed == 60
 
 
+def test_template_review_is_auto_unless_manual(tmp_path: Path) -> None:
+    config = load(
+        write(tmp_path, GOOD.replace("    voice: true\n", "    voice: true\n    templateReview: manual\n"))
+    )
+    assert [a.template_review for a in config.accounts] == ["manual", "auto"]
+    (p,) = problems(
+        tmp_path, GOOD.replace("    voice: true\n", "    voice: true\n    templateReview: later\n")
+    )
+    assert "templateReview" in p
+
+
+def test_control_auth_is_read_and_a_malformed_one_is_not_echoed(tmp_path: Path) -> None:
+    config = load(write(tmp_path, GOOD.replace("server:\n", "server:\n  controlAuth: team:pa:ss\n")))
+    assert config.control_auth is not None and config.control_auth.user == "team"
+    assert config.control_auth.password == "pa:ss"
+    assert load(write(tmp_path, GOOD)).control_auth is None
+    (p,) = problems(tmp_path, GOOD.replace("server:\n", "server:\n  controlAuth: hunter2\n"))
+    assert "server.controlAuth: must be USER:PASSWORD" in p and "hunter2" not in p
+
+
 def test_unknown_key_is_named_with_its_line(tmp_path: Path) -> None:
     (p,) = problems(tmp_path, GOOD.replace("    voice: true\n", "    voice: true\n    balanse: 5\n"))
     assert ":13: accounts[0].balanse: unknown key" in p

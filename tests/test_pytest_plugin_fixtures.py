@@ -37,6 +37,27 @@ async def test_messages_mo_clicks_and_reset(emay_mock: EmayMockHandle) -> None:
     assert await emay_mock.messages() == []
 
 
+@pytest.mark.emay_mock(account={"templateReview": "manual"})
+async def test_templates_reviewed_by_hand_and_a_balance_set_by_hand(emay_mock: EmayMockHandle) -> None:
+    template_id = await emay_mock.client.create_template("【店】验证码 {#code#}")
+    assert [t["statusName"] for t in await emay_mock.templates()] == ["pending"]
+    assert (await emay_mock.review_template(template_id, "rejected"))["status"] == 2
+    assert await emay_mock.client.query_template(template_id) == 2
+    assert await emay_mock.set_balance(0) == 0
+    assert (await emay_mock.client.call("sendSingleSMS", {"mobile": "13800000000", "content": "x"})).code == (
+        "ERROR_BALANCE"
+    )
+    assert await emay_mock.set_balance(add=3) == 3
+
+
+@pytest.mark.emay_mock(control_auth="team:pa55")
+async def test_with_control_auth_the_helpers_send_it(emay_mock: EmayMockHandle) -> None:
+    sent = await emay_mock.client.send_single_sms("13800000000", "x")
+    assert [m["smsId"] for m in await emay_mock.messages()] == [sent["smsId"]]
+    async with emay_mock.http.get(f"{emay_mock.url}/_mock/messages") as resp:
+        assert resp.status == 401
+
+
 async def test_scenarios_from_a_path_and_coverage(emay_mock: EmayMockHandle) -> None:
     loaded = await emay_mock.load_scenario(EXAMPLES / "balance-runs-out.yaml")
     assert loaded["name"] == "balance-runs-out"

@@ -147,12 +147,16 @@ class Journal:
         family: str | None = None,
         sms_id: str | None = None,
         since: int | None = None,
+        before: int | None = None,
         limit: int = 100,
     ) -> list[Entry]:
+        """Newest first: entries after `since`, or older than `before` (ids, for paging back)."""
         out: list[Entry] = []
         for entry in reversed(self._entries):
             if since is not None and entry.id <= since:
                 break
+            if before is not None and entry.id >= before:
+                continue
             if app_id is not None and entry.app_id != app_id:
                 continue
             if endpoint is not None and entry.endpoint != endpoint:

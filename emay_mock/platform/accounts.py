@@ -10,6 +10,10 @@ from dataclasses import dataclass, field
 from emay_mock.delivery.push_settings import PushSettings
 from emay_mock.protocol.envelope import key_bytes
 
+# How an account's new templates are reviewed: after `templateReviewSeconds`, or by hand
+# (the UI or POST /_mock/templates/{templateId}/review), as the real platform's people do.
+AUTO_REVIEW, MANUAL_REVIEW = "auto", "manual"
+
 
 @dataclass(frozen=True)
 class AccountSpec:
@@ -22,6 +26,7 @@ class AccountSpec:
     voice: bool = True
     push: PushSettings | None = None
     strict: bool = False
+    template_review: str = AUTO_REVIEW
 
 
 class RateLimiter:

@@ -127,6 +127,29 @@ class Core:
         account.balance = balance
         self.store.accounts.set_balance(account.app_id, balance)
 
+    def give_balance(self, account: Account, balance: int) -> None:
+        """A balance set by hand (the console): stored, and told to live views. Sends, which
+        change it far more often, tell nobody: a view reads it again when messages arrive."""
+        self.set_balance(account, balance)
+        self.events.publish("account", account.app_id, account)
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Per account, what it holds now: messages, what waits in its pull queues, its pushes."""
+        pushes = self.push.store.status_counts()
+        depth = self.queues.depth
+        return {
+            app_id: {
+                "messages": self.messages.count(app_id),
+                "queuedReports": depth(app_id, "report"),
+                "queuedVoiceReports": depth(app_id, "voice-report"),
+                "queuedMo": depth(app_id, "mo"),
+                "queuedClicks": depth(app_id, "click"),
+                "pendingPushes": pushes.get((app_id, "pending"), 0),
+                "deadPushes": pushes.get((app_id, "dead"), 0),
+            }
+            for app_id in self.accounts
+        }
+
     def _push_target(self, app_id: str, kind: str) -> PushTarget | None:
         account = self.accounts.get(app_id)
         if account is None or account.spec.push is None:

@@ -99,8 +99,10 @@ class Links:
     def save(self, account: Account, planned: PlannedLinks, rows: list[MessageRow]) -> None:
         now = self.p.clock.now_ms()
         if planned.rule == "1":
+            # One link for the request: it names the request's first message, for the console.
+            first = rows[0].sms_id if rows else None
             links = [LinkRow(planned.codes[0], account.app_id, planned.long_url, planned.short_urls[0], "1",
-                             None, None, now)]  # fmt: skip
+                             None, first, now)]  # fmt: skip
         else:
             links = [
                 LinkRow(code, account.app_id, planned.long_url, url, "2", row.mobile, row.sms_id, now)

@@ -1,4 +1,4 @@
-"""SMS templates: created pending, reviewed after a delay (or as scenarios say), used by sends.
+"""SMS templates: created pending, reviewed after a delay, by hand, or as scenarios say; used by sends.
 
 Status codes are the vendor's (§2.1.8): 0 pending review, 1 approved, 2 rejected, and -1
 for a template that does not exist (never created, deleted, or another account's).
@@ -6,7 +6,7 @@ for a template that does not exist (never created, deleted, or another account's
 
 from __future__ import annotations
 
-from emay_mock.platform.accounts import Account
+from emay_mock.platform.accounts import MANUAL_REVIEW, Account
 from emay_mock.platform.core import Core
 from emay_mock.platform.ids import IdSequence
 from emay_mock.protocol import diagnose, rules
@@ -21,6 +21,12 @@ from emay_mock.store.templates import TemplateRow
 REVIEW = "template-review"
 PENDING, APPROVED, REJECTED, MISSING = 0, 1, 2, -1
 _STATUS_NAMES = {PENDING: "pending review", APPROVED: "approved", REJECTED: "rejected"}
+# As the control API and the UI name them (a deleted template answers -1 on the wire).
+STATUS_WORDS = {PENDING: "pending", APPROVED: "approved", REJECTED: "rejected", MISSING: "deleted"}
+
+
+class ReviewRefused(Exception):
+    """A review by hand that cannot be made: the template was deleted."""
 
 
 class Templates:
@@ -32,14 +38,20 @@ class Templates:
 
     def create(self, account: Account, content: str, facts: RequestFacts) -> TemplateRow:
         rules.check_content(content, self.p.settings.rules, "templateContent")
-        status, delay_s = self.p.scenarios.template_review(facts, self.p.settings.template_review_s)
+        manual = account.spec.template_review == MANUAL_REVIEW
+        # A scripted review applies in both modes; under manual review it takes no
+        # templateReviewSeconds of its own, and without one the template waits for a person.
+        default_s = 0.0 if manual else self.p.settings.template_review_s
+        scripted = self.p.scenarios.template_review(facts, default_s)
+        status, delay_s = scripted or (APPROVED, default_s)
         now = self.p.clock.now_ms()
         template_id = str(self.ids.take(1, self.p.clock.wall_ms()))
-        immediate = delay_s <= 0
+        waits = manual and scripted is None
+        immediate = delay_s <= 0 and not waits
         row = TemplateRow(template_id, account.app_id, content, status if immediate else PENDING, now,
                           now if immediate else None, 0)  # fmt: skip
         self.store.insert(row)
-        if not immediate:
+        if not immediate and not waits:
             due = now + int(delay_s * 1000)
             self.p.scheduler.schedule(
                 due, REVIEW, account.app_id, {"templateId": template_id, "status": status}
@@ -49,12 +61,40 @@ class Templates:
 
     def _review_due(self, job: Job) -> None:
         row = self.store.get(str(job.payload["templateId"]))
-        if row is None or row.deleted:
+        # Reviewed by hand meanwhile: the person's decision stands.
+        if row is None or row.deleted or row.reviewed_at is not None:
             return
-        self.store.set_status(row.template_id, int(job.payload["status"]), self.p.clock.now_ms())
-        updated = self.store.get(row.template_id)
-        assert updated is not None
-        self.p.events.publish("template", row.app_id, updated)
+        self._decide(row, int(job.payload["status"]))
+
+    def _decide(self, row: TemplateRow, status: int) -> None:
+        self.store.set_status(row.template_id, status, self.p.clock.now_ms())
+        self.p.events.publish("template", row.app_id, row)
+
+    def review(self, template_id: str, status: int) -> tuple[TemplateRow, int]:
+        """The platform's reviewer decides, by hand: (the template, its status before).
+
+        Any template not deleted may be decided again (a reviewer may change their mind);
+        KeyError when there is no such template, ReviewRefused when it was deleted.
+        """
+        assert status in (APPROVED, REJECTED)
+        row = self.store.get(template_id)
+        if row is None:
+            raise KeyError(template_id)
+        if row.deleted:
+            raise ReviewRefused(f"template {template_id} was deleted")
+        before = row.status
+        self._decide(row, status)
+        return row, before
+
+    def listing(
+        self, app_id: str | None, status: int | None, before: str | None, limit: int
+    ) -> list[TemplateRow]:
+        """Newest first, older than the templateId `before`; `status` MISSING: the deleted ones."""
+
+        def wanted(row: TemplateRow) -> bool:
+            return status is None or (MISSING if row.deleted else row.status) == status
+
+        return self.store.list(app_id, limit, before=before, keep=wanted)
 
     def _own(self, account: Account, template_id: str) -> TemplateRow | None:
         row = self.store.get(template_id)
@@ -67,9 +107,11 @@ class Templates:
         return MISSING if row is None else row.status
 
     def delete(self, account: Account, template_id: str) -> bool:
-        if self._own(account, template_id) is None:
+        row = self._own(account, template_id)
+        if row is None:
             return False
         self.store.delete(template_id)
+        self.p.events.publish("template", account.app_id, row)
         return True
 
     def fill(self, account: Account, order: SendOrder) -> None:

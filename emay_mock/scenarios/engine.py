@@ -225,7 +225,7 @@ class ScenarioBook:
         self._faker.seed_instance(rng.getrandbits(32))
         return str(self._faker.user_agent())
 
-    def template_review(self, facts: RequestFacts, default_s: float) -> tuple[int, float]:
+    def template_review(self, facts: RequestFacts, default_s: float) -> tuple[int, float] | None:
         status, delay = 1, default_s
         for scenario, rule in self._rules():
             then = rule.then
@@ -239,8 +239,8 @@ class ScenarioBook:
             if then.template_delay is not None:
                 delay = then.template_delay.draw_ms(scenario.rng) / 1000
             rule.fired += 1
-            break
-        return status, delay
+            return status, delay
+        return None
 
     # -- coverage -----------------------------------------------------------------------------
 

@@ -90,7 +90,9 @@ class Outcomes(Protocol):
 
     def plan(self, facts: RequestFacts, recipient: Planned, default: RecipientPlan) -> RecipientPlan: ...
 
-    def template_review(self, facts: RequestFacts, default_s: float) -> tuple[int, float]: ...
+    def template_review(self, facts: RequestFacts, default_s: float) -> tuple[int, float] | None:
+        """(status, delay in s) when a rule scripts this template's review, else None."""
+        ...
 
     def restart(self) -> None: ...
 
@@ -104,8 +106,8 @@ class NoScenarios:
     def plan(self, facts: RequestFacts, recipient: Planned, default: RecipientPlan) -> RecipientPlan:
         return default
 
-    def template_review(self, facts: RequestFacts, default_s: float) -> tuple[int, float]:
-        return 1, default_s
+    def template_review(self, facts: RequestFacts, default_s: float) -> tuple[int, float] | None:
+        return None
 
     def restart(self) -> None:
         pass

@@ -30,6 +30,7 @@ class LinkRow:
     sms_id: str | None
     created_at: int
     users: int = 0  # in memory only: messages that carry it (retention removes it with the last)
+    seq: int = 0  # in memory only: its place in creation order, the console's cursor
 
 
 @dataclass(slots=True, eq=False)
@@ -59,9 +60,9 @@ class LinkStore:
         self._clicks: dict[int, ClickRow] = {}
         self._by_code: dict[str, list[ClickRow]] = {}
         self._last_click = 0
-        for values in db.rows(f"SELECT {_LINK_COLS} FROM short_links"):
-            link = LinkRow(*values)
-            self._links[link.code] = link
+        self._last_seq = 0
+        for values in db.rows(f"SELECT {_LINK_COLS} FROM short_links ORDER BY rowid"):
+            self._place(LinkRow(*values))
         for values in db.rows(f"SELECT {_CLICK_COLS} FROM clicks ORDER BY click_id"):
             self._add(ClickRow(*values))
 
@@ -70,9 +71,14 @@ class LinkStore:
         self._by_code.setdefault(click.code, []).append(click)
         self._last_click = max(self._last_click, click.click_id)
 
+    def _place(self, link: LinkRow) -> None:
+        self._last_seq += 1
+        link.seq = self._last_seq
+        self._links[link.code] = link
+
     def insert(self, rows: Sequence[LinkRow]) -> None:
         for row in rows:
-            self._links[row.code] = row
+            self._place(row)
         self.log.insert_many(
             INSERT_LINK,
             [
@@ -89,6 +95,22 @@ class LinkStore:
         self._add(click)
         self.log.insert(INSERT_CLICK, click.values())
         return click
+
+    def links(self, app_id: str | None, before: int | None = None, limit: int = 100) -> list[LinkRow]:
+        """Newest first; `before` a link's seq: only older ones."""
+        out: list[LinkRow] = []
+        for link in reversed(self._links.values()):
+            if before is not None and link.seq >= before:
+                continue
+            if app_id is not None and link.app_id != app_id:
+                continue
+            out.append(link)
+            if len(out) >= limit:
+                break
+        return out
+
+    def click_count(self, code: str) -> int:
+        return len(self._by_code.get(code, ()))
 
     def click(self, click_id: int) -> ClickRow | None:
         return self._clicks.get(click_id)

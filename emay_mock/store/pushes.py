@@ -220,6 +220,14 @@ class Pushes:
                 break
         return out
 
+    def status_counts(self) -> dict[tuple[str, str], int]:
+        """(appId, status) -> batches: one pass, for the console's account counts."""
+        out: dict[tuple[str, str], int] = {}
+        for batch in self._batches.values():
+            key = (batch.app_id, batch.status)
+            out[key] = out.get(key, 0) + 1
+        return out
+
     def of(self, obj: Any) -> list[Batch]:
         """The batches that carried this message's report (or this MO)."""
         return [b for b in (self._batches.get(i) for i in obj.batches) if b is not None]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import astuple, dataclass
 
 from emay_mock.store.db import Database
@@ -9,6 +10,10 @@ from emay_mock.store.log import Log
 
 _COLS = "template_id, app_id, content, status, created_at, reviewed_at, deleted"
 UPSERT = f"INSERT OR REPLACE INTO templates({_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
+
+
+def _order(template_id: str) -> tuple[int, str]:
+    return len(template_id), template_id  # digits of equal length compare as text as numbers
 
 
 @dataclass(slots=True, eq=False)
@@ -53,9 +58,25 @@ class TemplateStore:
     def last_id(self) -> int:
         return max((int(t) for t in self._rows), default=0)
 
-    def list(self, app_id: str | None, limit: int = 100) -> list[TemplateRow]:
-        rows = (r for r in reversed(self._rows.values()) if app_id is None or r.app_id == app_id)
-        return [r for r, _ in zip(rows, range(limit), strict=False)]
+    def list(
+        self,
+        app_id: str | None,
+        limit: int = 100,
+        *,
+        before: str | None = None,
+        keep: Callable[[TemplateRow], bool] | None = None,
+    ) -> list[TemplateRow]:
+        """Newest first; `before` a templateId (they only increase): only older ones."""
+        out: list[TemplateRow] = []
+        for row in reversed(self._rows.values()):
+            if before is not None and _order(row.template_id) >= _order(before):
+                continue
+            if (app_id is not None and row.app_id != app_id) or (keep is not None and not keep(row)):
+                continue
+            out.append(row)
+            if len(out) >= limit:
+                break
+        return out
 
     def forget(self, app_id: str | None) -> None:
         for template_id in [t for t, r in self._rows.items() if app_id is None or r.app_id == app_id]:

@@ -15,6 +15,7 @@ from typing import Any
 import aiohttp
 
 from emay_mock.client import EmayClient, SimpleClient
+from emay_mock.control_auth import Credentials, from_env
 from emay_mock.testing.receiver import Receiver
 
 _KEY_ALPHABET = string.ascii_letters + string.digits
@@ -41,6 +42,8 @@ class EmayMockHandle:
     account: dict[str, Any]
     receiver: Receiver | None = None
     http: aiohttp.ClientSession = field(default_factory=aiohttp.ClientSession)
+    # Sent with every control call; by default what EMAY_MOCK_CONTROL_AUTH holds, if anything.
+    control_auth: Credentials | None = field(default_factory=from_env)
     client: EmayClient = field(init=False)
     simple: SimpleClient = field(init=False)
 
@@ -62,6 +65,8 @@ class EmayMockHandle:
     # -- plumbing -----------------------------------------------------------------------------
 
     async def _call(self, method: str, path: str, *, ok: tuple[int, ...] = (200, 201), **kwargs: Any) -> Any:
+        if self.control_auth is not None:
+            kwargs["headers"] = {"Authorization": self.control_auth.header(), **kwargs.get("headers", {})}
         async with self.http.request(method, f"{self.url}{path}", **kwargs) as resp:
             body = await resp.json(content_type=None)
             if resp.status not in ok:
@@ -141,6 +146,21 @@ class EmayMockHandle:
         account = new_account(**fields)
         await self._call("POST", "/_mock/accounts", json=account)
         return account
+
+    async def templates(self, **filters: Any) -> list[dict[str, Any]]:
+        """This account's templates, newest first; filters: status (pending…deleted), before, limit."""
+        params = {"appId": self.app_id, **{k: str(v) for k, v in filters.items()}}
+        return list((await self._call("GET", "/_mock/templates", params=params))["templates"])
+
+    async def review_template(self, template_id: str, status: str = "approved") -> dict[str, Any]:
+        """Decide a template as the platform's reviewer: "approved" or "rejected"."""
+        path = f"/_mock/templates/{template_id}/review"
+        return dict((await self._call("POST", path, json={"status": status}))["template"])
+
+    async def set_balance(self, balance: int | None = None, *, add: int | None = None) -> int:
+        """Set this account's balance (or add to it) by hand; answers the balance now."""
+        body = {"set": balance} if add is None else {"add": add}
+        return int((await self._call("POST", f"/_mock/accounts/{self.app_id}/balance", json=body))["balance"])
 
     async def reset(self) -> None:
         """Forget this account's messages, queues, pushes and journal; restore its balance."""

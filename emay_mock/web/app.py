@@ -6,11 +6,14 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from emay_mock.control_auth import Credentials
 from emay_mock.observe.metrics import Metrics
 from emay_mock.observe.recorder import Recorder
 from emay_mock.platform.service import Platform
 from emay_mock.scenarios.engine import ScenarioBook
 from emay_mock.web import secure, signed
+from emay_mock.web.auth import guard
+from emay_mock.web.console import ConsoleApi
 from emay_mock.web.control import ControlApi
 from emay_mock.web.edge import MAX_BODY_KEY
 from emay_mock.web.events import EventStream
@@ -31,6 +34,7 @@ def build_app(
     *,
     on_startup: Callable[[], Awaitable[None]],
     on_cleanup: Callable[[], Awaitable[None]],
+    control_auth: Credentials | None = None,
 ) -> web.Application:
     max_body = platform.settings.max_body_bytes
     app = web.Application(client_max_size=max_body)
@@ -46,13 +50,14 @@ def build_app(
     control = [
         *links_routes(platform.links, views),
         *ControlApi(platform, recorder, metrics.render).routes(),
+        *ConsoleApi(platform).routes(),
         *ScenarioApi(scenarios, recorder.codes, platform.sending.states).routes(),
         *InspectApi(platform, recorder).routes(),
         *WaitApi(platform).routes(),
         *ui_routes(),
         *events.routes(),
     ]
-    app.add_routes(json_routes(control, platform.committed))
+    app.add_routes(json_routes(guard(control, control_auth), platform.committed))
     app.on_shutdown.append(events.on_shutdown)
 
     async def startup(_: web.Application) -> None:

@@ -70,7 +70,9 @@ class ControlApi:
         return web.Response(body=self.render_metrics(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def list_accounts(self, request: web.Request) -> web.Response:
-        return reply({"accounts": [views.account(a) for a in self.platform.accounts.values()]})
+        counts = self.platform.counts()
+        shown = [{**views.account(a), "counts": counts[a.app_id]} for a in self.platform.accounts.values()]
+        return reply({"accounts": shown})
 
     async def put_account(self, request: web.Request) -> web.Response:
         data = await body_object(request)

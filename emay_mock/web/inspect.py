@@ -43,6 +43,7 @@ class InspectApi:
             family=q.get("family") or None,
             sms_id=q.get("smsId") or None,
             since=int_query(request, "since"),
+            before=int_query(request, "before"),
             limit=int_query(request, "limit", 100, lo=1, hi=journal.size) or 100,
         )
         return reply(

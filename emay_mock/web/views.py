@@ -12,13 +12,13 @@ from zoneinfo import ZoneInfo
 
 from emay_mock.delivery.push_settings import PushSettings
 from emay_mock.platform.accounts import Account, AccountSpec
-from emay_mock.platform.templates import MISSING
+from emay_mock.platform.templates import MISSING, STATUS_WORDS
 from emay_mock.protocol import payloads
 from emay_mock.protocol.codes import ReportState
 from emay_mock.protocol.templates import variables
 from emay_mock.protocol.times import format_long
 from emay_mock.store.inbound import MoRow
-from emay_mock.store.links import ClickRow
+from emay_mock.store.links import ClickRow, LinkRow
 from emay_mock.store.messages import MessageRow
 from emay_mock.store.pushes import Attempt, Batch
 from emay_mock.store.templates import TemplateRow
@@ -70,6 +70,7 @@ class Views:
             "content": row.content,
             "variables": variables(row.content),
             "status": MISSING if row.deleted else row.status,
+            "statusName": STATUS_WORDS[MISSING if row.deleted else row.status],
             "deleted": bool(row.deleted),
             "createdAt": self.time(row.created_at),
             "reviewedAt": self.time(row.reviewed_at),
@@ -105,6 +106,30 @@ class Views:
                 app_id=click.app_id,
                 tz=self.tz,
             ),
+        }
+
+    def link(
+        self, link: LinkRow, clicks: list[ClickRow], click_count: int, message: MessageRow | None
+    ) -> dict[str, Any]:
+        """A short link with its newest clicks, and the message that carries it (rule 1: the
+        request's first) when it is still held."""
+        return {
+            "linkId": link.seq,
+            "code": link.code,
+            "appId": link.app_id,
+            "rule": link.rule,
+            "longUrl": link.long_url,
+            "shortUrl": link.short_url,
+            "mobile": link.mobile,
+            "smsId": link.sms_id,
+            "message": None
+            if message is None
+            else {"smsId": message.sms_id, "mobile": message.mobile, "content": message.content},
+            "recipients": link.users,
+            "createdAt": self.time(link.created_at),
+            "createdAtMs": link.created_at,
+            "clickCount": click_count,
+            "clicks": [self.click(c) for c in clicks],
         }
 
     def batch(self, batch: Batch, *, with_items: bool = True) -> dict[str, Any]:
@@ -158,6 +183,7 @@ def spec(spec: AccountSpec, balance: int) -> dict[str, Any]:
         "voice": spec.voice,
         "push": None if spec.push is None else push_settings(spec.push),
         "strict": spec.strict,
+        "templateReview": spec.template_review,
     }
 
 

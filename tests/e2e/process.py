@@ -57,12 +57,18 @@ def command(*args: str, module: bool = False, script: bool = False) -> list[str]
 
 @asynccontextmanager
 async def serve(
-    args: Sequence[str], *, module: bool = False, script: bool = False, timeout: float = 15.0
+    args: Sequence[str],
+    *,
+    module: bool = False,
+    script: bool = False,
+    timeout: float = 15.0,
+    env: dict[str, str] | None = None,
 ) -> AsyncIterator[Served]:
     process = await asyncio.create_subprocess_exec(
         *command("serve", "--port", "0", *args, module=module, script=script),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, **(env or {})},
     )
     try:
         url, banner = await _read_banner(process, timeout)

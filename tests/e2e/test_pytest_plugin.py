@@ -79,6 +79,17 @@ async def test_the_contract_pages_example_passes(tmp_path: Path) -> None:
     assert "2 passed" in out
 
 
+async def test_the_console_pages_example_passes(tmp_path: Path) -> None:
+    (tmp_path / "test_console.py").write_text(docs_example("ui-console.md", "test_console.py"), "utf-8")
+    code, out, err = await run_command(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *plugin_flags(), "test_console.py"],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(ROOT)},
+    )
+    assert code == 0, out + err
+    assert "2 passed" in out
+
+
 async def test_assert_clean_tells_the_user_what_went_wrong_and_why(tmp_path: Path) -> None:
     (tmp_path / "test_clean.py").write_text(ASSERT_CLEAN, "utf-8")
     code, out, _ = await run_command(

@@ -62,8 +62,9 @@ class Ui:
 async def ui_for(browser: Any) -> AsyncIterator[Any]:
     opened: list[Ui] = []
 
-    async def make(mock: MockServer, width: int = 1366, height: int = 820) -> Ui:
-        context = await browser.new_context(viewport={"width": width, "height": height})
+    async def make(mock: MockServer, width: int = 1366, height: int = 820, **options: Any) -> Ui:
+        """`options`: Playwright context options, e.g. http_credentials for a mock with control auth."""
+        context = await browser.new_context(viewport={"width": width, "height": height}, **options)
         ui = Ui(await context.new_page(), mock)
         opened.append(ui)
         return ui

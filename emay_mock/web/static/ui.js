@@ -61,8 +61,6 @@
     mobile: null,
     smsId: null,
     search: null,          // the search text while results are shown
-    thread: [],            // what the open conversation shows, for the reply's extendedCode
-    threadKey: null,       // appId/mobile of that conversation
     clock: null,           // {nowMs, speed, timezone, fetchedAt}
   };
 
@@ -114,7 +112,7 @@
     $("#search-q").value = "";
     showBalance();
     go(state.view === "inbox" ? "#inbox" : "#" + state.view);
-    refresh({ list: true, thread: true, detail: true, pushes: true, journal: true });
+    refresh({ list: true, thread: true, detail: true, ...EVERY_LIST });
   }
 
   // ---- the clock -----------------------------------------------------------------------------
@@ -143,7 +141,7 @@
       state.clock = { ...result, fetchedAt: Date.now() };
       tickClock();
       say(`Clock advanced ${seconds} s: ${result.jobsRun} scheduled job(s) ran.`);
-      refresh({ list: true, thread: true, detail: true, pushes: true });
+      refresh({ list: true, thread: true, detail: true, ...EVERY_LIST });
     } catch (error) {
       say(`Advance failed: ${error.message}`, "error");
     } finally {
@@ -152,7 +150,8 @@
   }
 
   // ---- views and routing -----------------------------------------------------------------------
-  // #inbox, #inbox/<mobile>, #inbox/<mobile>/<smsId>, #pushes, #scenarios, #journal
+  // #inbox, #inbox/<mobile>, #inbox/<mobile>/<smsId>, #templates, #links, #accounts, #pushes,
+  // #scenarios, #journal
   function go(hash) {
     if (location.hash !== hash) location.hash = hash;
     else route();
@@ -160,7 +159,7 @@
 
   function route() {
     const [view, mobile, smsId] = (location.hash.slice(1) || "inbox").split("/").map(decodeURIComponent);
-    const known = ["inbox", "pushes", "scenarios", "journal"];
+    const known = ["inbox", "templates", "links", "accounts", "pushes", "scenarios", "journal"];
     state.view = known.includes(view) ? view : "inbox";
     for (const name of known) $(`#view-${name}`).hidden = name !== state.view;
     for (const link of document.querySelectorAll(".tabs a")) {
@@ -198,6 +197,9 @@
     if (state.view === "pushes" && parts.has("pushes")) jobs.push(renderPushes());
     if (state.view === "scenarios" && parts.has("scenarios")) jobs.push(renderScenarios());
     if (state.view === "journal" && parts.has("journal")) jobs.push(renderJournal());
+    if (state.view === "templates" && parts.has("templates")) jobs.push(renderTemplates());
+    if (state.view === "links" && parts.has("links")) jobs.push(renderLinks());
+    if (state.view === "accounts" && parts.has("accounts")) jobs.push(renderAccounts());
     for (const result of await Promise.allSettled(jobs)) {
       if (result.status === "rejected") say(`Could not load: ${result.reason.message}`, "error");
     }
@@ -209,6 +211,86 @@
     const mine = (generations[panel] = (generations[panel] || 0) + 1);
     return () => generations[panel] !== mine;
   };
+
+  // The lists that page back; a refresh of all of them (account chosen, clock moved, reset).
+  const EVERY_LIST = { pushes: true, journal: true, templates: true, links: true, accounts: true };
+
+  // Ids only increase: numbers, or digit strings (smsId, templateId) too long for a Number,
+  // which compare by length, then as text.
+  function compareIds(a, b) {
+    if (typeof a === "number" && typeof b === "number") return a - b;
+    const x = String(a), y = String(b);
+    return x.length - y.length || (x < y ? -1 : x > y ? 1 : 0);
+  }
+
+  /**
+   * A newest-first list that loads its first page, older pages on demand ("Older" button,
+   * the control API's `before` cursor), and merges live refreshes by id, so the pages already
+   * loaded stay while the page itself only ever asks for one page at a time.
+   */
+  class Pager {
+    constructor({ list, more, empty, size, id, load, render, keep = () => true }) {
+      Object.assign(this, { list, more, empty, size, id, load, render, keep });
+      this.items = [];
+      this.done = true;
+      this.signature = null;  // what the list is of (account, filters): another one starts over
+      this.generation = 0;
+      more.addEventListener("click", () => this.older().catch((error) => say(`Could not load: ${error.message}`, "error")));
+    }
+
+    /** The first page when the signature changed, else the newest page merged in. */
+    async show(signature) {
+      if (signature !== this.signature) return this.reset(signature);
+      return this.refresh();
+    }
+
+    async reset(signature) {
+      const generation = ++this.generation;
+      const page = await this.load(null, this.size);
+      if (generation !== this.generation) return;
+      this.signature = signature;
+      this.items = page;
+      this.done = page.length < this.size;
+      this.draw();
+    }
+
+    async refresh() {
+      const generation = this.generation;
+      const page = await this.load(null, this.size);
+      if (generation !== this.generation) return;
+      if (page.length < this.size) {
+        this.items = page;  // the whole list fits one page (a reset may have emptied it)
+        this.done = true;
+      } else {
+        const oldest = this.id(page[page.length - 1]);
+        this.items = [...page, ...this.items.filter((item) => compareIds(this.id(item), oldest) < 0)];
+      }
+      this.draw();
+    }
+
+    async older() {
+      if (this.done || !this.items.length) return;
+      const generation = this.generation;
+      this.more.disabled = true;
+      try {
+        const last = this.id(this.items[this.items.length - 1]);
+        const page = await this.load(last, this.size);
+        if (generation !== this.generation) return;
+        this.items.push(...page.filter((item) => compareIds(this.id(item), last) < 0));
+        this.done = page.length < this.size;
+        this.draw();
+      } finally {
+        this.more.disabled = false;
+      }
+    }
+
+    draw() {
+      const shown = this.items.filter(this.keep);
+      this.list.replaceChildren(...shown.map((item) => this.render(item)));
+      this.more.hidden = this.done;
+      if (this.empty) this.empty.hidden = shown.length > 0 || !this.done;
+    }
+  }
 
   // ---- inbox: conversations and search --------------------------------------------------------
   async function renderList() {
@@ -285,38 +367,146 @@
     return state.clock ? state.clock.nowMs + (Date.now() - state.clock.fetchedAt) * state.clock.speed : Date.now();
   }
 
+  // A conversation is two newest-first streams (messages by smsId, MO by moId) paged back
+  // separately and shown merged, oldest first. A page of one stream may reach further back
+  // than the other's: what is older than both pages' reach waits in a buffer until the next
+  // "older", so the thread never shows a gap.
+  const THREAD_PAGE = 200;
+  const STREAMS = ["mt", "mo"];
+  const newThread = (key) => ({
+    key, shown: [], loading: false, loaded: Promise.resolve(),
+    buffer: { mt: [], mo: [] }, cursor: { mt: null, mo: null }, done: { mt: false, mo: false }, newest: { mt: null, mo: null },
+  });
+  let thread = newThread(null);
+  const mtItem = (m) => ({ kind: "mt", id: m.smsId, ms: m.times.submitMs, m });
+  const moItem = (r) => ({ kind: "mo", id: r.moId, ms: r.moTimeMs, r });
+  const byTime = (a, b) => a.ms - b.ms || (a.kind === b.kind ? compareIds(a.id, b.id) : a.kind === "mt" ? -1 : 1);
+  const threadHasOlder = (t) => STREAMS.some((kind) => !t.done[kind] || t.buffer[kind].length > 0);
+
+  async function threadPage(kind, before) {
+    const path = kind === "mt" ? "/_mock/messages" : "/_mock/mo";
+    const data = await api(`${path}?${qs({ appId: state.appId, mobile: state.mobile, limit: THREAD_PAGE, before })}`);
+    return kind === "mt" ? data.messages.map(mtItem) : data.mo.map(moItem);
+  }
+
+  async function threadOlder(t) {
+    await Promise.all(STREAMS.map(async (kind) => {
+      if (t.done[kind] || t.buffer[kind].length >= THREAD_PAGE) return;
+      const page = await threadPage(kind, t.cursor[kind]);
+      if (page.length) {
+        t.cursor[kind] = page[page.length - 1].id;
+        if (t.newest[kind] === null) t.newest[kind] = page[0].id;
+      }
+      if (page.length < THREAD_PAGE) t.done[kind] = true;
+      t.buffer[kind].push(...page);
+    }));
+    let horizon = -Infinity;  // how far back both streams are known
+    for (const kind of STREAMS) {
+      const buffer = t.buffer[kind];
+      if (!t.done[kind] && buffer.length) horizon = Math.max(horizon, buffer[buffer.length - 1].ms);
+    }
+    const taken = [];
+    for (const kind of STREAMS) {
+      const buffer = t.buffer[kind];
+      let n = 0;
+      while (n < buffer.length && buffer[n].ms >= horizon) n++;
+      taken.push(...buffer.splice(0, n));
+    }
+    t.shown = [...taken.sort(byTime), ...t.shown];
+  }
+
+  /** The newest page of each stream merged in: reports update bubbles, new ones are added. */
+  async function threadNewest(t) {
+    const pages = await Promise.all(STREAMS.map((kind) => threadPage(kind, null)));
+    const known = new Map(t.shown.map((item) => [item.kind + item.id, item]));
+    let grew = false;
+    STREAMS.forEach((kind, i) => {
+      for (const item of pages[i]) {
+        const shown = known.get(kind + item.id);
+        if (shown) Object.assign(shown, item);
+        else if (t.newest[kind] === null || compareIds(item.id, t.newest[kind]) > 0) { t.shown.push(item); grew = true; }
+      }
+      if (pages[i].length && (t.newest[kind] === null || compareIds(pages[i][0].id, t.newest[kind]) > 0)) {
+        t.newest[kind] = pages[i][0].id;
+      }
+    });
+    t.shown.sort(byTime);
+    return grew;
+  }
+
   async function renderThread() {
-    const isStale = stale("thread");
-    const list = $("#thread");
     const form = $("#reply");
     if (!state.mobile || !state.appId) {
+      thread = newThread(null);
       $("#thread-title").textContent = "Select a conversation";
-      list.replaceChildren();
+      $("#thread").replaceChildren();
+      $("#thread-older").hidden = true;
       form.hidden = true;
       return;
     }
-    const [messages, mo] = await Promise.all([
-      api(`/_mock/messages?${qs({ appId: state.appId, mobile: state.mobile, limit: 500 })}`),
-      api(`/_mock/mo?${qs({ appId: state.appId, mobile: state.mobile, limit: 500 })}`),
-    ]);
-    if (isStale()) return;
-    const items = [
-      ...messages.messages.map((m) => ({ kind: "mt", ms: m.times.submitMs, m })),
-      ...mo.mo.map((r) => ({ kind: "mo", ms: r.moTimeMs, r })),
-    ].sort((a, b) => a.ms - b.ms || (a.kind === "mt" ? -1 : 1));
-    // Follow the conversation's end when it is new or grew; keep the place when a message is picked.
-    const follow = state.threadKey !== `${state.appId}/${state.mobile}` || items.length > state.thread.length;
-    state.threadKey = `${state.appId}/${state.mobile}`;
-    state.thread = items;
-    $("#thread-title").textContent = `${state.mobile} · ${messages.messages.length} sent, ${mo.mo.length} replies`;
-    list.replaceChildren(...items.map((item) => item.kind === "mt" ? mtBubble(item.m) : moBubble(item.r)));
-    form.hidden = false;
+    const key = `${state.appId}/${state.mobile}`;
+    if (thread.key !== key) {
+      const t = (thread = newThread(key));
+      t.loading = true;  // no "older" (scrolling) and no refresh before the first pages are in
+      t.loaded = threadOlder(t).finally(() => { t.loading = false; });
+      try {
+        await t.loaded;
+      } catch (error) {
+        if (thread === t) thread = newThread(null);  // the next refresh opens it again
+        throw error;
+      }
+      if (t === thread) drawThread({ follow: true });
+      return;
+    }
+    const t = thread;
+    await t.loaded;
+    const grew = await threadNewest(t);  // follow the end when it grew; keep the place when a message is picked
+    if (t === thread) drawThread({ follow: grew });
+  }
+
+  async function olderInThread() {
+    const t = thread;
+    if (t.loading || !threadHasOlder(t)) return;
+    t.loading = true;
+    $("#thread-older").disabled = true;
+    try {
+      await threadOlder(t);
+      if (t === thread) drawThread({ keepPlace: true });
+    } catch (error) {
+      say(`Could not load older messages: ${error.message}`, "error");
+    } finally {
+      t.loading = false;
+      $("#thread-older").disabled = false;
+    }
+  }
+
+  function drawThread({ follow = false, keepPlace = false } = {}) {
+    const list = $("#thread");
+    const height = list.scrollHeight, top = list.scrollTop;
+    list.replaceChildren(...thread.shown.map((item) => item.kind === "mt" ? mtBubble(item.m) : moBubble(item.r)));
+    const older = threadHasOlder(thread);
+    $("#thread-older").hidden = !older;
+    const sent = thread.shown.filter((item) => item.kind === "mt").length;
+    $("#thread-title").textContent = `${state.mobile} · ${sent} sent, ${thread.shown.length - sent} replies` +
+      (older ? " shown, older above" : "");
+    $("#reply").hidden = false;
     const code = replyExtendedCode();
     $("#reply-hint").textContent = code
       ? `Replies go to extended code ${code}, as the last message to this phone used it.`
       : "Replies arrive as MO: in getMo, or pushed to the account's MO callback.";
-    const last = list.lastElementChild;
-    if (follow && last) last.scrollIntoView({ block: "end" });
+    if (keepPlace) {
+      list.scrollTop = top + (list.scrollHeight - height);  // the older ones went above: stay where the reader was
+    } else if (follow && list.lastElementChild) {
+      list.lastElementChild.scrollIntoView({ block: "end" });
+    }
+  }
+
+  /** A report for a message shown, however far back: its bubble changes at once. */
+  function reportArrived(message) {
+    const item = thread.shown.find((i) => i.kind === "mt" && i.id === message.smsId);
+    if (!item || !message.times) return;
+    Object.assign(item, mtItem(message));
+    drawThread();
   }
 
   function mtBubble(m) {
@@ -343,8 +533,8 @@
   }
 
   function replyExtendedCode() {
-    for (let i = state.thread.length - 1; i >= 0; i--) {
-      const item = state.thread[i];
+    for (let i = thread.shown.length - 1; i >= 0; i--) {
+      const item = thread.shown[i];
       if (item.kind === "mt") return item.m.extendedCode || null;
     }
     return null;
@@ -434,18 +624,22 @@
   }
 
   // ---- push log ---------------------------------------------------------------------------------
-  async function renderPushes() {
-    const isStale = stale("pushes");
-    const data = await api(`/_mock/pushes?${qs({
-      appId: state.appId, status: $("#push-status").value, kind: $("#push-kind").value, items: "false", limit: 200,
-    })}`);
-    if (isStale()) return;
-    const counts = { pending: 0, delivered: 0, dead: 0 };
-    for (const batch of data.pushes) counts[batch.status] = (counts[batch.status] || 0) + 1;
-    $("#push-counts").textContent =
-      `${data.pushes.length} batch(es) shown: ${counts.pending} pending, ${counts.delivered} delivered, ${counts.dead} dead`;
-    $("#pushes").replaceChildren(...data.pushes.map((batch) => pushCard(batch, true)));
-    $("#pushes-empty").hidden = data.pushes.length > 0;
+  let pushPager = null;
+  function renderPushes() {
+    pushPager = pushPager || new Pager({
+      list: $("#pushes"), more: $("#pushes-more"), empty: $("#pushes-empty"), size: 100, id: (batch) => batch.id,
+      load: async (before, limit) => (await api(`/_mock/pushes?${qs({
+        appId: state.appId, status: $("#push-status").value, kind: $("#push-kind").value, items: "false", limit, before,
+      })}`)).pushes,
+      render: (batch) => pushCard(batch, true),
+    });
+    const signature = [state.appId, $("#push-status").value, $("#push-kind").value].join("|");
+    return pushPager.show(signature).then(() => {
+      const counts = { pending: 0, delivered: 0, dead: 0 };
+      for (const batch of pushPager.items) counts[batch.status] = (counts[batch.status] || 0) + 1;
+      $("#push-counts").textContent = `${pushPager.items.length} batch(es) shown` +
+        `${pushPager.done ? "" : " (older below)"}: ${counts.pending} pending, ${counts.delivered} delivered, ${counts.dead} dead`;
+    });
   }
 
   function pushCard(batch, open) {
@@ -554,26 +748,223 @@
   }
 
   // ---- journal --------------------------------------------------------------------------------
-  async function renderJournal() {
-    const isStale = stale("journal");
-    const everyone = $("#journal-all").checked;
-    const data = await api(`/_mock/journal?${qs({ appId: everyone ? "" : state.appId, limit: 200 })}`);
+  let journalPager = null;
+  function renderJournal() {
+    const everyone = () => $("#journal-all").checked;
+    journalPager = journalPager || new Pager({
+      list: $("#journal tbody"), more: $("#journal-more"), empty: null, size: 100, id: (entry) => entry.id,
+      load: async (before, limit) => {
+        const data = await api(`/_mock/journal?${qs({ appId: everyone() ? "" : state.appId, limit, before })}`);
+        $("#journal-meta").textContent = `Newest first. The journal keeps ${data.size} of at most ${data.capacity} ` +
+          `entries (all accounts); ${data.evicted} evicted so far.`;
+        return data.entries;
+      },
+      keep: (entry) => !$("#journal-failed").checked || entry.code !== "SUCCESS",
+      render: (e) => h("tr", {},
+        h("td", { text: fmt(e.time) }),
+        h("td", { class: "mono", text: `${e.family} ${e.endpoint}` + (everyone() ? ` · ${e.appId || "no appId"}` : "") }),
+        h("td", {}, h("span", { class: `state ${e.code === "SUCCESS" ? "ok" : "bad"}`, text: e.code || e.httpStatus })),
+        h("td", { class: "why", text: [
+          e.reason && e.reason.reason,
+          ...(e.notes || []).map((n) => n.kind || n.note || JSON.stringify(n)),
+          ...(e.rules || []).map((r) => `rule ${r.rule}`),
+          e.fault ? `fault ${JSON.stringify(e.fault)}` : null,
+        ].filter(Boolean).join(" · ") }),
+        h("td", { text: e.latencyMs })),
+    });
+    return journalPager.show([everyone() ? "*" : state.appId].join("|"));
+  }
+
+  // ---- templates: the platform's reviewer ---------------------------------------------------------
+  const TEMPLATE_BADGE = { pending: "wait", approved: "ok", rejected: "bad", deleted: "gone" };
+
+  let templatePager = null;
+  function renderTemplates() {
+    const everyone = () => $("#templates-all").checked;
+    templatePager = templatePager || new Pager({
+      list: $("#templates"), more: $("#templates-more"), empty: $("#templates-empty"), size: 50,
+      id: (t) => t.templateId,
+      load: async (before, limit) => (await api(`/_mock/templates?${qs({
+        appId: everyone() ? "" : state.appId, status: $("#template-status").value, limit, before,
+      })}`)).templates,
+      render: (t) => templateCard(t, everyone()),
+    });
+    const account = state.accounts.find((a) => a.appId === state.appId);
+    $("#templates-meta").textContent = !account ? "" : account.templateReview === "manual"
+      ? `${account.appId} has templateReview: manual: its templates stay pending until you approve or reject them here.`
+      : `${account.appId} has its templates approved automatically (server.templateReviewSeconds); ` +
+        "you may still decide any of them here.";
+    return templatePager.show([everyone() ? "*" : state.appId, $("#template-status").value].join("|"));
+  }
+
+  function templateCard(t, everyone) {
+    const decide = (status, label) => h("button", {
+      type: "button", class: status === "approved" ? "primary" : null, "data-decision": status,
+      "aria-label": `${label} template ${t.templateId}`,
+      onclick: (event) => reviewTemplate(t, status, event.currentTarget),
+    }, label);
+    return h("li", { class: "card", "data-template-id": t.templateId, "data-status": t.statusName },
+      h("div", { class: "head" },
+        h("strong", { class: "mono", text: t.templateId }),
+        h("span", { class: `state ${TEMPLATE_BADGE[t.statusName]}`, text: t.statusName }),
+        everyone ? h("span", { class: "muted", text: t.appId }) : null,
+        h("span", { class: "spacer" }),
+        t.deleted || t.statusName === "approved" ? null : decide("approved", "Approve"),
+        t.deleted || t.statusName === "rejected" ? null : decide("rejected", "Reject")),
+      h("pre", { class: "content-box", text: t.content }),
+      h("div", { class: "meta muted" },
+        t.variables.length ? `variables: ${t.variables.join(", ")} · ` : "no variables · ",
+        `created ${t.createdAt}`, t.reviewedAt ? ` · decided ${t.reviewedAt}` : ""));
+  }
+
+  async function reviewTemplate(t, status, button) {
+    button.disabled = true;
+    try {
+      const answer = await api(`/_mock/templates/${encodeURIComponent(t.templateId)}/review`, { method: "POST", json: { status } });
+      say(`Template ${t.templateId} ${status} (was ${answer.previous}): queryTemplateSMS answers ` +
+        `${answer.template.status} and sends with it ${status === "approved" ? "go through" : "answer ERROR_PARAMS"}.`);
+      refresh({ templates: true });
+    } catch (error) {
+      say(`Review refused: ${error.message}`, "error");
+      button.disabled = false;
+    }
+  }
+
+  // ---- short links and their clicks ---------------------------------------------------------------
+  let linkPager = null;
+  function renderLinks() {
+    const everyone = () => $("#links-all").checked;
+    linkPager = linkPager || new Pager({
+      list: $("#links"), more: $("#links-more"), empty: $("#links-empty"), size: 30, id: (link) => link.linkId,
+      load: async (before, limit) => (await api(`/_mock/shortlinks?${qs({
+        appId: everyone() ? "" : state.appId, limit, before,
+      })}`)).shortLinks,
+      render: (link) => linkCard(link, everyone()),
+    });
+    return linkPager.show(everyone() ? "*" : state.appId);
+  }
+
+  function linkCard(link, everyone) {
+    const message = link.message;
+    const to = link.rule === "2" ? link.mobile : `${link.recipients} recipient${link.recipients === 1 ? "" : "s"}`;
+    return h("li", { class: "card", "data-code": link.code },
+      h("div", { class: "head" },
+        h("a", { class: "mono", href: link.shortUrl, target: "_blank", rel: "noopener", text: link.shortUrl }),
+        h("span", { class: "muted", text: `rule ${link.rule} · ${to}` }),
+        everyone ? h("span", { class: "muted", text: link.appId }) : null,
+        h("span", { class: `state ${link.clickCount ? "ok" : "wait"}`, text: `${link.clickCount} click${link.clickCount === 1 ? "" : "s"}` }),
+        h("span", { class: "spacer" }),
+        h("button", {
+          type: "button", "aria-label": `Click ${link.shortUrl} as the phone`,
+          onclick: (event) => clickShortLink(link, event.currentTarget),
+        }, "Click as the phone")),
+      h("div", { class: "url" }, "→ ", h("span", { class: "mono", text: link.longUrl })),
+      message ? h("p", { class: "link-message" },
+        h("a", { href: `#inbox/${encodeURIComponent(bare(message.mobile))}/${message.smsId}`, text: `message ${message.smsId}` }),
+        link.rule === "1" ? " (the request's first) " : " ",
+        h("span", { class: "muted", text: message.content })) : null,
+      link.clicks.length ? h("div", { class: "table-wrap" }, h("table", {},
+        h("thead", {}, h("tr", {}, ["time", "mobile", "equipment", "browser", "User-Agent", "by"].map((c) => h("th", { scope: "col", text: c })))),
+        h("tbody", {}, link.clicks.map((c) => h("tr", {},
+          h("td", { text: c.accessTime }), h("td", { text: c.mobile || "" }), h("td", { text: c.equipment }),
+          h("td", { text: c.browser }), h("td", { class: "body mono", text: c.userAgent }), h("td", { text: c.source })))))) : null,
+      link.clickCount > link.clicks.length ? h("p", { class: "muted", text: `the newest ${link.clicks.length} of ${link.clickCount} clicks` }) : null);
+  }
+
+  async function clickShortLink(link, button) {
+    button.disabled = true;
+    try {
+      await api(`/_mock/shortlinks/${encodeURIComponent(link.code)}/click`, {
+        method: "POST", json: { userAgent: navigator.userAgent },
+      });
+      say(`Clicked ${link.shortUrl}${link.mobile ? " as " + link.mobile : ""}: it is in getShortLink now.`);
+      refresh({ links: true });
+    } catch (error) {
+      say(`Click failed: ${error.message}`, "error");
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  // ---- accounts: balances, settings, what each holds -------------------------------------------------
+  // Sends change balances and counts far more often than anyone reads them: at most one reload a second.
+  const ACCOUNTS_EVERY_MS = 1000;
+  let accountsShownAt = 0;
+  let accountsLater = null;
+
+  async function renderAccounts() {
+    const wait = accountsShownAt + ACCOUNTS_EVERY_MS - Date.now();
+    if (wait > 0) {
+      accountsLater = accountsLater || setTimeout(() => { accountsLater = null; refresh({ accounts: true }); }, wait);
+      return;
+    }
+    accountsShownAt = Date.now();
+    const isStale = stale("accounts");
+    const data = await api("/_mock/accounts");
     if (isStale()) return;
-    const failedOnly = $("#journal-failed").checked;
-    const entries = data.entries.filter((e) => !failedOnly || e.code !== "SUCCESS");
-    $("#journal-meta").textContent = `Newest first. The journal keeps ${data.size} of at most ${data.capacity} ` +
-      `entries (all accounts); ${data.evicted} evicted so far.`;
-    $("#journal tbody").replaceChildren(...entries.map((e) => h("tr", {},
-      h("td", { text: fmt(e.time) }),
-      h("td", { class: "mono", text: `${e.family} ${e.endpoint}` + (everyone ? ` · ${e.appId || "no appId"}` : "") }),
-      h("td", {}, h("span", { class: `state ${e.code === "SUCCESS" ? "ok" : "bad"}`, text: e.code || e.httpStatus })),
-      h("td", { class: "why", text: [
-        e.reason && e.reason.reason,
-        ...(e.notes || []).map((n) => n.kind || n.note || JSON.stringify(n)),
-        ...(e.rules || []).map((r) => `rule ${r.rule}`),
-        e.fault ? `fault ${JSON.stringify(e.fault)}` : null,
-      ].filter(Boolean).join(" · ") }),
-      h("td", { text: e.latencyMs }))));
+    state.accounts = data.accounts;
+    showBalance();
+    const list = $("#accounts");
+    const focused = document.activeElement && list.contains(document.activeElement) ? document.activeElement.id : null;
+    const typed = Object.fromEntries([...list.querySelectorAll("input[data-balance]")].map((i) => [i.id, i.value]));
+    list.replaceChildren(...data.accounts.map(accountCard));
+    for (const [id, value] of Object.entries(typed)) { const input = document.getElementById(id); if (input && value) input.value = value; }
+    if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
+  }
+
+  function accountCard(a) {
+    const inputId = `balance-${a.appId}`;
+    const push = a.push;
+    const counts = a.counts || {};
+    const fields = [
+      ["strict", a.strict ? "yes: deviations are refused" : "no: deviations are noted"],
+      ["template review", a.templateReview === "manual" ? "manual: by hand (Templates)" : "automatic"],
+      ["push", push ? `${push.mode}; ${push.retrySchedule.length ? `retries after ${push.retrySchedule.join(", ")} s` : "no retries"}; ` +
+        `timeout ${push.timeoutSeconds} s` : "none: pull queues"],
+      ["report URL", push && push.reportUrl], ["MO URL", push && push.moUrl],
+      ["allowed IPs", a.allowedIps.length ? a.allowedIps.join(", ") : "any"],
+      ["rate limit", a.maxRequestsPerSecond ? `${a.maxRequestsPerSecond} requests/s` : "none"],
+      ["retrieveReport", a.retrieveReport ? "on" : "off"], ["voice", a.voice ? "on" : "off"],
+    ];
+    const chip = (label, n, bad) => h("li", { class: n && bad ? "bad" : n ? null : "never", text: `${label} ${n}` });
+    return h("li", { class: "card account-card", "data-app-id": a.appId, "aria-current": a.appId === state.appId ? "true" : null },
+      h("div", { class: "head" },
+        h("strong", { class: "mono", text: a.appId }),
+        h("span", { class: `balance ${a.balance === 0 ? "bad" : ""}`, "data-balance-value": a.balance, text: `balance ${a.balance}` })),
+      h("form", {
+        class: "balance-form", "aria-label": `Balance of ${a.appId}`,
+        onsubmit: (event) => { event.preventDefault(); changeBalance(a.appId, "set", event.currentTarget); },
+      },
+        h("label", { for: inputId }, "Segments"),
+        h("input", { id: inputId, type: "number", min: "0", step: "1", inputmode: "numeric", required: true, "data-balance": a.appId }),
+        h("button", { type: "submit" }, "Set balance"),
+        h("button", { type: "button", onclick: (event) => changeBalance(a.appId, "add", event.currentTarget.form) }, "Add to balance")),
+      h("dl", { class: "fields" }, fields.filter(([, v]) => v).flatMap(([k, v]) => [h("dt", { text: k }), h("dd", { text: String(v) })])),
+      h("ul", { class: "chips", "aria-label": "What it holds now" },
+        chip("messages", counts.messages || 0), chip("queued reports", counts.queuedReports || 0),
+        chip("queued MO", counts.queuedMo || 0), chip("queued clicks", counts.queuedClicks || 0),
+        counts.queuedVoiceReports ? chip("queued voice reports", counts.queuedVoiceReports) : null,
+        chip("pending pushes", counts.pendingPushes || 0), chip("dead pushes", counts.deadPushes || 0, true)));
+  }
+
+  async function changeBalance(appId, how, form) {
+    const input = form.querySelector("input");
+    const value = Number(input.value);
+    if (input.value.trim() === "" || !Number.isSafeInteger(value) || (how === "set" && value < 0)) {
+      say(how === "set" ? "The balance is a whole number of segments, 0 or more." : "Add a whole number of segments (negative takes away).", "error");
+      input.focus();
+      return;
+    }
+    try {
+      const answer = await api(`/_mock/accounts/${encodeURIComponent(appId)}/balance`, { method: "POST", json: { [how]: value } });
+      say(`${appId}: balance ${answer.previous} → ${answer.balance}` +
+        (answer.balance === 0 ? ". The next send answers ERROR_BALANCE." : "."));
+      input.value = "";
+      accountsShownAt = 0;
+      refresh({ accounts: true });
+    } catch (error) {
+      say(`Balance refused: ${error.message}`, "error");
+    }
   }
 
   // ---- live events ----------------------------------------------------------------------------
@@ -594,14 +985,22 @@
     });
     for (const topic of ["message", "report", "mo"]) {
       on(topic, (data) => {
+        if (topic === "report") reportArrived(data);
+        // every account's counts and balance are on the accounts page
+        refresh({ accounts: true, links: topic === "message" && data.shortUrl !== null });
         if (!mine(data)) return;
         refresh({ list: true, ...touches(data), journal: true });
       });
     }
-    on("click", (data) => { if (mine(data)) refresh({ detail: true }); });
-    on("push", (data) => { if (mine(data)) refresh({ pushes: true, detail: state.smsId !== null }); });
-    on("account", () => loadAccounts().catch(() => {}));
-    on("reset", () => { loadAccounts().catch(() => {}); refresh({ list: true, thread: true, detail: true, pushes: true, journal: true, scenarios: true }); });
+    on("click", (data) => { refresh({ links: true, accounts: true }); if (mine(data)) refresh({ detail: true }); });
+    on("push", (data) => { refresh({ accounts: true }); if (mine(data)) refresh({ pushes: true, detail: state.smsId !== null }); });
+    on("template", () => refresh({ templates: true }));
+    on("account", () => { loadAccounts().catch(() => {}); refresh({ accounts: true, templates: true }); });
+    on("reset", () => {
+      thread = newThread(null);  // what was shown may be gone: start the conversation over
+      loadAccounts().catch(() => {});
+      refresh({ list: true, thread: true, detail: true, scenarios: true, ...EVERY_LIST });
+    });
     on("clock", () => { loadClock().catch(() => {}); refresh({ thread: true, detail: true }); });
   }
 
@@ -626,6 +1025,12 @@
       back.addEventListener("click", () => go(back.dataset.back === "list"
         ? "#inbox" : `#inbox/${encodeURIComponent(state.mobile)}`));
     }
+    $("#thread-older").addEventListener("click", olderInThread);
+    // Scrolled to the top of a conversation: the older messages come (as "Older messages" would).
+    $("#thread").addEventListener("scroll", (event) => { if (event.target.scrollTop < 40) olderInThread(); });
+    $("#template-status").addEventListener("change", () => refresh({ templates: true }));
+    $("#templates-all").addEventListener("change", () => refresh({ templates: true }));
+    $("#links-all").addEventListener("change", () => refresh({ links: true }));
     $("#push-status").addEventListener("change", () => refresh({ pushes: true }));
     $("#push-kind").addEventListener("change", () => refresh({ pushes: true }));
     $("#journal-failed").addEventListener("change", () => refresh({ journal: true }));
