@@ -259,9 +259,6 @@ class Core:
         else:
             self.queues.append(app_id, kind, items)
 
-    def now_text(self) -> str:
-        return format_long(self.clock.now_ms(), self.tz)
-
     # -- scenarios ------------------------------------------------------------------------
 
     async def consult(self, ctx: Context, facts: RequestFacts) -> None:

@@ -33,7 +33,6 @@ class Log:
         self._updates: dict[str, dict[Hashable, Row]] = {}
         self._deletes: dict[str, list[Row]] = {}
         self._group: asyncio.Future[None] | None = None
-        self._immediate = False
         self.groups = 0  # transactions written so far
         self.rows = 0  # rows written so far
 

@@ -8,13 +8,13 @@ retention never removes a message whose report is still on its way.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from emay_mock.store.db import Database
 from emay_mock.store.log import Log
-from emay_mock.store.queues import REF_ATTRIBUTE
+from emay_mock.store.queues import REF_ATTRIBUTE, Resolve
 
 _BATCH_COLS = "batch_id, app_id, kind, url, mode, items, refs, status, created_at, next_at, attempts, chaos"
 _ATTEMPT_COLS = (
@@ -28,7 +28,6 @@ INSERT_ATTEMPT = f"INSERT INTO push_attempts({_ATTEMPT_COLS}) VALUES ({', '.join
 DELETE_ATTEMPTS = "DELETE FROM push_attempts WHERE batch_id = ?"
 FINAL = ("delivered", "dead")
 
-Resolve = Callable[[str, str, int], Any]  # (appId, kind, ref) -> the object, or None if gone
 
 
 @dataclass(slots=True)
