@@ -59,7 +59,6 @@ async def mock(make_mock: MockFactory) -> MockServer:
 
 @pytest.fixture
 async def client(mock: MockServer) -> AsyncIterator[EmayClient]:
-    assert mock.url is not None
     async with EmayClient(mock.url, APP_ID, SECRET) as emay:
         yield emay
 

@@ -280,7 +280,6 @@ async def test_a_deviation_is_refused_by_a_strict_account_and_noted_for_others(
     make_mock: MockFactory, http: aiohttp.ClientSession, offence: Offence
 ) -> None:
     mock = await make_mock([account(), account(STRICT, strict=True)])
-    assert mock.url is not None
     assert await offence.send(mock.url, STRICT) == "ERROR_PARAMS"
     strict = await contract(http, mock, STRICT)
     (refusal,) = strict["refusals"]

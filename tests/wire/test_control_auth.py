@@ -93,7 +93,6 @@ async def test_the_emay_endpoints_short_links_and_health_stay_open(
 
 
 async def test_the_handle_sends_the_credentials(guarded: MockServer) -> None:
-    assert guarded.url is not None
     handle = EmayMockHandle(guarded.url, {"appId": APP_ID, "secretKey": SECRET}, control_auth=CREDENTIALS)
     try:
         sent = await handle.client.send_single_sms("13800000000", "x")

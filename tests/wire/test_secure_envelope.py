@@ -54,14 +54,14 @@ async def test_stored_content_is_the_decoded_text_whatever_the_charset(
 
 
 async def test_result_header_is_exactly_lower_case_on_the_wire(client: EmayClient, mock: MockServer) -> None:
-    host = mock.url.removeprefix("http://")  # type: ignore[union-attr]
+    host = mock.url.removeprefix("http://")
     ok = post_request("/inter/getBalance", host, client.headers(), client.envelope({}))
-    raw = await raw_http(mock.url, ok)  # type: ignore[arg-type]
+    raw = await raw_http(mock.url, ok)
     head = raw.split(b"\r\n\r\n", 1)[0]
     assert head.startswith(b"HTTP/1.1 200 ")
     assert b"\r\nresult: SUCCESS" in head
     bad = post_request("/inter/getBalance", host, {"appId": "NOPE"}, b"")
-    raw = await raw_http(mock.url, bad)  # type: ignore[arg-type]
+    raw = await raw_http(mock.url, bad)
     head, body = raw.split(b"\r\n\r\n", 1)
     assert head.startswith(b"HTTP/1.1 200 ")
     assert b"\r\nresult: ERROR_APPID" in head
@@ -75,12 +75,12 @@ async def test_result_header_is_exactly_lower_case_on_the_wire(client: EmayClien
 async def test_the_raw_body_is_read_whatever_the_content_type(
     client: EmayClient, mock: MockServer, content_type: str | None
 ) -> None:
-    host = mock.url.removeprefix("http://")  # type: ignore[union-attr]
+    host = mock.url.removeprefix("http://")
     headers = client.headers()
     if content_type:
         headers["Content-Type"] = content_type
     body = client.envelope({"mobile": "13800000000", "content": "a=b&c=d"})
-    raw = await raw_http(mock.url, post_request("/inter/sendSingleSMS", host, headers, body))  # type: ignore[arg-type]
+    raw = await raw_http(mock.url, post_request("/inter/sendSingleSMS", host, headers, body))
     assert b"\r\nresult: SUCCESS" in raw.split(b"\r\n\r\n")[0]
     assert mock.platform.messages.count() == 1
     noted = "content-type" in mock.journal.query(limit=1)[0].notes.kinds()

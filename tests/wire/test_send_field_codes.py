@@ -177,7 +177,7 @@ async def two_accounts(make_mock: MockFactory) -> MockServer:
 
 
 async def _templates(mock: MockServer, app_id: str) -> dict[str, str]:
-    async with EmayClient(mock.url, app_id, SECRET) as client:  # type: ignore[arg-type]
+    async with EmayClient(mock.url, app_id, SECRET) as client:
         return {
             "plain": await client.create_template("【通知】您的订单已发货"),
             "variable": await client.create_template("{#v#}"),
@@ -190,7 +190,7 @@ async def _send(
     """(code, the raw answer: the secure body bytes or the simple JSON object)."""
     request = endpoint.build(case, templates)
     if endpoint.family == "secure":
-        async with EmayClient(mock.url, case.app_id, SECRET) as client:  # type: ignore[arg-type]
+        async with EmayClient(mock.url, case.app_id, SECRET) as client:
             answer = await send_json(client, endpoint.name, window(**request))
         assert answer.status == 200
         return answer.code or "", answer.body

@@ -153,9 +153,9 @@ async def test_a_real_get_records_the_user_agent_it_sent_even_none(
         [{"mobile": "13800000001"}], "{#短网址#}", "http://e.cn/x", rule="2"
     )
     (url,) = await contents(http, mock, sent)
-    path = url.removeprefix(mock.url)  # type: ignore[arg-type]
+    path = url.removeprefix(mock.url)
     request = f"GET {path} HTTP/1.1\r\nHost: phone\r\nConnection: close\r\n\r\n".encode()
-    raw = await raw_http(mock.url, request)  # type: ignore[arg-type]
+    raw = await raw_http(mock.url, request)
     assert raw.startswith(b"HTTP/1.1 302 ") and b"\r\nLocation: http://e.cn/x\r\n" in raw
     async with http.get(url, headers={"User-Agent": "curl/8.5.0"}, allow_redirects=False) as resp:
         assert resp.status == 302

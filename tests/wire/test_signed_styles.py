@@ -44,9 +44,9 @@ def build(style: str, path: str, host: str, params: dict[str, str], encoder: Cal
 
 
 async def exchange(mock: MockServer, style: str, path: str, params: dict[str, str], encoder: str) -> str:
-    host = mock.url.removeprefix("http://")  # type: ignore[union-attr]
+    host = mock.url.removeprefix("http://")
     request = build(style, path, host, params, ENCODERS[encoder])
-    raw = await raw_http(mock.url, request)  # type: ignore[arg-type]
+    raw = await raw_http(mock.url, request)
     head, _, body = raw.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200 "), head
     return body.decode("utf-8")
