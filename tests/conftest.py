@@ -18,10 +18,21 @@ from emay_mock.testing.receiver import Receiver
 
 APP_ID = "EUCP-EMY-SMS1-TEST1"
 SECRET = "0123456789ABCDEF"
+KEY = SECRET.encode()  # the AES key of SECRET's envelopes and encrypted pushes
+REPORT_KEYS = {"mobile", "smsId", "customSmsId", "state", "desc", "receiveTime", "submitTime", "extendedCode"}
 
 
 def account(app_id: str = APP_ID, secret: str = SECRET, **extra: Any) -> AccountSpec:
     return parse_account({"appId": app_id, "secretKey": secret, **extra})
+
+
+def pushing(
+    receiver: Receiver, app_id: str = APP_ID, report: str = "/emay/report", mo: str = "/emay/mo", **push: Any
+) -> AccountSpec:
+    """An account that pushes its reports to the receiver's path `report` and its MOs to `mo`;
+    `push` adds to or overrides the push settings (mode, timeoutSeconds, retrySchedule, ...)."""
+    urls = {"reportUrl": receiver.path_url(report), "moUrl": receiver.path_url(mo)}
+    return account(app_id, push={**urls, **push})
 
 
 MockFactory = Callable[..., Awaitable[MockServer]]

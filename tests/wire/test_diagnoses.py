@@ -18,6 +18,7 @@ from emay_mock.protocol.times import BEIJING, COMPACT_FORMAT, LONG_FORMAT
 from emay_mock.server import MockServer
 from emay_mock.settings import Settings
 from tests.conftest import APP_ID, SECRET, MockFactory, account
+from tests.support.control import get_json
 from tests.wire.secure_helpers import now_ms, send_json, window
 from tests.wire.simple_helpers import signed
 
@@ -31,25 +32,19 @@ def request_lines(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     return caplog
 
 
-async def get(http: aiohttp.ClientSession, url: str, **params: str) -> Any:
-    async with http.get(url, params=params) as resp:
-        assert resp.status == 200
-        return await resp.json()
-
-
 async def seen_everywhere(
     http: aiohttp.ClientSession, mock: MockServer, caplog: pytest.LogCaptureFixture, kind: str, text: str,
     app_id: str = APP_ID, times: int = 1,
 ) -> dict[str, Any]:  # fmt: skip
     """The last request's diagnosis, as the journal, the contract report and the log line show it;
     the report counts it `times` times, with the first as its example."""
-    (entry,) = (await get(http, f"{mock.url}/_mock/journal", appId=app_id, limit="1"))["entries"]
+    (entry,) = (await get_json(http, mock, "/_mock/journal", appId=app_id, limit="1"))["entries"]
     found = [n["diagnosis"] for n in entry["notes"] if "diagnosis" in n]
     if entry["reason"] is not None:
         found.append(entry["reason"]["diagnosis"])
         assert entry["reason"]["reason"].endswith(f"; diagnosis: {text}")
     assert found == [{"kind": kind, "text": text}]
-    report = await get(http, f"{mock.url}/_mock/contract", appId=app_id)
+    report = await get_json(http, mock, "/_mock/contract", appId=app_id)
     diagnoses = {d["kind"]: d for d in report["diagnoses"]}
     assert diagnoses[kind]["count"] == times
     if times == 1:
@@ -276,7 +271,7 @@ async def test_a_template_used_seconds_after_its_creation_is_a_caution(
     assert note["message"].startswith(f"template {template_id} used 5 s after its creation")
     lines = [r.getMessage() for r in request_lines.records if r.name == "emay_mock.requests"]
     assert " SUCCESS " in lines[-1] and " note: template " in lines[-1]
-    report = await get(http, f"{mock.url}/_mock/contract", appId=APP_ID)
+    report = await get_json(http, mock, "/_mock/contract", appId=APP_ID)
     assert report["clean"] is True
     assert report["summary"] == "no deviations; 1 caution: template-instant-review"
 

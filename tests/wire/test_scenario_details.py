@@ -10,21 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 
 from emay_mock.client import EmayClient, SimpleClient
 from emay_mock.protocol.times import BEIJING
 from emay_mock.server import MockServer
-from emay_mock.settings import Settings
-from tests.conftest import APP_ID, SECRET, MockFactory, account
-from tests.wire.scenario_helpers import load_scenario, message
-
-
-@pytest.fixture
-async def bare(make_mock: MockFactory) -> MockServer:
-    return await make_mock(
-        [account(), account("EUCP-OTHER"), account("EUCP-THIRD")], settings=Settings(default_scenarios=False)
-    )
+from tests.conftest import APP_ID, SECRET
+from tests.support.control import load_scenario, message
 
 
 async def journal(http: aiohttp.ClientSession, mock: MockServer, **params: str) -> list[dict[str, Any]]:

@@ -9,9 +9,8 @@ import pytest
 
 from emay_mock.client import EmayClient
 from emay_mock.server import MockServer
+from tests.conftest import REPORT_KEYS
 from tests.wire.secure_helpers import send_json, window
-
-REPORT_KEYS = {"mobile", "smsId", "customSmsId", "state", "desc", "receiveTime", "submitTime", "extendedCode"}
 
 
 async def test_report_is_delivrd_one_second_after_send_on_the_real_clock(client: EmayClient) -> None:

@@ -10,15 +10,10 @@ import pytest
 from emay_mock.client import EmayClient
 from emay_mock.protocol.times import BEIJING, LONG_FORMAT
 from emay_mock.server import MockServer
+from tests.support.control import messages
 from tests.wire.secure_helpers import send_json, window
 
 SEND_KEYS = {"mobile", "smsId", "customSmsId"}
-
-
-async def messages(http: aiohttp.ClientSession, mock: MockServer, **query: str) -> list[dict]:
-    async with http.get(f"{mock.url}/_mock/messages", params=query) as resp:
-        assert resp.status == 200
-        return list((await resp.json())["messages"])
 
 
 def is_sms_id(value: object) -> bool:

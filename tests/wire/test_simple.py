@@ -13,6 +13,7 @@ import pytest
 from emay_mock.client import SimpleClient
 from emay_mock.server import MockServer
 from tests.conftest import APP_ID, SECRET, MockFactory, account
+from tests.support.control import last_reason
 from tests.wire.simple_helpers import signed, stamp
 
 STYLES = ["form", "query", "get"]
@@ -25,12 +26,6 @@ async def post(
         assert resp.status == 200
         assert resp.headers["Content-Type"].startswith("application/json")
         return dict(await resp.json())
-
-
-def last_reason(mock: MockServer) -> dict[str, Any]:
-    reason = mock.journal.query(limit=1)[0].reason
-    assert reason is not None
-    return reason
 
 
 @pytest.mark.parametrize("style", STYLES)
