@@ -8,16 +8,13 @@ number of examples per operation, derandomized, no example database.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
 from emay_mock.web.control import openapi_document
-from tests.conftest import account
 from tests.reliability.live import LiveMock
 
 # What schemathesis itself cannot drive meaningfully, and why:
@@ -29,12 +26,6 @@ schema = schemathesis.openapi.from_dict(openapi_document()).exclude(path="/_mock
 WAIT_CAP_S = "0.05"
 # Port 9 (discard) on this machine: nothing listens, the push fails and is recorded.
 LOCAL_URL = "http://127.0.0.1:9/fuzz"
-
-
-@pytest.fixture(scope="module")
-def live() -> Iterator[LiveMock]:
-    with LiveMock([account()]) as server:
-        yield server
 
 
 def _steer(case: Any) -> None:

@@ -23,7 +23,7 @@ rules:
 """
 
 
-def problems(text: str) -> list[str]:
+def scenario_problems(text: str) -> list[str]:
     with pytest.raises(ScenarioError) as err:
         parse(text, "s.yaml")
     assert all(p.startswith("s.yaml:") for p in err.value.problems)
@@ -57,13 +57,13 @@ def test_a_good_file_loads_with_names_lines_and_seed() -> None:
     ],
 )
 def test_each_problem_names_its_line(change: tuple[str, str], expected: str) -> None:
-    found = problems(GOOD.replace(*change))
+    found = scenario_problems(GOOD.replace(*change))
     assert any(expected in p for p in found), found
 
 
 def test_every_problem_is_reported_at_once() -> None:
     text = GOOD.replace("FAIL_MOBILE", "NOPE").replace("ERROR_OVER_SPEED", "NOPE")
-    assert len(problems(text)) == 2
+    assert len(scenario_problems(text)) == 2
 
 
 @pytest.mark.parametrize(
@@ -79,7 +79,7 @@ def test_every_problem_is_reported_at_once() -> None:
     ],
 )
 def test_bad_documents_are_refused(text: str) -> None:
-    assert problems(text)
+    assert scenario_problems(text)
 
 
 def test_file_errors_name_the_file(tmp_path: Path) -> None:
