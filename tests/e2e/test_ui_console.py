@@ -43,9 +43,8 @@ async def test_a_template_approved_in_the_ui_lets_the_next_send_through(
         (sent,) = await emay.send_template_variable_sms(
             template_id, [{"mobile": "13800138000", "content": {"code": "482913"}}]
         )
-    assert hand_reviewed.platform.messages.by_sms_id(sent["smsId"]).content.startswith(
-        "【商城】您的验证码是 482913"
-    )  # type: ignore[union-attr]
+    message = hand_reviewed.platform.messages.by_sms_id(sent["smsId"])
+    assert message is not None and message.content.startswith("【商城】您的验证码是 482913")
 
 
 async def test_a_template_rejected_in_the_ui_makes_the_send_answer_error_params(

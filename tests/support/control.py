@@ -1,7 +1,8 @@
-"""Asking a running mock what happened, through its control API (/_mock/*) over HTTP.
+"""Asking a running mock what happened: through its control API (/_mock/*) over HTTP, or,
+for a mock in the same process, in its store and journal (the last two helpers).
 
-Each helper takes anything with the mock's base URL: a MockServer in the same process, a
-LiveMock on its thread, or a served process (tests/e2e/process.py). Each checks the status.
+The HTTP helpers take anything with the mock's base URL: a MockServer in the same process,
+a LiveMock on its thread, or a served process (tests/e2e/process.py). Each checks the status.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any, Protocol
 import aiohttp
 
 from emay_mock.server import MockServer
+from emay_mock.store.messages import MessageRow
 from tests.conftest import APP_ID
 
 
@@ -69,6 +71,13 @@ async def load_scenario(
         body = dict(await resp.json())
         assert resp.status in (200, 201), body
         return body
+
+
+def message_row(mock: MockServer, sms_id: str) -> MessageRow:
+    """The stored message with this smsId, as the store holds it (in process)."""
+    row = mock.platform.messages.by_sms_id(sms_id)
+    assert row is not None, f"no message {sms_id}"
+    return row
 
 
 def last_reason(mock: MockServer) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from emay_mock.server import MockServer
 from emay_mock.settings import Settings
 from emay_mock.testing.receiver import Receiver
 from tests.conftest import APP_ID, SECRET, MockFactory, account
-from tests.support.control import get_json, load_scenario, post_json
+from tests.support.control import get_json, last_reason, load_scenario, post_json
 
 MANUAL = "EUCP-EMY-SMS1-MANUAL"
 
@@ -70,7 +70,7 @@ async def test_a_rejected_template_refuses_sends_and_a_reviewer_may_change_their
             "sendTemplateNormalSMS", {"templateId": template_id, "smses": [{"mobile": "13800000001"}]}
         )
         assert answered.code == "ERROR_PARAMS"
-        assert "rejected" in manual.journal.query(limit=1)[0].reason["reason"]  # type: ignore[index]
+        assert "rejected" in last_reason(manual)["reason"]
 
         status, answer = await post_json(
             http, manual, f"/_mock/templates/{template_id}/review", {"status": "approved"}

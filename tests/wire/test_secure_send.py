@@ -29,7 +29,10 @@ async def test_send_single_returns_one_object(client: EmayClient) -> None:
 
 
 async def test_send_batch_returns_one_entry_per_recipient_in_order(client: EmayClient) -> None:
-    smses = [{"mobile": "13800000001", "customSmsId": "a"}, {"mobile": "13800000002", "customSmsId": None}]
+    smses: list[dict[str, str | None]] = [
+        {"mobile": "13800000001", "customSmsId": "a"},
+        {"mobile": "13800000002", "customSmsId": None},
+    ]
     result = await client.send_batch_sms(smses, "hello")
     assert [r["mobile"] for r in result] == ["13800000001", "13800000002"]
     assert [r["customSmsId"] for r in result] == ["a", None]

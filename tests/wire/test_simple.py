@@ -13,7 +13,7 @@ import pytest
 from emay_mock.client import SimpleClient
 from emay_mock.server import MockServer
 from tests.conftest import APP_ID, SECRET, MockFactory, account
-from tests.support.control import last_reason
+from tests.support.control import last_reason, message_row
 from tests.wire.simple_helpers import signed, stamp
 
 STYLES = ["form", "query", "get"]
@@ -244,7 +244,7 @@ async def test_query_and_body_are_merged_with_the_body_winning(
     ) as resp:
         body = await resp.json()
     assert body["code"] == "SUCCESS"
-    assert mock.platform.messages.by_sms_id(body["data"][0]["smsId"]).content == "from body"  # type: ignore[union-attr]
+    assert message_row(mock, body["data"][0]["smsId"]).content == "from body"
     assert "param-in-query-and-body" in mock.journal.query(limit=1)[0].notes.kinds()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import aiohttp
 import pytest
 
@@ -9,7 +11,7 @@ from emay_mock.client import EmayApiError, EmayClient
 from emay_mock.server import MockServer
 from emay_mock.settings import Settings
 from tests.conftest import APP_ID, SECRET, MockFactory, account
-from tests.support.control import load_scenario, message
+from tests.support.control import last_reason, load_scenario, message
 from tests.wire.secure_helpers import send_json, window
 
 
@@ -24,7 +26,7 @@ async def test_template_life_cycle_from_create_to_approved_to_send_to_delete(
         with pytest.raises(EmayApiError) as err:
             await client.send_template_normal_sms(template_id, [{"mobile": "13800000000"}])
         assert err.value.code == "ERROR_PARAMS"
-        assert "pending review" in mock.journal.query(limit=1)[0].reason["reason"]  # type: ignore[index]
+        assert "pending review" in last_reason(mock)["reason"]
 
         await mock.platform.scheduler.advance(30)
         assert await client.query_template(template_id) == 1  # approved
@@ -112,7 +114,9 @@ async def test_missing_variable_is_error_params_naming_it(client: EmayClient, mo
         ),
     ],
 )
-async def test_template_refusals(client: EmayClient, endpoint: str, payload: dict, code: str) -> None:
+async def test_template_refusals(
+    client: EmayClient, endpoint: str, payload: dict[str, Any], code: str
+) -> None:
     assert (await send_json(client, endpoint, window(**payload))).code == code
 
 
