@@ -11,7 +11,7 @@ import pytest
 
 from emay_mock.testing.handle import EmayMockHandle, MockApiError
 
-EXAMPLES = Path(__file__).parents[1] / "scenarios"
+EXAMPLES = Path(__file__).parents[2] / "scenarios"
 
 
 async def test_a_fresh_account_each_test(emay_mock: EmayMockHandle) -> None:
