@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -15,6 +16,9 @@ from emay_mock.platform.accounts import AccountSpec
 from emay_mock.server import MockServer
 from emay_mock.settings import Settings
 from emay_mock.testing.receiver import Receiver
+
+ROOT = Path(__file__).resolve().parents[1]  # the repository
+EXAMPLES = ROOT / "scenarios"  # the example scenarios it ships
 
 APP_ID = "EUCP-EMY-SMS1-TEST1"
 SECRET = "0123456789ABCDEF"

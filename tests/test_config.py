@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from emay_mock.config import ConfigError, load, parse_account
+from tests.conftest import ROOT
 
 GOOD = """\
 server:
@@ -150,7 +151,7 @@ def test_the_documented_configuration_example_loads_with_the_defaults_it_shows(t
 
     from emay_mock.settings import Settings
 
-    page = (Path(__file__).parents[1] / "docs" / "configuration.md").read_text("utf-8")
+    page = (ROOT / "docs" / "configuration.md").read_text("utf-8")
     section = page[page.index("## The file") :]
     match = re.search(r"```yaml\n(.*?)```", section, re.S)
     assert match

@@ -6,13 +6,13 @@ import os
 import shutil
 import subprocess
 from functools import cache
-from pathlib import Path
 
 from emay_mock.testing.screenshot import LAUNCH_ARGS, find_chromium
+from tests.conftest import ROOT
 
 __all__ = ["ARTIFACTS", "LAUNCH_ARGS", "chromium"]
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"  # the screenshots the UI tests take
+ARTIFACTS = ROOT / "test-artifacts"  # the screenshots the UI tests take
 
 # Debian's Chromium, and a small CJK font so Chinese content renders in screenshots.
 PACKAGES = ["chromium", "fonts-wqy-microhei"]

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from emay_mock.scenarios.loader import ScenarioError, default_scenario, load_file, parse
+from tests.conftest import EXAMPLES
 
 GOOD = """\
 name: mine
@@ -94,7 +95,7 @@ def test_file_errors_name_the_file(tmp_path: Path) -> None:
 
 def test_the_default_scenario_and_the_examples_are_valid() -> None:
     assert len(default_scenario().rules) > 40
-    examples = sorted(Path(__file__).parents[2].joinpath("scenarios").glob("*.yaml"))
+    examples = sorted(EXAMPLES.glob("*.yaml"))
     names = {p.stem for p in examples}
     assert {"default", "flaky-carrier", "unsubscribe-replies", "balance-runs-out", "template-rejected",
             "slow-platform", "callback-chaos"} <= names  # fmt: skip

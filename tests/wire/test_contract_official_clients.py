@@ -11,7 +11,6 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -23,12 +22,12 @@ from emay_mock.protocol.notes import Deviation
 from emay_mock.protocol.sign import make_sign
 from emay_mock.protocol.times import BEIJING, COMPACT_FORMAT
 from emay_mock.server import MockServer
-from tests.conftest import APP_ID, SECRET, MockFactory, account
+from tests.conftest import APP_ID, ROOT, SECRET, MockFactory, account
 from tests.support.control import contract
 from tests.wire.secure_helpers import now_ms, send_json, window
 from tests.wire.simple_helpers import signed
 
-DOCS = Path(__file__).parents[2] / "docs" / "contract.md"
+DOCS = ROOT / "docs" / "contract.md"
 # What the Java clients put around every secure body (docs/contract.md, `sdk-envelope`).
 JAVA_HEADERS = {
     "Content-Type": "application/x-www-form-urlencoded",

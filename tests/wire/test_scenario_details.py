@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -14,7 +13,7 @@ import aiohttp
 from emay_mock.client import EmayClient, SimpleClient
 from emay_mock.protocol.times import BEIJING
 from emay_mock.server import MockServer
-from tests.conftest import APP_ID, SECRET
+from tests.conftest import APP_ID, ROOT, SECRET
 from tests.support.control import load_scenario, message
 
 
@@ -187,7 +186,7 @@ async def test_scripted_clicks_get_a_realistic_user_agent_the_seed_replays(
 async def test_the_documented_scenario_example_does_what_its_comments_say(
     bare: MockServer, http: aiohttp.ClientSession
 ) -> None:
-    page = (Path(__file__).parents[2] / "docs" / "scenarios.md").read_text("utf-8")
+    page = (ROOT / "docs" / "scenarios.md").read_text("utf-8")
     section = page[page.index("# Scenarios: scripting outcomes") :]
     match = re.search(r"```yaml\n(.*?)```", section, re.S)
     assert match

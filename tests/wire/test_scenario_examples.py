@@ -12,10 +12,8 @@ from emay_mock.client import EmayClient
 from emay_mock.server import MockServer
 from emay_mock.settings import Settings
 from emay_mock.testing.receiver import Receiver
-from tests.conftest import APP_ID, SECRET, MockFactory, account
+from tests.conftest import APP_ID, EXAMPLES, SECRET, MockFactory, account
 from tests.support.control import load_scenario
-
-EXAMPLES = Path(__file__).parents[2] / "scenarios"
 
 
 async def load_example(http: aiohttp.ClientSession, mock: MockServer, name: str) -> None:
