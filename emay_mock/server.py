@@ -52,7 +52,7 @@ class MockServer:
             self._install(spec)
         self.metrics = Metrics(self.platform, self.recorder)
         self.platform.retention.on_pruned = self._pruned
-        self.url: str | None = None
+        self.url = ""  # the base URL once listen() has bound a port
         self._runner: web.AppRunner | None = None
 
     def _restore_clock(self) -> Clock:

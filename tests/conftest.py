@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -16,12 +17,26 @@ from emay_mock.server import MockServer
 from emay_mock.settings import Settings
 from emay_mock.testing.receiver import Receiver
 
+ROOT = Path(__file__).resolve().parents[1]  # the repository
+EXAMPLES = ROOT / "scenarios"  # the example scenarios it ships
+
 APP_ID = "EUCP-EMY-SMS1-TEST1"
 SECRET = "0123456789ABCDEF"
+KEY = SECRET.encode()  # the AES key of SECRET's envelopes and encrypted pushes
+REPORT_KEYS = {"mobile", "smsId", "customSmsId", "state", "desc", "receiveTime", "submitTime", "extendedCode"}
 
 
 def account(app_id: str = APP_ID, secret: str = SECRET, **extra: Any) -> AccountSpec:
     return parse_account({"appId": app_id, "secretKey": secret, **extra})
+
+
+def pushing(
+    receiver: Receiver, app_id: str = APP_ID, report: str = "/emay/report", mo: str = "/emay/mo", **push: Any
+) -> AccountSpec:
+    """An account that pushes its reports to the receiver's path `report` and its MOs to `mo`;
+    `push` adds to or overrides the push settings (mode, timeoutSeconds, retrySchedule, ...)."""
+    urls = {"reportUrl": receiver.path_url(report), "moUrl": receiver.path_url(mo)}
+    return account(app_id, push={**urls, **push})
 
 
 MockFactory = Callable[..., Awaitable[MockServer]]
@@ -59,7 +74,6 @@ async def mock(make_mock: MockFactory) -> MockServer:
 
 @pytest.fixture
 async def client(mock: MockServer) -> AsyncIterator[EmayClient]:
-    assert mock.url is not None
     async with EmayClient(mock.url, APP_ID, SECRET) as emay:
         yield emay
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from emay_mock.config import ConfigError, load, parse_account
+from tests.conftest import ROOT
 
 GOOD = """\
 server:
@@ -36,7 +37,7 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def problems(tmp_path: Path, text: str) -> list[str]:
+def config_problems(tmp_path: Path, text: str) -> list[str]:
     path = write(tmp_path, text)
     with pytest.raises(ConfigError) as err:
         load(path)
@@ -61,7 +62,7 @@ def test_template_review_is_auto_unless_manual(tmp_path: Path) -> None:
         write(tmp_path, GOOD.replace("    voice: true\n", "    voice: true\n    templateReview: manual\n"))
     )
     assert [a.template_review for a in config.accounts] == ["manual", "auto"]
-    (p,) = problems(
+    (p,) = config_problems(
         tmp_path, GOOD.replace("    voice: true\n", "    voice: true\n    templateReview: later\n")
     )
     assert "templateReview" in p
@@ -72,22 +73,22 @@ def test_control_auth_is_read_and_a_malformed_one_is_not_echoed(tmp_path: Path) 
     assert config.control_auth is not None and config.control_auth.user == "team"
     assert config.control_auth.password == "pa:ss"
     assert load(write(tmp_path, GOOD)).control_auth is None
-    (p,) = problems(tmp_path, GOOD.replace("server:\n", "server:\n  controlAuth: hunter2\n"))
+    (p,) = config_problems(tmp_path, GOOD.replace("server:\n", "server:\n  controlAuth: hunter2\n"))
     assert "server.controlAuth: must be USER:PASSWORD" in p and "hunter2" not in p
 
 
 def test_unknown_key_is_named_with_its_line(tmp_path: Path) -> None:
-    (p,) = problems(tmp_path, GOOD.replace("    voice: true\n", "    voice: true\n    balanse: 5\n"))
+    (p,) = config_problems(tmp_path, GOOD.replace("    voice: true\n", "    voice: true\n    balanse: 5\n"))
     assert ":13: accounts[0].balanse: unknown key" in p
 
 
 def test_wrong_type(tmp_path: Path) -> None:
-    (p,) = problems(tmp_path, GOOD.replace("balance: 100000", "balance: lots"))
+    (p,) = config_problems(tmp_path, GOOD.replace("balance: 100000", "balance: lots"))
     assert ":8: accounts[0].balance: 'lots' is not of type 'integer'" in p
 
 
 def test_key_of_15_bytes_is_refused_without_echoing_it(tmp_path: Path) -> None:
-    (p,) = problems(
+    (p,) = config_problems(
         tmp_path, GOOD.replace("secretKey: 0123456789ABCDEF\n", "secretKey: 0123456789ABCDE\n", 1)
     )
     assert ":7: accounts[0].secretKey: must be 16, 24 or 32 bytes (AES-128/192/256), got 15" in p
@@ -95,17 +96,19 @@ def test_key_of_15_bytes_is_refused_without_echoing_it(tmp_path: Path) -> None:
 
 
 def test_duplicate_app_id(tmp_path: Path) -> None:
-    (p,) = problems(tmp_path, GOOD.replace("EUCP-EMY-SMS1-TEST2", "EUCP-EMY-SMS1-TEST1"))
+    (p,) = config_problems(tmp_path, GOOD.replace("EUCP-EMY-SMS1-TEST2", "EUCP-EMY-SMS1-TEST1"))
     assert ":17: accounts[1].appId: duplicate appId 'EUCP-EMY-SMS1-TEST1' (also accounts[0])" in p
 
 
 def test_unreadable_yaml(tmp_path: Path) -> None:
-    (p,) = problems(tmp_path, GOOD + "  - appId: [oops\n")
+    (p,) = config_problems(tmp_path, GOOD + "  - appId: [oops\n")
     assert "not valid YAML" in p
 
 
 def test_duplicate_yaml_key(tmp_path: Path) -> None:
-    (p,) = problems(tmp_path, GOOD.replace("    balance: 100000\n", "    balance: 100000\n    balance: 5\n"))
+    (p,) = config_problems(
+        tmp_path, GOOD.replace("    balance: 100000\n", "    balance: 100000\n    balance: 5\n")
+    )
     assert ":9: accounts[0].balance: duplicate key" in p
 
 
@@ -114,7 +117,7 @@ def test_bad_ip_bad_regex_bad_zone_and_bad_url_are_all_reported_together(tmp_pat
         "  reportDelaySeconds: 2\n",
         "  reportDelaySeconds: 2\n  mobilePattern: '(['\n  timezone: Mars/Olympus\n",
     )
-    found = problems(tmp_path, text.replace("reportUrl: http://", "reportUrl: ftp://"))
+    found = config_problems(tmp_path, text.replace("reportUrl: http://", "reportUrl: ftp://"))
     joined = "\n".join(found)
     assert "accounts[0].push.reportUrl: 'ftp://" in joined
     assert "accounts[0].allowedIps[0]: 'not-an-ip' is not an IP address or CIDR" in joined
@@ -128,7 +131,7 @@ def test_missing_file(tmp_path: Path) -> None:
 
 
 def test_missing_scenario_file(tmp_path: Path) -> None:
-    (p,) = problems(tmp_path, GOOD + "scenarios:\n  - nope.yaml\n")
+    (p,) = config_problems(tmp_path, GOOD + "scenarios:\n  - nope.yaml\n")
     assert "scenarios[0]: no such scenario file" in p
 
 
@@ -148,7 +151,7 @@ def test_the_documented_configuration_example_loads_with_the_defaults_it_shows(t
 
     from emay_mock.settings import Settings
 
-    page = (Path(__file__).parents[1] / "docs" / "configuration.md").read_text("utf-8")
+    page = (ROOT / "docs" / "configuration.md").read_text("utf-8")
     section = page[page.index("## The file") :]
     match = re.search(r"```yaml\n(.*?)```", section, re.S)
     assert match

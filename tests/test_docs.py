@@ -26,9 +26,9 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
+from tests.conftest import ROOT
 from tests.e2e.process import run_command, serve
 
-ROOT = Path(__file__).parents[1]
 PAGES = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
 README_MAX_LINES = 250
 # Documents that readers of the repository do not have, and the directory they were kept in.

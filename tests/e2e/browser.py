@@ -8,8 +8,11 @@ import subprocess
 from functools import cache
 
 from emay_mock.testing.screenshot import LAUNCH_ARGS, find_chromium
+from tests.conftest import ROOT
 
-__all__ = ["LAUNCH_ARGS", "chromium"]
+__all__ = ["ARTIFACTS", "LAUNCH_ARGS", "chromium"]
+
+ARTIFACTS = ROOT / "test-artifacts"  # the screenshots the UI tests take
 
 # Debian's Chromium, and a small CJK font so Chinese content renders in screenshots.
 PACKAGES = ["chromium", "fonts-wqy-microhei"]

@@ -21,12 +21,13 @@ class Served:
 
 
 async def _read_banner(process: asyncio.subprocess.Process, timeout: float) -> tuple[str, list[str]]:
-    assert process.stdout is not None
+    stdout = process.stdout
+    assert stdout is not None
     lines: list[str] = []
 
     async def read() -> str:
         while True:
-            raw = await process.stdout.readline()  # type: ignore[union-attr]
+            raw = await stdout.readline()
             if not raw:
                 raise RuntimeError(f"emay-mock exited before listening: {lines}")
             line = raw.decode().rstrip()
@@ -37,7 +38,7 @@ async def _read_banner(process: asyncio.subprocess.Process, timeout: float) -> t
 
     url = await asyncio.wait_for(read(), timeout)
     for _ in range(2):  # the rest of the banner
-        raw = await asyncio.wait_for(process.stdout.readline(), timeout)
+        raw = await asyncio.wait_for(stdout.readline(), timeout)
         lines.append(raw.decode().rstrip())
     return url, lines
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.conftest import EXAMPLES
 from tests.e2e.process import run
-
-EXAMPLES = Path(__file__).parents[2] / "scenarios"
 
 
 async def test_check_a_valid_scenario_and_config(tmp_path: Path) -> None:

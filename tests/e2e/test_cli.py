@@ -11,6 +11,7 @@ import pytest
 
 from emay_mock.client import EmayClient
 from emay_mock.config import DEMO_APP_ID, DEMO_SECRET_KEY
+from tests.conftest import EXAMPLES
 from tests.e2e.process import Served, command, console_script, run, run_command, serve
 
 
@@ -108,18 +109,17 @@ async def test_each_bad_config_is_refused_before_anything_listens(tmp_path: Path
 
 
 async def test_scenarios_from_the_config_and_repeated_flags_load_in_order(tmp_path: Path) -> None:
-    examples = Path(__file__).parents[2] / "scenarios"
     config = tmp_path / "emay.yaml"
     config.write_text(
         f"accounts:\n  - {{appId: EUCP-ONE, secretKey: 0123456789abcdef}}\n"
-        f"scenarios:\n  - {examples / 'template-rejected.yaml'}\n",
+        f"scenarios:\n  - {EXAMPLES / 'template-rejected.yaml'}\n",
         "utf-8",
     )
     flags = [
         "--scenario",
-        str(examples / "balance-runs-out.yaml"),
+        str(EXAMPLES / "balance-runs-out.yaml"),
         "--scenario",
-        str(examples / "unsubscribe-replies.yaml"),
+        str(EXAMPLES / "unsubscribe-replies.yaml"),
     ]
     async with serve(["--config", str(config), *flags]) as served, aiohttp.ClientSession() as http:
         async with http.get(f"{served.url}/_mock/scenarios") as resp:

@@ -42,7 +42,7 @@ async def test_the_flag_wins_over_the_environment_which_wins_over_the_file(tmp_p
         "server:\n  controlAuth: file:pw-file\n"
         f"accounts:\n  - appId: {DEMO_APP_ID}\n    secretKey: {DEMO_SECRET_KEY}\n"
     )
-    cases = (
+    cases: tuple[tuple[list[str], dict[str, str], str], ...] = (
         (["--control-auth", "flag:pw-flag"], {ENV: "env:pw-env"}, "flag:pw-flag"),
         ([], {ENV: "env:pw-env"}, "env:pw-env"),
         ([], {ENV: ""}, "file:pw-file"),

@@ -15,9 +15,9 @@ import aiohttp
 from emay_mock.client import EmayClient
 from emay_mock.protocol.times import BEIJING, LONG_FORMAT
 from emay_mock.testing.receiver import Receiver
-from tests.e2e.process import serve
-
-KEY = "0123456789ABCDEF"
+from tests.conftest import SECRET
+from tests.e2e.process import Served, serve
+from tests.support.control import advance, messages
 
 
 def config(tmp_path: Path, receiver: Receiver, timeout: float = 5) -> Path:
@@ -26,27 +26,21 @@ def config(tmp_path: Path, receiver: Receiver, timeout: float = 5) -> Path:
         f"""
 accounts:
   - appId: EUCP-PUSH
-    secretKey: {KEY}
+    secretKey: {SECRET}
     push:
       reportUrl: {receiver.path_url("/a/report")}
       moUrl: {receiver.path_url("/a/mo")}
       timeoutSeconds: {timeout}
   - appId: EUCP-PULL
-    secretKey: {KEY}
+    secretKey: {SECRET}
 """,
         "utf-8",
     )
     return path
 
 
-async def advance(http: aiohttp.ClientSession, url: str, seconds: float) -> dict[str, Any]:
-    async with http.post(f"{url}/_mock/clock/advance", json={"seconds": seconds}) as resp:
-        assert resp.status == 200
-        return dict(await resp.json())
-
-
 def smsids(receiver: Receiver, index: int) -> list[str]:
-    return [item["smsId"] for item in receiver.at("/a/report")[index].items(KEY.encode())]
+    return [item["smsId"] for item in receiver.at("/a/report")[index].items(SECRET.encode())]
 
 
 async def kill(process: asyncio.subprocess.Process) -> None:
@@ -62,22 +56,22 @@ async def test_everything_survives_kill_9(tmp_path: Path, receiver: Receiver) ->
     async with aiohttp.ClientSession() as http:
         async with serve(args) as served:
             url = served.url
-            async with EmayClient(url, "EUCP-PUSH", KEY) as a, EmayClient(url, "EUCP-PULL", KEY) as b:
+            async with EmayClient(url, "EUCP-PUSH", SECRET) as a, EmayClient(url, "EUCP-PULL", SECRET) as b:
                 x = [
                     r["smsId"]
                     for r in await a.send_batch_only_sms([f"1380000{i:04d}" for i in range(10)], "x")
                 ]
-                await advance(http, url, 1)  # X's first push fails
+                await advance(http, served, 1)  # X's first push fails
                 y = [
                     r["smsId"]
                     for r in await a.send_batch_only_sms([f"1390000{i:04d}" for i in range(10)], "y")
                 ]
-                await advance(http, url, 1)  # Y's push succeeds; X's retry is 8 s away
+                await advance(http, served, 1)  # Y's push succeeds; X's retry is 8 s away
                 pulled = [
                     r["smsId"]
                     for r in await b.send_batch_only_sms([f"1370000{i:04d}" for i in range(10)], "b")
                 ]
-                await advance(http, url, 1)
+                await advance(http, served, 1)
                 first_five = [r["smsId"] for r in await b.get_report(5)]
                 later = (datetime.now(BEIJING) + timedelta(hours=1)).strftime(LONG_FORMAT)
                 timed = [
@@ -90,7 +84,7 @@ async def test_everything_survives_kill_9(tmp_path: Path, receiver: Receiver) ->
                     f"{url}/_mock/mo", json={"appId": "EUCP-PULL", "mobile": "13700000000", "content": "hi"}
                 ) as resp:
                     assert resp.status == 201
-                before = (await advance(http, url, 0))["nowMs"]
+                before = (await advance(http, served, 0))["nowMs"]
             assert [smsids(receiver, i) for i in range(2)] == [x, y]
             await kill(served.process)
 
@@ -98,16 +92,16 @@ async def test_everything_survives_kill_9(tmp_path: Path, receiver: Receiver) ->
             url = served.url
             async with http.get(f"{url}/_mock/clock") as resp:
                 assert (await resp.json())["nowMs"] >= before  # the scheduler's clock never runs back
-            await advance(http, url, 10)  # X's retry, due 10 s after its failure
+            await advance(http, served, 10)  # X's retry, due 10 s after its failure
             assert len(receiver.at("/a/report")) == 3
             assert smsids(receiver, 2) == x  # Y, delivered before the crash, is not pushed again
-            async with EmayClient(url, "EUCP-PULL", KEY) as b:
+            async with EmayClient(url, "EUCP-PULL", SECRET) as b:
                 assert [r["smsId"] for r in await b.get_report()] == pulled[
                     5:
                 ]  # the 5 already pulled stay pulled
                 assert first_five == pulled[:5]
                 assert [m["content"] for m in await b.get_mo()] == ["hi"]
-            await advance(http, url, 3600)
+            await advance(http, served, 3600)
             assert smsids(receiver, 3) == timed
             async with http.get(
                 f"{url}/_mock/messages", params={"appId": "EUCP-PUSH", "limit": "100"}
@@ -124,9 +118,9 @@ async def test_a_push_in_flight_at_the_crash_is_sent_again(tmp_path: Path, recei
     args = ["--config", str(config(tmp_path, receiver, timeout=60)), "--db", str(tmp_path / "state.db")]
     async with aiohttp.ClientSession() as http:
         async with serve(args) as served:
-            async with EmayClient(served.url, "EUCP-PUSH", KEY) as a:
+            async with EmayClient(served.url, "EUCP-PUSH", SECRET) as a:
                 sent = [r["smsId"] for r in await a.send_batch_only_sms(["13800000001", "13800000002"], "x")]
-            stuck = asyncio.ensure_future(advance(http, served.url, 1))
+            stuck = asyncio.ensure_future(advance(http, served, 1))
             await receiver.wait_for(1, "/a/report")
             await kill(served.process)
             stuck.cancel()
@@ -152,8 +146,8 @@ async def test_work_that_fell_due_while_the_process_was_down_runs_at_restart(
     async with aiohttp.ClientSession() as http:
         async with serve(args) as served:
             async with (
-                EmayClient(served.url, "EUCP-PUSH", KEY) as a,
-                EmayClient(served.url, "EUCP-PULL", KEY) as b,
+                EmayClient(served.url, "EUCP-PUSH", SECRET) as a,
+                EmayClient(served.url, "EUCP-PULL", SECRET) as b,
             ):
                 pushed = await a.send_single_sms("13800000001", "x")
                 pulled = await b.send_single_sms("13800000002", "y")
@@ -171,7 +165,7 @@ async def test_work_that_fell_due_while_the_process_was_down_runs_at_restart(
             ) as resp:
                 assert resp.status == 200
                 assert (await resp.json())["message"]["state"] == "DELIVRD"
-            async with EmayClient(served.url, "EUCP-PULL", KEY) as b:
+            async with EmayClient(served.url, "EUCP-PULL", SECRET) as b:
                 assert [r["smsId"] for r in await b.get_report()] == [pulled["smsId"]]
 
 
@@ -183,7 +177,7 @@ LOAD_BALANCE = 10**9
 
 async def _load(url: str, answered: dict[str, list[str]], round_no: int, stop: asyncio.Event) -> None:
     """Batches of 50 until the server dies; each answered SUCCESS recorded with its smsIds."""
-    async with EmayClient(url, "EUCP-LOAD", KEY) as client:
+    async with EmayClient(url, "EUCP-LOAD", SECRET) as client:
 
         async def worker(w: int) -> None:
             for n in itertools.count():
@@ -201,14 +195,13 @@ async def _load(url: str, answered: dict[str, list[str]], round_no: int, stop: a
         await asyncio.gather(*(worker(w) for w in range(WORKERS)))
 
 
-async def _stored(http: aiohttp.ClientSession, url: str) -> list[dict[str, Any]]:
+async def _every_message(http: aiohttp.ClientSession, served: Served) -> list[dict[str, Any]]:
     """Every message of the account, paged through the control API."""
     out: list[dict[str, Any]] = []
     before: str | None = None
     while True:
         params = {"appId": "EUCP-LOAD", "limit": "10000", **({"before": before} if before else {})}
-        async with http.get(f"{url}/_mock/messages", params=params) as resp:
-            page = (await resp.json())["messages"]
+        page = await messages(http, served, **params)
         if not page:
             return out
         out += page
@@ -220,7 +213,7 @@ async def test_kill_9_under_load_loses_nothing_answered_and_leaves_no_half_reque
     group commit): after restart every batch answered SUCCESS is there whole, no batch is
     there in part, and the balance is charged for exactly what is stored."""
     path = tmp_path / "load.yaml"
-    account = f"{{appId: EUCP-LOAD, secretKey: {KEY}, balance: {LOAD_BALANCE}}}"
+    account = f"{{appId: EUCP-LOAD, secretKey: {SECRET}, balance: {LOAD_BALANCE}}}"
     path.write_text(f"accounts:\n  - {account}\n", "utf-8")
     args = ["--config", str(path), "--db", str(tmp_path / "state.db"), "--log-level", "error"]
     answered: dict[str, list[str]] = {}
@@ -235,8 +228,8 @@ async def test_kill_9_under_load_loses_nothing_answered_and_leaves_no_half_reque
                 stop.set()
                 await load
         async with serve(args) as served:
-            stored = await _stored(http, served.url)
-            async with EmayClient(served.url, "EUCP-LOAD", KEY) as client:
+            stored = await _every_message(http, served)
+            async with EmayClient(served.url, "EUCP-LOAD", SECRET) as client:
                 balance = await client.get_balance()
     assert len(answered) > 100, "the load should have had time to send"
     by_request: dict[str, set[str]] = {}

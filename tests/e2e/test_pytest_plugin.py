@@ -7,9 +7,8 @@ import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 
+from tests.conftest import ROOT
 from tests.e2e.process import run_command
-
-ROOT = Path(__file__).parents[2]
 
 
 def docs_example(page: str, name: str) -> str:

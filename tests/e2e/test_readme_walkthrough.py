@@ -13,9 +13,9 @@ import aiohttp
 
 from emay_mock.client import EmayClient
 from emay_mock.testing.receiver import Receiver
+from tests.conftest import ROOT
 from tests.e2e.process import serve
 
-ROOT = Path(__file__).parents[2]
 SECTION = "## The retry walkthrough"
 
 

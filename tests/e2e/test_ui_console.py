@@ -14,19 +14,20 @@ from emay_mock.config import Config
 from emay_mock.control_auth import parse_credentials
 from emay_mock.server import MockServer
 from tests.conftest import APP_ID, SECRET, MockFactory, account
-from tests.e2e.test_ui import ARTIFACTS
+from tests.e2e.browser import ARTIFACTS
 
 
 @pytest.fixture
-async def manual(make_mock: MockFactory) -> MockServer:
+async def hand_reviewed(make_mock: MockFactory) -> MockServer:
+    """A mock whose one account's templates wait for a person to review them."""
     return await make_mock([account(templateReview="manual")])
 
 
 async def test_a_template_approved_in_the_ui_lets_the_next_send_through(
-    manual: MockServer, ui_for: Any
+    hand_reviewed: MockServer, ui_for: Any
 ) -> None:
-    async with EmayClient(manual.url, APP_ID, SECRET) as emay:
-        ui = await ui_for(manual)
+    async with EmayClient(hand_reviewed.url, APP_ID, SECRET) as emay:
+        ui = await ui_for(hand_reviewed)
         await ui.open("#templates")
         page = ui.page
         template_id = await emay.create_template("【商城】您的验证码是 {#code#}，5 分钟内有效。")
@@ -42,15 +43,16 @@ async def test_a_template_approved_in_the_ui_lets_the_next_send_through(
         (sent,) = await emay.send_template_variable_sms(
             template_id, [{"mobile": "13800138000", "content": {"code": "482913"}}]
         )
-    assert manual.platform.messages.by_sms_id(sent["smsId"]).content.startswith("【商城】您的验证码是 482913")  # type: ignore[union-attr]
+    message = hand_reviewed.platform.messages.by_sms_id(sent["smsId"])
+    assert message is not None and message.content.startswith("【商城】您的验证码是 482913")
 
 
 async def test_a_template_rejected_in_the_ui_makes_the_send_answer_error_params(
-    manual: MockServer, ui_for: Any
+    hand_reviewed: MockServer, ui_for: Any
 ) -> None:
-    async with EmayClient(manual.url, APP_ID, SECRET) as emay:
+    async with EmayClient(hand_reviewed.url, APP_ID, SECRET) as emay:
         template_id = await emay.create_template("【商城】周末特价，回 TD 退订")
-        ui = await ui_for(manual)
+        ui = await ui_for(hand_reviewed)
         await ui.open("#templates")
         page = ui.page
         # keyboard only: focus the Reject button and press Enter
@@ -64,7 +66,7 @@ async def test_a_template_rejected_in_the_ui_makes_the_send_answer_error_params(
         )
     # The vendor document has no template code of its own: 请求参数错误 is its answer.
     assert answer.code == "ERROR_PARAMS"
-    (entry,) = manual.journal.query(endpoint="sendTemplateNormalSMS")
+    (entry,) = hand_reviewed.journal.query(endpoint="sendTemplateNormalSMS")
     assert entry.reason is not None and "rejected" in entry.reason["reason"]
     # a reviewer may change their mind: the approve button is still there
     await card.get_by_role("button", name=f"Approve template {template_id}").wait_for()
@@ -196,15 +198,15 @@ async def test_the_ui_behind_control_auth(make_mock: MockFactory, ui_for: Any) -
         await mock.close()
 
 
-async def test_the_console_pages_fit_a_phone(manual: MockServer, ui_for: Any) -> None:
-    async with EmayClient(manual.url, APP_ID, SECRET) as emay:
+async def test_the_console_pages_fit_a_phone(hand_reviewed: MockServer, ui_for: Any) -> None:
+    async with EmayClient(hand_reviewed.url, APP_ID, SECRET) as emay:
         await emay.create_template("【商城】您的验证码是 {#code#}，5 分钟内有效。")
         await emay.send_short_link_sms(
             [{"mobile": "13700137000"}],
             "账单详情 {#短网址#}",
             "https://example.com/a/very/long/path/" + "x" * 80,
         )
-    ui = await ui_for(manual, width=390, height=844)
+    ui = await ui_for(hand_reviewed, width=390, height=844)
     await ui.open("#templates")
     page = ui.page
     for view, ready in (

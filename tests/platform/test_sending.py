@@ -27,17 +27,17 @@ async def platform() -> Platform:
     return p
 
 
-def order(*mobiles: str, content: str = "x") -> SendOrder:
+def order_to(*mobiles: str, content: str = "x") -> SendOrder:
     return SendOrder("sendBatchOnlySMS", [Recipient(m, content) for m in mobiles], LONG_FORMAT)
 
 
-async def send(p: Platform, o: SendOrder) -> list[dict[str, Any]]:
+async def send_order(p: Platform, o: SendOrder) -> list[dict[str, Any]]:
     ctx = p.context(p.accounts["A"], "secure", o.endpoint, Notes())
     return (await p.submit(ctx, o)).results
 
 
 async def test_a_request_s_reports_wait_in_one_bucket_and_reach_the_queue(platform: Platform) -> None:
-    sent = await send(platform, order("13800000001", "13800000002", "13800000003"))
+    sent = await send_order(platform, order_to("13800000001", "13800000002", "13800000003"))
     assert platform.scheduler.pending() == 1
     assert platform.scheduler.bucketed == 3
     assert platform.accounts["A"].balance == 7
@@ -50,7 +50,7 @@ async def test_a_request_s_reports_wait_in_one_bucket_and_reach_the_queue(platfo
 
 async def test_refused_request_stores_and_charges_nothing(platform: Platform) -> None:
     with pytest.raises(EmayError) as err:
-        await send(platform, order(*[f"1380000000{i}" for i in range(6)], content="字" * 71))
+        await send_order(platform, order_to(*[f"1380000000{i}" for i in range(6)], content="字" * 71))
     assert err.value.code is ResultCode.ERROR_BALANCE
     assert platform.accounts["A"].balance == 10
     assert platform.messages.count() == 0
@@ -62,6 +62,6 @@ async def test_the_balance_is_in_the_file_once_the_send_is_committed(tmp_path: P
     path = tmp_path / "state.db"
     p = Platform(Store(path), Clock(), Settings())
     p.put_account(AccountSpec("A", "0123456789ABCDEF", balance=10))
-    await send(p, order("13800000001"))
+    await send_order(p, order_to("13800000001"))
     await p.committed()
     assert [balance for spec, balance in Store(path).accounts.load()] == [9]

@@ -20,42 +20,49 @@ def order(*recipients: Recipient) -> SendOrder:
     return SendOrder("sendBatchSMS", list(recipients), LONG_FORMAT)
 
 
-def code_of(o: SendOrder) -> ResultCode:
+def refusal_code(o: SendOrder) -> ResultCode:
     with pytest.raises(EmayError) as err:
         validate(o, Rules(), NOW, Notes())
     return err.value.code
 
 
 def test_no_mobile_at_all_is_mobile_empty() -> None:
-    assert code_of(order()) is ResultCode.ERROR_MOBILE_EMPTY
-    assert code_of(order(Recipient(None, "x"), Recipient("", "x"))) is ResultCode.ERROR_MOBILE_EMPTY
+    assert refusal_code(order()) is ResultCode.ERROR_MOBILE_EMPTY
+    assert refusal_code(order(Recipient(None, "x"), Recipient("", "x"))) is ResultCode.ERROR_MOBILE_EMPTY
 
 
 def test_a_blank_among_numbers_is_mobile_error() -> None:
-    assert code_of(order(Recipient("13800000000", "x"), Recipient("", "x"))) is ResultCode.ERROR_MOBILE_ERROR
+    assert (
+        refusal_code(order(Recipient("13800000000", "x"), Recipient("", "x")))
+        is ResultCode.ERROR_MOBILE_ERROR
+    )
 
 
 def test_more_than_500_is_mobile_number_before_any_number_is_checked() -> None:
     many = [Recipient("bad", "x")] * 501
-    assert code_of(order(*many)) is ResultCode.ERROR_MOBILE_NUMBER
+    assert refusal_code(order(*many)) is ResultCode.ERROR_MOBILE_NUMBER
 
 
 def test_mobile_errors_come_before_content_errors() -> None:
-    assert code_of(order(Recipient("123", ""))) is ResultCode.ERROR_MOBILE_ERROR
-    assert code_of(order(Recipient("13800000000", ""))) is ResultCode.ERROR_CONTENT_EMPTY
+    assert refusal_code(order(Recipient("123", ""))) is ResultCode.ERROR_MOBILE_ERROR
+    assert refusal_code(order(Recipient("13800000000", ""))) is ResultCode.ERROR_CONTENT_EMPTY
 
 
 def test_content_before_timer_before_custom_id_before_extended_code() -> None:
     bad_all = Recipient("13800000000", "x" * 501, "y" * 33, "garbage", "abc")
-    assert code_of(order(bad_all)) is ResultCode.ERROR_LONG_CONTENT
+    assert refusal_code(order(bad_all)) is ResultCode.ERROR_LONG_CONTENT
     assert (
-        code_of(order(Recipient("13800000000", "ok", "y" * 33, "garbage", "abc")))
+        refusal_code(order(Recipient("13800000000", "ok", "y" * 33, "garbage", "abc")))
         is ResultCode.ERROR_SMS_TIME
     )
     assert (
-        code_of(order(Recipient("13800000000", "ok", "y" * 33, None, "abc"))) is ResultCode.ERROR_CUSTOM_SMSID
+        refusal_code(order(Recipient("13800000000", "ok", "y" * 33, None, "abc")))
+        is ResultCode.ERROR_CUSTOM_SMSID
     )
-    assert code_of(order(Recipient("13800000000", "ok", None, None, "abc"))) is ResultCode.ERROR_EXTENDED_CODE
+    assert (
+        refusal_code(order(Recipient("13800000000", "ok", None, None, "abc")))
+        is ResultCode.ERROR_EXTENDED_CODE
+    )
 
 
 def test_repeats_are_accepted_and_marked_after_the_first() -> None:

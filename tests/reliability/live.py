@@ -60,7 +60,6 @@ class LiveMock:
         logging.getLogger().addHandler(self.errors)
         self._thread.start()
         self.mock = self.run(self._start())
-        assert self.mock.url is not None
         self.url = self.mock.url
         return self
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,7 +17,7 @@ from hypothesis import strategies as st
 
 from emay_mock.protocol import envelope
 from emay_mock.web.secure import ACTIONS
-from tests.conftest import APP_ID, SECRET, account
+from tests.conftest import APP_ID, KEY, account
 from tests.reliability.documented import (
     FUZZ,
     SECURE_CODES,
@@ -31,8 +29,8 @@ from tests.reliability.documented import (
     timer_like,
 )
 from tests.reliability.live import Answer, LiveMock, Wire
+from tests.wire import secure_helpers
 
-KEY = SECRET.encode()
 ENDPOINTS = sorted(ACTIONS)
 # Header values a client can put on the wire: latin-1 text without line breaks.
 header_text = st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f"),
@@ -44,19 +42,8 @@ TOP_FIELDS = (
 )  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def live() -> Iterator[LiveMock]:
-    with LiveMock([account(balance=10**12)]) as server:
-        yield server
-
-
-_last_time = 0
-
-
-def fresh_window() -> dict[str, int]:
-    global _last_time
-    _last_time = max(int(time.time() * 1000), _last_time + 1)
-    return {"requestTime": _last_time, "requestValidPeriod": 60}
+LIVE_ACCOUNTS = [account(balance=10**12)]
+pytestmark = pytest.mark.usefixtures("still_serving_after_all")
 
 
 def post(wire: Wire, endpoint: str, body: bytes, headers: dict[str, str]) -> Answer:
@@ -71,19 +58,6 @@ def assert_documented(answer: Answer, live: LiveMock, allowed: frozenset[str] = 
         assert answer.body == b""
     assert live.errors.lines() == []
     return code
-
-
-def still_serving(wire: Wire, live: LiveMock) -> None:
-    body = envelope.encode_request(fresh_window(), KEY, gzip_on=False)
-    answer = post(wire, "getBalance", body, {"appId": APP_ID, "encode": "UTF-8"})
-    assert answer.header("result") == "SUCCESS"
-    assert "balance" in envelope.decode_response(answer.body, KEY, gzip_on=False)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _serving_after_all(live: LiveMock, wire: Wire) -> Iterator[None]:
-    yield
-    still_serving(wire, live)
 
 
 headers_st = st.fixed_dictionaries(
@@ -198,7 +172,7 @@ def test_structured_but_wrong_requests_get_a_documented_code(
     gzip_on: bool,
     charset: str,
 ) -> None:
-    payload = {**fields, **(fresh_window() if window is None else window)}
+    payload = {**fields, **(secure_helpers.window() if window is None else window)}
     # GBK lacks many code points: a real GBK client could not send them either.
     text = json.dumps(payload, ensure_ascii=False).encode(charset, errors="replace")
     data = gzip.compress(text) if gzip_on else text

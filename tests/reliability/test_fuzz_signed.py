@@ -9,7 +9,6 @@ retrieveReport), the server logs no traceback, and keeps serving.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 from urllib.parse import quote, urlencode
 
@@ -77,10 +76,8 @@ PARAMS: dict[str, dict[str, st.SearchStrategy[str]]] = {
 CODES = {"simpleinter": SIMPLE_CODES, "voice": VOICE_CODES, "report": REPORT_CODES}
 
 
-@pytest.fixture(scope="module")
-def live() -> Iterator[LiveMock]:
-    with LiveMock([account(balance=10**12, voice=True, retrieveReport=True)]) as server:
-        yield server
+LIVE_ACCOUNTS = [account(balance=10**12, voice=True, retrieveReport=True)]
+pytestmark = pytest.mark.usefixtures("still_serving_after_all")
 
 
 OLD = "20000101000000"
@@ -151,18 +148,6 @@ def code_of(path: str, answer: Answer) -> str:
         assert ("data" in body) == (code == "SUCCESS")
     assert code in CODES[family], code
     return code
-
-
-def still_serving(wire: Wire) -> None:
-    answer = send(wire, "/simpleinter/getBalance", "form", signature("valid"))
-    assert json.loads(answer.body)["code"] == "SUCCESS"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _serving_after_all(live: LiveMock, wire: Wire) -> Iterator[None]:
-    yield
-    still_serving(wire)
-    assert live.errors.lines() == []
 
 
 @pytest.mark.parametrize("path", sorted(PARAMS))

@@ -7,32 +7,17 @@ never holds up another account's pushes.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import aiohttp
 import pytest
 
 from emay_mock.client import EmayClient
-from emay_mock.server import MockServer
 from emay_mock.settings import Settings
 from emay_mock.testing.receiver import Answer, Hang, Receiver, Reset, Slow
-from tests.conftest import SECRET, MockFactory, account, new_app_id
+from tests.conftest import SECRET, MockFactory, new_app_id, pushing
+from tests.support.control import advance, pushes
 
 TIMEOUT_S = 0.3  # the accounts' push timeout: a hung attempt costs this much real time
-
-
-def pushing(receiver: Receiver, app_id: str, path: str, **push: Any) -> Any:
-    return account(app_id, push={"reportUrl": receiver.path_url(path), "timeoutSeconds": TIMEOUT_S, **push})
-
-
-async def batches(http: aiohttp.ClientSession, mock: MockServer, app_id: str) -> list[dict[str, Any]]:
-    async with http.get(f"{mock.url}/_mock/pushes", params={"appId": app_id}) as resp:
-        return list((await resp.json())["pushes"])
-
-
-async def advance(http: aiohttp.ClientSession, mock: MockServer, seconds: float) -> None:
-    async with http.post(f"{mock.url}/_mock/clock/advance", json={"seconds": seconds}) as resp:
-        assert resp.status == 200
 
 
 BROKEN: dict[str, tuple[Answer, str]] = {
@@ -56,13 +41,13 @@ async def test_a_broken_receiver_gets_exactly_four_attempts_on_the_schedule(
     answer, error = BROKEN[behaviour]
     receiver.on("/broken", answer)
     app_id = new_app_id()
-    mock = await make_mock([pushing(receiver, app_id, "/broken")])
+    mock = await make_mock([pushing(receiver, app_id, "/broken", timeoutSeconds=TIMEOUT_S)])
     async with EmayClient(mock.url, app_id, SECRET) as client:
         await client.send_single_sms("13800000000", "x")
     await advance(http, mock, 1)
     for step in (10, 60, 600, 6000):  # each retry falls due exactly; nothing after the fourth
         await advance(http, mock, step)
-    (batch,) = await batches(http, mock, app_id)
+    (batch,) = await pushes(http, mock, appId=app_id)
     attempts = batch["attempts"]
     assert batch["status"] == "dead"
     first = attempts[0]["sentAtMs"]
@@ -81,11 +66,11 @@ async def test_a_receiver_answering_success_just_within_the_timeout_is_a_deliver
 ) -> None:
     receiver.on("/slow", lambda n: Slow(TIMEOUT_S / 3))
     app_id = new_app_id()
-    mock = await make_mock([pushing(receiver, app_id, "/slow")])
+    mock = await make_mock([pushing(receiver, app_id, "/slow", timeoutSeconds=TIMEOUT_S)])
     async with EmayClient(mock.url, app_id, SECRET) as client:
         await client.send_single_sms("13800000000", "x")
     await advance(http, mock, 1)
-    (batch,) = await batches(http, mock, app_id)
+    (batch,) = await pushes(http, mock, appId=app_id)
     assert batch["status"] == "delivered" and len(batch["attempts"]) == 1
 
 
@@ -116,9 +101,9 @@ async def test_a_broken_receiver_never_holds_up_another_accounts_pushes(
     await receiver.wait_for_items(5, SECRET.encode(), "/b", timeout=10)
     delivered = {item["smsId"] for item in receiver.items("/b", SECRET.encode())}
     assert delivered == {s["smsId"] for s in sent}
-    (b_batch, *_) = await batches(http, mock, b)
+    (b_batch, *_) = await pushes(http, mock, appId=b)
     assert b_batch["status"] == "delivered"
-    a_batches = await batches(http, mock, a)
+    a_batches = await pushes(http, mock, appId=a)
     if behaviour != "resets":  # A's first attempt is still waiting for its answer
         assert all(batch["attempts"] == [] and batch["status"] == "pending" for batch in a_batches)
     receiver.release()

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from emay_mock.scenarios.loader import ScenarioError, default_scenario, load_file, parse
+from tests.conftest import EXAMPLES
 
 GOOD = """\
 name: mine
@@ -23,7 +24,7 @@ rules:
 """
 
 
-def problems(text: str) -> list[str]:
+def scenario_problems(text: str) -> list[str]:
     with pytest.raises(ScenarioError) as err:
         parse(text, "s.yaml")
     assert all(p.startswith("s.yaml:") for p in err.value.problems)
@@ -57,13 +58,13 @@ def test_a_good_file_loads_with_names_lines_and_seed() -> None:
     ],
 )
 def test_each_problem_names_its_line(change: tuple[str, str], expected: str) -> None:
-    found = problems(GOOD.replace(*change))
+    found = scenario_problems(GOOD.replace(*change))
     assert any(expected in p for p in found), found
 
 
 def test_every_problem_is_reported_at_once() -> None:
     text = GOOD.replace("FAIL_MOBILE", "NOPE").replace("ERROR_OVER_SPEED", "NOPE")
-    assert len(problems(text)) == 2
+    assert len(scenario_problems(text)) == 2
 
 
 @pytest.mark.parametrize(
@@ -79,7 +80,7 @@ def test_every_problem_is_reported_at_once() -> None:
     ],
 )
 def test_bad_documents_are_refused(text: str) -> None:
-    assert problems(text)
+    assert scenario_problems(text)
 
 
 def test_file_errors_name_the_file(tmp_path: Path) -> None:
@@ -94,7 +95,7 @@ def test_file_errors_name_the_file(tmp_path: Path) -> None:
 
 def test_the_default_scenario_and_the_examples_are_valid() -> None:
     assert len(default_scenario().rules) > 40
-    examples = sorted(Path(__file__).parents[2].joinpath("scenarios").glob("*.yaml"))
+    examples = sorted(EXAMPLES.glob("*.yaml"))
     names = {p.stem for p in examples}
     assert {"default", "flaky-carrier", "unsubscribe-replies", "balance-runs-out", "template-rejected",
             "slow-platform", "callback-chaos"} <= names  # fmt: skip

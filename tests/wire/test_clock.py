@@ -4,7 +4,6 @@ and `POST /_mock/clock/advance` runs pushes and their retries before it answers.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 import aiohttp
 
@@ -13,14 +12,9 @@ from emay_mock.protocol.times import BEIJING, LONG_FORMAT, parse
 from emay_mock.server import MockServer
 from emay_mock.testing.receiver import Receiver
 from tests.conftest import APP_ID, SECRET, MockFactory, account
+from tests.support.control import advance
 
 TWO_DAYS_S = 2 * 86400
-
-
-async def advance(http: aiohttp.ClientSession, mock: MockServer, seconds: float) -> dict[str, Any]:
-    async with http.post(f"{mock.url}/_mock/clock/advance", json={"seconds": seconds}) as resp:
-        assert resp.status == 200
-        return dict(await resp.json())
 
 
 async def test_report_and_mo_times_follow_the_scheduler_clock_and_protocol_checks_the_wall_clock(

@@ -13,20 +13,9 @@ from emay_mock.server import MockServer
 from emay_mock.settings import Settings
 from emay_mock.testing.receiver import Receiver
 from tests.conftest import APP_ID, SECRET, MockFactory, account
-from tests.wire.scenario_helpers import load_scenario
+from tests.support.control import get_json, last_reason, load_scenario, post_json
 
 MANUAL = "EUCP-EMY-SMS1-MANUAL"
-
-
-async def get(http: aiohttp.ClientSession, mock: MockServer, path: str, **params: Any) -> Any:
-    async with http.get(f"{mock.url}{path}", params={k: str(v) for k, v in params.items()}) as resp:
-        assert resp.status == 200, await resp.text()
-        return await resp.json()
-
-
-async def post(http: aiohttp.ClientSession, mock: MockServer, path: str, body: Any) -> tuple[int, Any]:
-    async with http.post(f"{mock.url}{path}", json=body) as resp:
-        return resp.status, await resp.json()
 
 
 @pytest.fixture
@@ -50,11 +39,11 @@ async def test_a_manual_template_waits_for_a_person_then_sends(
             )
         assert refused.value.code == "ERROR_PARAMS"
 
-        (listed,) = (await get(http, manual, "/_mock/templates", appId=MANUAL))["templates"]
+        (listed,) = (await get_json(http, manual, "/_mock/templates", appId=MANUAL))["templates"]
         assert listed["templateId"] == template_id and listed["statusName"] == "pending"
         assert listed["variables"] == ["code"] and listed["reviewedAt"] is None
 
-        status, answer = await post(
+        status, answer = await post_json(
             http, manual, f"/_mock/templates/{template_id}/review", {"status": "approved"}
         )
         assert status == 200
@@ -72,7 +61,7 @@ async def test_a_rejected_template_refuses_sends_and_a_reviewer_may_change_their
 ) -> None:
     async with EmayClient(manual.url, MANUAL, SECRET) as client:
         template_id = await client.create_template("【店】周末特价")
-        status, answer = await post(
+        status, answer = await post_json(
             http, manual, f"/_mock/templates/{template_id}/review", {"status": "rejected"}
         )
         assert status == 200 and answer["template"]["statusName"] == "rejected"
@@ -81,9 +70,9 @@ async def test_a_rejected_template_refuses_sends_and_a_reviewer_may_change_their
             "sendTemplateNormalSMS", {"templateId": template_id, "smses": [{"mobile": "13800000001"}]}
         )
         assert answered.code == "ERROR_PARAMS"
-        assert "rejected" in manual.journal.query(limit=1)[0].reason["reason"]  # type: ignore[index]
+        assert "rejected" in last_reason(manual)["reason"]
 
-        status, answer = await post(
+        status, answer = await post_json(
             http, manual, f"/_mock/templates/{template_id}/review", {"status": "approved"}
         )
         assert status == 200 and answer["previous"] == "rejected"
@@ -95,7 +84,7 @@ async def test_a_hand_decision_stands_over_the_automatic_review_still_due(
 ) -> None:
     async with EmayClient(manual.url, APP_ID, SECRET) as client:  # reviewed after 30 s
         template_id = await client.create_template("【店】到货通知")
-        await post(http, manual, f"/_mock/templates/{template_id}/review", {"status": "rejected"})
+        await post_json(http, manual, f"/_mock/templates/{template_id}/review", {"status": "rejected"})
         await manual.platform.scheduler.advance(30)
         assert await client.query_template(template_id) == 2
 
@@ -117,15 +106,19 @@ async def test_review_refusals(manual: MockServer, http: aiohttp.ClientSession) 
     async with EmayClient(manual.url, MANUAL, SECRET) as client:
         template_id = await client.create_template("【店】再见")
         assert await client.delete_template(template_id) is True
-    status, answer = await post(
+    status, answer = await post_json(
         http, manual, f"/_mock/templates/{template_id}/review", {"status": "approved"}
     )
     assert status == 409 and "deleted" in answer["error"]
-    status, _ = await post(http, manual, "/_mock/templates/123456789012345678/review", {"status": "approved"})
+    status, _ = await post_json(
+        http, manual, "/_mock/templates/123456789012345678/review", {"status": "approved"}
+    )
     assert status == 404
-    status, answer = await post(http, manual, f"/_mock/templates/{template_id}/review", {"status": "pending"})
+    status, answer = await post_json(
+        http, manual, f"/_mock/templates/{template_id}/review", {"status": "pending"}
+    )
     assert status == 400 and "approved" in answer["error"]
-    (deleted,) = (await get(http, manual, "/_mock/templates", status="deleted"))["templates"]
+    (deleted,) = (await get_json(http, manual, "/_mock/templates", status="deleted"))["templates"]
     assert deleted["status"] == -1 and deleted["statusName"] == "deleted"
     async with http.get(f"{manual.url}/_mock/templates", params={"status": "gone"}) as resp:
         assert resp.status == 400
@@ -136,14 +129,14 @@ async def test_review_refusals(manual: MockServer, http: aiohttp.ClientSession) 
 async def test_templates_page_back_by_template_id(manual: MockServer, http: aiohttp.ClientSession) -> None:
     async with EmayClient(manual.url, MANUAL, SECRET) as client:
         made = [await client.create_template(f"【店】模板 {i}") for i in range(5)]
-    first = (await get(http, manual, "/_mock/templates", appId=MANUAL, limit=2))["templates"]
+    first = (await get_json(http, manual, "/_mock/templates", appId=MANUAL, limit=2))["templates"]
     assert [t["templateId"] for t in first] == [made[4], made[3]]
-    rest = (await get(http, manual, "/_mock/templates", appId=MANUAL, before=first[-1]["templateId"]))[
+    rest = (await get_json(http, manual, "/_mock/templates", appId=MANUAL, before=first[-1]["templateId"]))[
         "templates"
     ]
     assert [t["templateId"] for t in rest] == [made[2], made[1], made[0]]
-    assert (await get(http, manual, "/_mock/templates", appId=APP_ID))["templates"] == []
-    pending = (await get(http, manual, "/_mock/templates", status="pending"))["templates"]
+    assert (await get_json(http, manual, "/_mock/templates", appId=APP_ID))["templates"] == []
+    pending = (await get_json(http, manual, "/_mock/templates", status="pending"))["templates"]
     assert len(pending) == 5
 
 
@@ -156,7 +149,7 @@ async def test_short_links_with_their_message_and_clicks(
     (own,) = await client.send_short_link_sms(
         [{"mobile": "13800000003"}], "账单 {#短网址#}", "https://example.com/b", rule="2"
     )
-    links = (await get(http, mock, "/_mock/shortlinks", appId=APP_ID))["shortLinks"]
+    links = (await get_json(http, mock, "/_mock/shortlinks", appId=APP_ID))["shortLinks"]
     assert [(link["rule"], link["longUrl"], link["mobile"]) for link in links] == [
         ("2", "https://example.com/b", "13800000003"),
         ("1", "https://example.com/a", None),
@@ -172,28 +165,28 @@ async def test_short_links_with_their_message_and_clicks(
     )
     async with http.get(links[0]["shortUrl"], headers={"User-Agent": agent}, allow_redirects=False) as resp:
         assert resp.status == 302
-    (clicked, _) = (await get(http, mock, "/_mock/shortlinks", appId=APP_ID))["shortLinks"]
+    (clicked, _) = (await get_json(http, mock, "/_mock/shortlinks", appId=APP_ID))["shortLinks"]
     assert clicked["clickCount"] == 1
     (click,) = clicked["clicks"]
     assert (click["userAgent"], click["equipment"], click["browser"]) == (agent, "iOS 17.0", "Mobile Safari")
 
-    older = (await get(http, mock, "/_mock/shortlinks", before=links[0]["linkId"]))["shortLinks"]
+    older = (await get_json(http, mock, "/_mock/shortlinks", before=links[0]["linkId"]))["shortLinks"]
     assert [link["code"] for link in older] == [links[1]["code"]]
 
 
 async def test_balance_set_and_add_and_what_a_send_then_answers(
     client: EmayClient, mock: MockServer, http: aiohttp.ClientSession
 ) -> None:
-    status, answer = await post(http, mock, f"/_mock/accounts/{APP_ID}/balance", {"set": 0})
+    status, answer = await post_json(http, mock, f"/_mock/accounts/{APP_ID}/balance", {"set": 0})
     assert status == 200 and answer["balance"] == 0 and answer["previous"] == 100_000
     assert (
         await client.call("sendSingleSMS", {"mobile": "13800000000", "content": "x"})
     ).code == "ERROR_BALANCE"
-    status, answer = await post(http, mock, f"/_mock/accounts/{APP_ID}/balance", {"add": 5})
+    status, answer = await post_json(http, mock, f"/_mock/accounts/{APP_ID}/balance", {"add": 5})
     assert status == 200 and answer["balance"] == 5
     await client.send_single_sms("13800000000", "x")
     assert await client.get_balance() == 4
-    status, answer = await post(http, mock, f"/_mock/accounts/{APP_ID}/balance", {"add": -4})
+    status, answer = await post_json(http, mock, f"/_mock/accounts/{APP_ID}/balance", {"add": -4})
     assert status == 200 and answer["balance"] == 0
 
     for body in (
@@ -205,11 +198,11 @@ async def test_balance_set_and_add_and_what_a_send_then_answers(
         {"set": True},
         {"set": 1.5},
     ):
-        status, answer = await post(http, mock, f"/_mock/accounts/{APP_ID}/balance", body)
+        status, answer = await post_json(http, mock, f"/_mock/accounts/{APP_ID}/balance", body)
         assert status == 400, body
-    status, _ = await post(http, mock, "/_mock/accounts/EUCP-NOBODY/balance", {"set": 1})
+    status, _ = await post_json(http, mock, "/_mock/accounts/EUCP-NOBODY/balance", {"set": 1})
     assert status == 404
-    (shown,) = (await get(http, mock, "/_mock/accounts"))["accounts"]
+    (shown,) = (await get_json(http, mock, "/_mock/accounts"))["accounts"]
     assert shown["balance"] == 0
 
 
@@ -218,7 +211,7 @@ async def test_a_balance_survives_a_restart(
 ) -> None:
     db = str(tmp_path / "state.db")
     mock = await make_mock(db=db)
-    await post(http, mock, f"/_mock/accounts/{APP_ID}/balance", {"set": 42})
+    await post_json(http, mock, f"/_mock/accounts/{APP_ID}/balance", {"set": 42})
     await mock.close()
     again = await make_mock(db=db)
     async with EmayClient(again.url, APP_ID, SECRET) as client:
@@ -240,9 +233,9 @@ async def test_accounts_show_their_settings_and_live_counts(
         await client.send_single_sms("13800000002", "b")
     async with EmayClient(mock.url, MANUAL, SECRET) as client:
         await client.send_single_sms("13800000003", "c")
-    await post(http, mock, "/_mock/mo", {"appId": APP_ID, "mobile": "13800000001", "content": "hi"})
+    await post_json(http, mock, "/_mock/mo", {"appId": APP_ID, "mobile": "13800000001", "content": "hi"})
     await mock.platform.scheduler.advance(2)  # the reports: queued for one, a push that fails for the other
-    accounts = {a["appId"]: a for a in (await get(http, mock, "/_mock/accounts"))["accounts"]}
+    accounts = {a["appId"]: a for a in (await get_json(http, mock, "/_mock/accounts"))["accounts"]}
     mine, theirs = accounts[APP_ID], accounts[MANUAL]
     assert (mine["strict"], mine["allowedIps"], mine["maxRequestsPerSecond"]) == (True, ["127.0.0.1"], 50)
     assert mine["templateReview"] == "auto" and theirs["templateReview"] == "manual"
@@ -260,8 +253,8 @@ async def test_the_journal_pages_back(
 ) -> None:
     for i in range(5):
         await client.send_single_sms("13800000000", f"第 {i} 条")
-    first = (await get(http, mock, "/_mock/journal", appId=APP_ID, limit=2))["entries"]
-    rest = (await get(http, mock, "/_mock/journal", appId=APP_ID, before=first[-1]["id"]))["entries"]
+    first = (await get_json(http, mock, "/_mock/journal", appId=APP_ID, limit=2))["entries"]
+    rest = (await get_json(http, mock, "/_mock/journal", appId=APP_ID, before=first[-1]["id"]))["entries"]
     ids = [e["id"] for e in first + rest]
     assert len(ids) == 5 and ids == sorted(ids, reverse=True)
 
@@ -274,8 +267,8 @@ async def test_the_push_log_pages_back(
         for i in range(5):
             await client.send_single_sms("13800000000", f"第 {i} 条")
             await mock.platform.scheduler.advance(2)  # one batch each
-    first = (await get(http, mock, "/_mock/pushes", appId=APP_ID, limit=2, items="false"))["pushes"]
-    rest = (await get(http, mock, "/_mock/pushes", appId=APP_ID, before=first[-1]["id"]))["pushes"]
+    first = (await get_json(http, mock, "/_mock/pushes", appId=APP_ID, limit=2, items="false"))["pushes"]
+    rest = (await get_json(http, mock, "/_mock/pushes", appId=APP_ID, before=first[-1]["id"]))["pushes"]
     ids = [b["id"] for b in first + rest]
     assert len(ids) == 5 and ids == sorted(ids, reverse=True)
 
@@ -296,7 +289,7 @@ async def test_a_thread_of_1200_messages_pages_back_to_its_first(
         query: dict[str, Any] = {"appId": APP_ID, "mobile": "13800000000", "limit": 500}
         if before is not None:
             query["before"] = before
-        page = (await get(http, mock, "/_mock/messages", **query))["messages"]
+        page = (await get_json(http, mock, "/_mock/messages", **query))["messages"]
         if not page:
             break
         seen += [m["content"] for m in page]

@@ -12,14 +12,9 @@ from emay_mock.protocol import envelope
 from emay_mock.server import MockServer
 from emay_mock.testing.receiver import Receiver
 from tests.conftest import APP_ID, SECRET, MockFactory, account
+from tests.support.control import contract
 from tests.wire.secure_helpers import now_ms, send_json, window
 from tests.wire.simple_helpers import signed
-
-
-async def contract(http: aiohttp.ClientSession, mock: MockServer, app_id: str = APP_ID) -> dict[str, Any]:
-    async with http.get(f"{mock.url}/_mock/contract", params={"appId": app_id}) as resp:
-        assert resp.status == 200
-        return dict(await resp.json())
 
 
 async def test_the_contract_report_counts_each_deviation_with_an_example(

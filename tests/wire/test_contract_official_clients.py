@@ -11,7 +11,6 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -23,23 +22,18 @@ from emay_mock.protocol.notes import Deviation
 from emay_mock.protocol.sign import make_sign
 from emay_mock.protocol.times import BEIJING, COMPACT_FORMAT
 from emay_mock.server import MockServer
-from tests.conftest import APP_ID, SECRET, MockFactory, account
+from tests.conftest import APP_ID, ROOT, SECRET, MockFactory, account
+from tests.support.control import contract
 from tests.wire.secure_helpers import now_ms, send_json, window
 from tests.wire.simple_helpers import signed
 
-DOCS = Path(__file__).parents[2] / "docs" / "contract.md"
+DOCS = ROOT / "docs" / "contract.md"
 # What the Java clients put around every secure body (docs/contract.md, `sdk-envelope`).
 JAVA_HEADERS = {
     "Content-Type": "application/x-www-form-urlencoded",
     "remoteSign": "SDK",
     "Charset": "UTF-8",
 }
-
-
-async def contract(http: aiohttp.ClientSession, mock: MockServer, app_id: str = APP_ID) -> dict[str, Any]:
-    async with http.get(f"{mock.url}/_mock/contract", params={"appId": app_id}) as resp:
-        assert resp.status == 200
-        return dict(await resp.json())
 
 
 async def java(client: EmayClient, endpoint: str, payload: dict[str, Any]) -> Any:
@@ -223,7 +217,7 @@ class Offence:
     send: Callable[[str, str], Awaitable[str]]  # (mock url, appId) -> the Emay code
 
 
-def secure(endpoint: str, build: Callable[[], dict[str, Any]]) -> Callable[[str, str], Awaitable[str]]:
+def secure_sender(endpoint: str, build: Callable[[], dict[str, Any]]) -> Callable[[str, str], Awaitable[str]]:
     async def send(url: str, app_id: str) -> str:
         async with EmayClient(url, app_id, SECRET) as client:
             return (await send_json(client, endpoint, build())).code or ""
@@ -231,7 +225,7 @@ def secure(endpoint: str, build: Callable[[], dict[str, Any]]) -> Callable[[str,
     return send
 
 
-def simple(path: str, params: Callable[[str], dict[str, str]]) -> Callable[[str, str], Awaitable[str]]:
+def simple_sender(path: str, params: Callable[[str], dict[str, str]]) -> Callable[[str, str], Awaitable[str]]:
     async def send(url: str, app_id: str) -> str:
         async with SimpleClient(url, app_id, SECRET) as client:
             return (await client.request(path, params(app_id))).code or ""
@@ -260,14 +254,15 @@ def stray_comma(app_id: str) -> dict[str, str]:
 COLOURED = [{"mobile": "13800000000", "colour": "red"}]  # an item field no endpoint defines
 TICKS = {"requestTime": 638_700_000_000_000_000, "requestValidPeriod": 30}
 OFFENCES = [
-    Offence(Deviation.REQUEST_TIME_FUTURE, secure("getBalance", lambda: dict(TICKS))),
-    Offence(Deviation.REQUEST_TIME_FLOAT, secure("sendSingleSMS", float_time)),
-    Offence(Deviation.NUMBER_AS_STRING, secure("getReport", lambda: window(number="10"))),
-    Offence(Deviation.STRING_AS_NUMBER, secure("sendSingleSMS", single(13800000000))),
-    Offence(Deviation.MOBILE_PREFIX, secure("sendSingleSMS", single("+8613800000000"))),
-    Offence(Deviation.SIGN_UPPERCASE, simple("/simpleinter/getBalance", upper_sign)),
-    Offence(Deviation.UNKNOWN_FIELD, secure("sendBatchSMS", lambda: window(content="x", smses=COLOURED))),
-    Offence(Deviation.EMPTY_MOBILE_ITEM, simple("/simpleinter/sendSMS", stray_comma)),
+    Offence(Deviation.REQUEST_TIME_FUTURE, secure_sender("getBalance", lambda: dict(TICKS))),
+    Offence(Deviation.REQUEST_TIME_FLOAT, secure_sender("sendSingleSMS", float_time)),
+    Offence(Deviation.NUMBER_AS_STRING, secure_sender("getReport", lambda: window(number="10"))),
+    Offence(Deviation.STRING_AS_NUMBER, secure_sender("sendSingleSMS", single(13800000000))),
+    Offence(Deviation.MOBILE_PREFIX, secure_sender("sendSingleSMS", single("+8613800000000"))),
+    Offence(Deviation.SIGN_UPPERCASE, simple_sender("/simpleinter/getBalance", upper_sign)),
+    Offence(Deviation.UNKNOWN_FIELD,
+            secure_sender("sendBatchSMS", lambda: window(content="x", smses=COLOURED))),
+    Offence(Deviation.EMPTY_MOBILE_ITEM, simple_sender("/simpleinter/sendSMS", stray_comma)),
 ]  # fmt: skip
 
 
@@ -280,7 +275,6 @@ async def test_a_deviation_is_refused_by_a_strict_account_and_noted_for_others(
     make_mock: MockFactory, http: aiohttp.ClientSession, offence: Offence
 ) -> None:
     mock = await make_mock([account(), account(STRICT, strict=True)])
-    assert mock.url is not None
     assert await offence.send(mock.url, STRICT) == "ERROR_PARAMS"
     strict = await contract(http, mock, STRICT)
     (refusal,) = strict["refusals"]

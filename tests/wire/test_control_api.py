@@ -6,7 +6,7 @@ import aiohttp
 
 from emay_mock.client import EmayClient
 from emay_mock.server import MockServer
-from tests.conftest import SECRET, new_app_id
+from tests.conftest import SECRET, MockFactory, account, new_app_id
 
 
 async def test_health(mock: MockServer, http: aiohttp.ClientSession) -> None:
@@ -104,9 +104,9 @@ async def test_reset_forgets_messages_queues_and_journal_and_restores_balance(
     assert await client.get_balance() == 100_000
 
 
-async def test_reset_of_one_account_keeps_the_others(make_mock, http: aiohttp.ClientSession) -> None:  # type: ignore[no-untyped-def]
-    from tests.conftest import account
-
+async def test_reset_of_one_account_keeps_the_others(
+    make_mock: MockFactory, http: aiohttp.ClientSession
+) -> None:
     mock = await make_mock([account("EUCP-A"), account("EUCP-B")])
     async with EmayClient(mock.url, "EUCP-A", SECRET) as a, EmayClient(mock.url, "EUCP-B", SECRET) as b:
         await a.send_single_sms("13800000000", "x")

@@ -15,6 +15,7 @@ from emay_mock.control_auth import Credentials, parse_credentials
 from emay_mock.server import MockServer
 from emay_mock.testing.handle import EmayMockHandle
 from tests.conftest import APP_ID, SECRET, account
+from tests.support.control import message_row
 
 CREDENTIALS = parse_credentials("admin:s3cret:with-colon")
 GOOD = {"Authorization": CREDENTIALS.header()}
@@ -82,7 +83,7 @@ async def test_the_emay_endpoints_short_links_and_health_stay_open(
         )
     async with SimpleClient(guarded.url, APP_ID, SECRET) as simple:
         assert await simple.get_balance() >= 0
-    short_url = guarded.platform.messages.by_sms_id(linked["smsId"]).short_url  # type: ignore[union-attr]
+    short_url = message_row(guarded, linked["smsId"]).short_url
     assert short_url is not None
     async with http.get(short_url, allow_redirects=False) as resp:
         assert resp.status == 302
@@ -93,7 +94,6 @@ async def test_the_emay_endpoints_short_links_and_health_stay_open(
 
 
 async def test_the_handle_sends_the_credentials(guarded: MockServer) -> None:
-    assert guarded.url is not None
     handle = EmayMockHandle(guarded.url, {"appId": APP_ID, "secretKey": SECRET}, control_auth=CREDENTIALS)
     try:
         sent = await handle.client.send_single_sms("13800000000", "x")

@@ -18,6 +18,7 @@ from emay_mock.protocol.times import BEIJING, COMPACT_FORMAT, LONG_FORMAT
 from emay_mock.server import MockServer
 from emay_mock.settings import Settings
 from tests.conftest import APP_ID, SECRET, MockFactory, account
+from tests.support.control import get_json
 from tests.wire.secure_helpers import now_ms, send_json, window
 from tests.wire.simple_helpers import signed
 
@@ -31,25 +32,19 @@ def request_lines(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     return caplog
 
 
-async def get(http: aiohttp.ClientSession, url: str, **params: str) -> Any:
-    async with http.get(url, params=params) as resp:
-        assert resp.status == 200
-        return await resp.json()
-
-
 async def seen_everywhere(
     http: aiohttp.ClientSession, mock: MockServer, caplog: pytest.LogCaptureFixture, kind: str, text: str,
     app_id: str = APP_ID, times: int = 1,
 ) -> dict[str, Any]:  # fmt: skip
     """The last request's diagnosis, as the journal, the contract report and the log line show it;
     the report counts it `times` times, with the first as its example."""
-    (entry,) = (await get(http, f"{mock.url}/_mock/journal", appId=app_id, limit="1"))["entries"]
+    (entry,) = (await get_json(http, mock, "/_mock/journal", appId=app_id, limit="1"))["entries"]
     found = [n["diagnosis"] for n in entry["notes"] if "diagnosis" in n]
     if entry["reason"] is not None:
         found.append(entry["reason"]["diagnosis"])
         assert entry["reason"]["reason"].endswith(f"; diagnosis: {text}")
     assert found == [{"kind": kind, "text": text}]
-    report = await get(http, f"{mock.url}/_mock/contract", appId=app_id)
+    report = await get_json(http, mock, "/_mock/contract", appId=app_id)
     diagnoses = {d["kind"]: d for d in report["diagnoses"]}
     assert diagnoses[kind]["count"] == times
     if times == 1:
@@ -80,7 +75,7 @@ async def test_a_timestamp_in_utc_is_diagnosed(
 ) -> None:
     utc_now = datetime.now(UTC).strftime(COMPACT_FORMAT)  # a client on a UTC server, unaware of zones
     params = signed(timestamp=utc_now, startTime=beijing(-timedelta(minutes=5)), endTime=beijing(timedelta()))
-    async with SimpleClient(mock.url, APP_ID, SECRET) as simple:  # type: ignore[arg-type]
+    async with SimpleClient(mock.url, APP_ID, SECRET) as simple:
         answer = await simple.request(path, params)
     assert answer.status == 200 and answer.code == "ERROR_TIMESTAMP"  # retrieveReport: the body text
     entry = await seen_everywhere(http, mock, request_lines, "wrong-time-zone", UTC_TEXT)
@@ -90,7 +85,7 @@ async def test_a_timestamp_in_utc_is_diagnosed(
 async def test_a_timestamp_eight_hours_ahead_is_diagnosed_too(
     mock: MockServer, http: aiohttp.ClientSession, request_lines: pytest.LogCaptureFixture
 ) -> None:
-    async with SimpleClient(mock.url, APP_ID, SECRET) as simple:  # type: ignore[arg-type]
+    async with SimpleClient(mock.url, APP_ID, SECRET) as simple:
         answer = await simple.request(
             "/simpleinter/getBalance", signed(timestamp=beijing(timedelta(hours=8)))
         )
@@ -101,7 +96,7 @@ async def test_a_timestamp_eight_hours_ahead_is_diagnosed_too(
 
 @pytest.mark.parametrize("skew", [timedelta(hours=2), timedelta(hours=-7), timedelta(hours=-8, minutes=-11)])
 async def test_any_other_skew_gets_no_diagnosis(mock: MockServer, skew: timedelta) -> None:
-    async with SimpleClient(mock.url, APP_ID, SECRET) as simple:  # type: ignore[arg-type]
+    async with SimpleClient(mock.url, APP_ID, SECRET) as simple:
         answer = await simple.request("/simpleinter/getBalance", signed(timestamp=beijing(skew)))
     assert answer.code == "ERROR_TIMESTAMP"
     no_diagnosis_anywhere(mock)
@@ -116,7 +111,7 @@ async def test_a_timer_time_in_utc_is_diagnosed(
     )
     assert answer.code == "ERROR_SMS_TIME"
     await seen_everywhere(http, mock, request_lines, "wrong-time-zone", UTC_TEXT)
-    async with SimpleClient(mock.url, APP_ID, SECRET) as simple:  # type: ignore[arg-type]
+    async with SimpleClient(mock.url, APP_ID, SECRET) as simple:
         compact = datetime.now(UTC).strftime(COMPACT_FORMAT)
         sent = await simple.call(
             "/simpleinter/sendSMS", {"mobiles": "13800000000", "content": "x", "timerTime": compact}
@@ -147,11 +142,11 @@ async def test_a_request_time_eight_hours_ahead_is_a_diagnosed_deviation(
         "8 hours ahead: looks like a wall-clock time in Beijing time (Asia/Shanghai) read as UTC; "
         "requestTime is epoch milliseconds (System.currentTimeMillis()), which no time zone changes"
     )
-    async with EmayClient(mock.url, APP_ID, SECRET) as client:  # type: ignore[arg-type]
+    async with EmayClient(mock.url, APP_ID, SECRET) as client:
         assert (await send_json(client, "getBalance", early)).code == "SUCCESS"
     entry = await seen_everywhere(http, mock, request_lines, "wrong-time-zone", text)
     assert [n["kind"] for n in entry["notes"]] == ["requestTime-in-future"]
-    async with EmayClient(mock.url, "EUCP-STRICT", SECRET) as client:  # type: ignore[arg-type]
+    async with EmayClient(mock.url, "EUCP-STRICT", SECRET) as client:
         assert (await send_json(client, "getBalance", dict(early))).code == "ERROR_PARAMS"
     await seen_everywhere(http, mock, request_lines, "wrong-time-zone", text, app_id="EUCP-STRICT")
 
@@ -200,7 +195,7 @@ async def test_a_key_cut_or_padded_by_the_client_is_diagnosed(
     secret: str, client_key: bytes, text: str, gzip_on: bool,
 ) -> None:  # fmt: skip
     mock = await make_mock([account(secret=secret)])
-    async with EmayClient(mock.url, APP_ID, secret, gzip=gzip_on) as client:  # type: ignore[arg-type]
+    async with EmayClient(mock.url, APP_ID, secret, gzip=gzip_on) as client:
         body = envelope.encode_request(window(), client_key, gzip_on=gzip_on)
         answer = await client.post("getBalance", body)
         assert answer.code == "ERROR_ENCRYPTION"
@@ -276,7 +271,7 @@ async def test_a_template_used_seconds_after_its_creation_is_a_caution(
     assert note["message"].startswith(f"template {template_id} used 5 s after its creation")
     lines = [r.getMessage() for r in request_lines.records if r.name == "emay_mock.requests"]
     assert " SUCCESS " in lines[-1] and " note: template " in lines[-1]
-    report = await get(http, f"{mock.url}/_mock/contract", appId=APP_ID)
+    report = await get_json(http, mock, "/_mock/contract", appId=APP_ID)
     assert report["clean"] is True
     assert report["summary"] == "no deviations; 1 caution: template-instant-review"
 
@@ -287,7 +282,7 @@ async def test_a_template_used_seconds_after_its_creation_is_a_caution(
 
 async def test_a_template_that_went_through_a_review_delay_is_no_caution(make_mock: MockFactory) -> None:
     mock = await make_mock(settings=Settings(template_review_s=5))
-    async with EmayClient(mock.url, APP_ID, SECRET) as client:  # type: ignore[arg-type]
+    async with EmayClient(mock.url, APP_ID, SECRET) as client:
         template_id = await client.create_template("【亿美】您的订单已发货")
         await mock.platform.scheduler.advance(5)
         await client.send_template_normal_sms(template_id, [{"mobile": "13800000000"}])

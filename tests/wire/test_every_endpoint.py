@@ -78,8 +78,9 @@ async def test_signed_gate(gated: MockServer, http: aiohttp.ClientSession, path:
     ]
     for params, code in cases:
         for method in ("GET", "POST"):
-            kwargs = {"params": params} if method == "GET" else {"data": params}
-            async with http.request(method, f"{gated.url}{path}", **kwargs) as resp:
+            url = f"{gated.url}{path}"
+            sent = http.get(url, params=params) if method == "GET" else http.post(url, data=params)
+            async with sent as resp:
                 assert resp.status == 200
                 assert code_of(await resp.text()) == code, (path, method, code)
     async with http.post(f"{gated.url}{path}", data=signed(app_id="EUCP-SLOW")):

@@ -13,13 +13,8 @@ from emay_mock.server import MockServer
 from emay_mock.settings import Settings
 from emay_mock.testing.receiver import Receiver
 from tests.conftest import APP_ID, SECRET, MockFactory, account
+from tests.support.control import get_json
 from tests.wire.secure_helpers import send_json, window
-
-
-async def get(http: aiohttp.ClientSession, url: str, **params: str) -> Any:
-    async with http.get(url, params=params) as resp:
-        assert resp.status == 200, await resp.text()
-        return await resp.json()
 
 
 async def test_journal_records_every_request_with_its_reason_and_never_the_secret(
@@ -28,7 +23,7 @@ async def test_journal_records_every_request_with_its_reason_and_never_the_secre
     await client.send_single_sms("13800000000", "hello")
     await send_json(client, "sendSingleSMS", window(mobile="+8613800000000", content="x", customSmsId=""))
     await client.call("sendSingleSMS", {"mobile": "138", "content": "x"})
-    body = await get(http, f"{mock.url}/_mock/journal", appId=APP_ID)
+    body = await get_json(http, mock, "/_mock/journal", appId=APP_ID)
     first, second, third = reversed(body["entries"][:3])
     assert (first["endpoint"], first["code"], first["appId"], first["remote"]) == (
         "sendSingleSMS", "SUCCESS", APP_ID, "127.0.0.1",
@@ -37,11 +32,11 @@ async def test_journal_records_every_request_with_its_reason_and_never_the_secre
     assert {n["kind"] for n in second["notes"]} == {"mobile-country-prefix", "empty-optional"}
     assert third["code"] == "ERROR_MOBILE_ERROR" and third["reason"]["field"] == "mobile"
     assert SECRET not in json.dumps(body)
-    only_errors = await get(http, f"{mock.url}/_mock/journal", code="ERROR_MOBILE_ERROR")
+    only_errors = await get_json(http, mock, "/_mock/journal", code="ERROR_MOBILE_ERROR")
     assert [e["id"] for e in only_errors["entries"]] == [third["id"]]
-    since = await get(http, f"{mock.url}/_mock/journal", since=str(second["id"]))
+    since = await get_json(http, mock, "/_mock/journal", since=str(second["id"]))
     assert [e["id"] for e in since["entries"]] == [third["id"]]
-    by_sms = await get(http, f"{mock.url}/_mock/journal", smsId=first["smsIds"][0])
+    by_sms = await get_json(http, mock, "/_mock/journal", smsId=first["smsIds"][0])
     assert [e["id"] for e in by_sms["entries"]] == [first["id"]]
 
 
@@ -51,15 +46,15 @@ async def test_a_batch_entry_finds_each_of_its_sms_ids_and_shows_the_first(
     before = await client.send_single_sms("13800000000", "before")
     sent = await client.send_batch_sms([{"mobile": f"139{i:08d}"} for i in range(500)], "batch")
     after = await client.send_single_sms("13800000000", "after")
-    body = await get(http, f"{mock.url}/_mock/journal", endpoint="sendBatchSMS")
+    body = await get_json(http, mock, "/_mock/journal", endpoint="sendBatchSMS")
     (entry,) = body["entries"]
     assert entry["smsIdCount"] == 500
     assert entry["smsIds"][:20] == [s["smsId"] for s in sent[:20]] and entry["smsIds"][20] == "… 480 more"
     for one in (sent[0], sent[399], sent[499]):
-        found = await get(http, f"{mock.url}/_mock/journal", smsId=one["smsId"])
+        found = await get_json(http, mock, "/_mock/journal", smsId=one["smsId"])
         assert [e["id"] for e in found["entries"]] == [entry["id"]]
     for other in (before, after):
-        found = await get(http, f"{mock.url}/_mock/journal", smsId=other["smsId"])
+        found = await get_json(http, mock, "/_mock/journal", smsId=other["smsId"])
         assert [e["endpoint"] for e in found["entries"]] == ["sendSingleSMS"]
 
 
@@ -70,7 +65,7 @@ async def test_the_journal_is_bounded_and_counts_evictions(
     async with EmayClient(mock.url, APP_ID, SECRET) as client:
         for _ in range(8):
             await client.call("getBalance")
-    body = await get(http, f"{mock.url}/_mock/journal")
+    body = await get_json(http, mock, "/_mock/journal")
     assert (body["size"], body["capacity"], body["recorded"], body["evicted"]) == (5, 5, 8, 3)
     assert len(body["entries"]) == 5
 
@@ -87,11 +82,11 @@ async def test_mo_listing_and_conversations(
             f"{mock.url}/_mock/mo", json={"appId": APP_ID, "mobile": mobile, "content": text}
         ):
             pass
-    mo = (await get(http, f"{mock.url}/_mock/mo", appId=APP_ID))["mo"]
+    mo = (await get_json(http, mock, "/_mock/mo", appId=APP_ID))["mo"]
     assert [m["content"] for m in mo] == ["who is this", "收到"]
-    only = (await get(http, f"{mock.url}/_mock/mo", mobile="13800000001"))["mo"]
+    only = (await get_json(http, mock, "/_mock/mo", mobile="13800000001"))["mo"]
     assert [m["content"] for m in only] == ["收到"]
-    talks = (await get(http, f"{mock.url}/_mock/conversations", appId=APP_ID))["conversations"]
+    talks = (await get_json(http, mock, "/_mock/conversations", appId=APP_ID))["conversations"]
     assert [t["mobile"] for t in talks] == ["13800000003", "13800000001", "13800000002"]
     assert talks[1] | {"lastMs": 0, "lastTime": ""} == {
         "mobile": "13800000001", "mt": 1, "mo": 1, "last": {"direction": "mo", "text": "收到"},
@@ -111,11 +106,11 @@ async def test_a_messages_timeline(
             [{"mobile": "13855500004"}], "go {#短网址#}", "https://e.cn", rule="2"
         )
     await mock.platform.scheduler.advance(20)
-    detail = await get(http, f"{mock.url}/_mock/messages/{sent['smsId']}")
+    detail = await get_json(http, mock, f"/_mock/messages/{sent['smsId']}")
     code = detail["message"]["shortUrl"].rsplit("/", 1)[1]
     async with http.post(f"{mock.url}/_mock/shortlinks/{code}/click", json={"userAgent": "curl/8"}):
         pass
-    detail = await get(http, f"{mock.url}/_mock/messages/{sent['smsId']}")
+    detail = await get_json(http, mock, f"/_mock/messages/{sent['smsId']}")
     events = [(t["event"], t["detail"]) for t in detail["timeline"]]
     assert events[:3] == [("accepted", "/inter/sendShortLinkSMS"), ("sent", None), ("report", "DELIVRD")]
     assert ("push attempt", "#1 500") in events and ("push attempt", "#2 200") in events
@@ -192,13 +187,15 @@ async def test_journal_filters_by_endpoint_family_and_limit_and_shows_signed_par
     for _ in range(2):
         await client.get_balance()
     url = f"{mock.url}/_mock/journal"
-    balances = (await get(http, url, endpoint="getBalance"))["entries"]
+    balances = (await get_json(http, mock, "/_mock/journal", endpoint="getBalance"))["entries"]
     assert [e["family"] for e in balances] == ["secure", "secure", "voice", "simple", "simple", "simple"]
-    simple_only = (await get(http, url, endpoint="getBalance", family="simple"))["entries"]
+    simple_only = (await get_json(http, mock, "/_mock/journal", endpoint="getBalance", family="simple"))[
+        "entries"
+    ]
     assert [e["id"] for e in simple_only] == [e["id"] for e in balances if e["family"] == "simple"]
-    newest_two = (await get(http, url, limit="2"))["entries"]
+    newest_two = (await get_json(http, mock, "/_mock/journal", limit="2"))["entries"]
     assert [e["id"] for e in newest_two] == [balances[0]["id"], balances[1]["id"]]
-    (send,) = (await get(http, url, family="simple", endpoint="sendSMS"))["entries"]
+    (send,) = (await get_json(http, mock, "/_mock/journal", family="simple", endpoint="sendSMS"))["entries"]
     request = send["request"]
     assert (request["mobiles"], request["content"], request["appId"]) == ("13800000000", "签名参数", APP_ID)
     assert len(request["sign"]) == 32 and SECRET not in json.dumps(send)  # the md5 sign, never the key

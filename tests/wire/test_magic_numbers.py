@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import aiohttp
 import pytest
@@ -15,7 +16,7 @@ from emay_mock.testing.receiver import Receiver
 from tests.conftest import APP_ID, SECRET, MockFactory, account
 
 
-async def report_after(client: EmayClient, mock: MockServer, seconds: float) -> list[dict]:
+async def report_after(client: EmayClient, mock: MockServer, seconds: float) -> list[dict[str, Any]]:
     await mock.platform.scheduler.advance(seconds)
     return await client.get_report()
 

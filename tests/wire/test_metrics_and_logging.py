@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -13,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from emay_mock.client import EmayClient, SimpleClient
 from emay_mock.server import MockServer
 from emay_mock.testing.receiver import Receiver
-from tests.conftest import APP_ID, SECRET, MockFactory, account
+from tests.conftest import APP_ID, ROOT, SECRET, MockFactory, account
 
 # family /endpoint appId=… CODE 0.3ms[ reason: …]
 LINE = re.compile(
@@ -116,7 +115,7 @@ async def test_one_line_per_request_with_its_reason_and_no_secret(
 
 
 async def test_every_metric_the_docs_list_is_exposed(mock: MockServer, http: aiohttp.ClientSession) -> None:
-    page = (Path(__file__).parents[2] / "docs" / "control-api.md").read_text("utf-8")
+    page = (ROOT / "docs" / "control-api.md").read_text("utf-8")
     section = page[page.index("## Metrics and logging") :]
     section = section[: section.index("One log line per request")]
     listed = re.findall(r"`(emay_[a-z_]+)(?:\{[^}]*\})?`", section)

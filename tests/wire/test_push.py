@@ -4,7 +4,6 @@ dead batches and redelivery, MO pushes, bursts, scheduled sends."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 import aiohttp
 import pytest
@@ -13,30 +12,8 @@ from emay_mock.client import EmayClient
 from emay_mock.protocol.times import BEIJING, LONG_FORMAT
 from emay_mock.server import MockServer
 from emay_mock.testing.receiver import Receiver
-from tests.conftest import APP_ID, SECRET, MockFactory, account
-
-REPORT_KEYS = {"mobile", "smsId", "customSmsId", "state", "desc", "receiveTime", "submitTime", "extendedCode"}
-
-
-def pushing(receiver: Receiver, mode: str = "encrypted", **push: Any) -> Any:
-    return account(
-        push={
-            "reportUrl": receiver.path_url("/emay/report"),
-            "moUrl": receiver.path_url("/emay/mo"),
-            "mode": mode,
-            **push,
-        }
-    )
-
-
-async def advance(mock: MockServer, seconds: float) -> None:
-    await mock.platform.scheduler.advance(seconds)
-
-
-async def pushes(http: aiohttp.ClientSession, mock: MockServer, **query: str) -> list[dict[str, Any]]:
-    async with http.get(f"{mock.url}/_mock/pushes", params=query) as resp:
-        assert resp.status == 200
-        return list((await resp.json())["pushes"])
+from tests.conftest import APP_ID, REPORT_KEYS, SECRET, MockFactory, account, pushing
+from tests.support.control import pushes
 
 
 async def test_encrypted_push_is_aes_gzip_json_with_the_app_id_header(
@@ -47,7 +24,7 @@ async def test_encrypted_push_is_aes_gzip_json_with_the_app_id_header(
         sent = await client.send_batch_sms(
             [{"mobile": "13800000001", "customSmsId": "c1"}, {"mobile": "13800000002"}], "hi"
         )
-        await advance(mock, 1)
+        await mock.platform.scheduler.advance(1)
         assert await client.get_report() == []  # pushed, not queued
     (request,) = receiver.at("/emay/report")
     assert request.headers["appId"] == APP_ID
@@ -61,7 +38,7 @@ async def test_plain_push_is_a_reports_form_field(make_mock: MockFactory, receiv
     mock = await make_mock([pushing(receiver, mode="plain")])
     async with EmayClient(mock.url, APP_ID, SECRET) as client:
         sent = await client.send_single_sms("13800000001", "你好 & goodbye = +")
-        await advance(mock, 1)
+        await mock.platform.scheduler.advance(1)
     (request,) = receiver.at("/emay/report")
     assert request.headers["Content-Type"].startswith("application/x-www-form-urlencoded")
     assert request.headers["appId"] == APP_ID
@@ -80,7 +57,7 @@ async def test_mo_is_pushed_to_the_mo_url_in_both_modes(
             json={"appId": APP_ID, "mobile": "13800000000", "content": "TD", "extendedCode": "7"},
         ) as resp:
             assert resp.status == 201
-        await advance(mock, 1)
+        await mock.platform.scheduler.advance(1)
         (request,) = receiver.at("/emay/mo")
         (item,) = request.items(b"0123456789ABCDEF")
         assert set(item) == {"mobile", "content", "moTime", "extendedCode"}
@@ -96,8 +73,8 @@ async def test_fails_three_times_then_success_sees_attempts_at_0_10_70_670(
     mock = await make_mock([pushing(receiver)])
     async with EmayClient(mock.url, APP_ID, SECRET) as client:
         await client.send_single_sms("13800000000", "x")
-    await advance(mock, 1)
-    await advance(mock, 700)
+    await mock.platform.scheduler.advance(1)
+    await mock.platform.scheduler.advance(700)
     assert len(receiver.at("/emay/report")) == 4
     (batch,) = await pushes(http, mock)
     assert batch["status"] == "delivered"
@@ -119,7 +96,7 @@ async def test_retries_happen_one_step_at_a_time_as_the_clock_moves(
         await client.send_single_sms("13800000000", "x")
     seen = []
     for step in (1, 9.9, 0.1, 59.9, 0.1, 599.9, 0.1):
-        await advance(mock, step)
+        await mock.platform.scheduler.advance(step)
         seen.append(len(receiver.at("/emay/report")))
     assert seen == [1, 1, 2, 2, 3, 3, 4]
     (batch,) = await pushes(http, mock)
@@ -133,7 +110,7 @@ async def test_a_dead_batch_can_be_redelivered_by_hand(
     mock = await make_mock([pushing(receiver)])
     async with EmayClient(mock.url, APP_ID, SECRET) as client:
         sent = await client.send_single_sms("13800000000", "x")
-    await advance(mock, 1000)
+    await mock.platform.scheduler.advance(1000)
     (batch,) = await pushes(http, mock, status="dead")
     assert len(batch["attempts"]) == 4
     async with http.post(f"{mock.url}/_mock/pushes/{batch['id']}/redeliver") as resp:
@@ -157,7 +134,7 @@ async def test_failures_of_every_kind_are_recorded(
     )
     async with EmayClient(mock.url, APP_ID, SECRET) as client:
         await client.send_single_sms("13800000000", "x")
-    await advance(mock, 1)
+    await mock.platform.scheduler.advance(1)
     (batch,) = await pushes(http, mock)
     (attempt,) = batch["attempts"]
     assert attempt["httpStatus"] is None and "ClientConnectorError" in attempt["error"]
@@ -171,7 +148,7 @@ async def test_a_receiver_that_never_answers_times_out(
     mock = await make_mock([pushing(receiver, timeoutSeconds=0.3)])
     async with EmayClient(mock.url, APP_ID, SECRET) as client:
         await client.send_single_sms("13800000000", "x")
-    await advance(mock, 1)
+    await mock.platform.scheduler.advance(1)
     (batch,) = await pushes(http, mock)
     assert batch["attempts"][0]["error"] == "timeout: no answer within 0.3 s"
 
@@ -183,7 +160,7 @@ async def test_the_retry_schedule_is_per_account(
     mock = await make_mock([pushing(receiver, retrySchedule=[1, 2])])
     async with EmayClient(mock.url, APP_ID, SECRET) as client:
         await client.send_single_sms("13800000000", "x")
-    await advance(mock, 10)
+    await mock.platform.scheduler.advance(10)
     (batch,) = await pushes(http, mock)
     first = batch["attempts"][0]["sentAtMs"]
     assert [a["sentAtMs"] - first for a in batch["attempts"]] == [0, 1000, 3000]
@@ -199,7 +176,7 @@ async def test_a_burst_of_10000_messages_gives_exactly_10000_reports(
         for batch in range(20):
             result = await client.send_batch_only_sms([f"13{batch:03d}{i:06d}" for i in range(500)], "burst")
             sent += [r["smsId"] for r in result]
-    await advance(mock, 1)
+    await mock.platform.scheduler.advance(1)
     got = [item["smsId"] for r in receiver.at("/emay/report") for item in r.items(b"0123456789ABCDEF")]
     assert len(got) == 10_000 and set(got) == set(sent)
     assert max(len(r.items(b"0123456789ABCDEF")) for r in receiver.at("/emay/report")) <= 500
@@ -225,9 +202,9 @@ async def test_a_scheduled_sends_report_comes_after_its_timer_time(
     later = datetime.now(BEIJING) + timedelta(hours=1)
     async with EmayClient(mock.url, APP_ID, SECRET) as client:
         sent = await client.send_single_sms("13800000000", "x", timer_time=later.strftime(LONG_FORMAT))
-    await advance(mock, 1)
+    await mock.platform.scheduler.advance(1)
     assert receiver.at("/emay/report") == []
-    await advance(mock, 3600)
+    await mock.platform.scheduler.advance(3600)
     (request,) = receiver.at("/emay/report")
     (item,) = request.items(b"0123456789ABCDEF")
     assert item["smsId"] == sent["smsId"]
@@ -241,7 +218,7 @@ async def test_without_push_urls_reports_wait_in_the_pull_queue(
     client: EmayClient, mock: MockServer, receiver: Receiver
 ) -> None:
     await client.send_single_sms("13800000000", "x")
-    await advance(mock, 1)
+    await mock.platform.scheduler.advance(1)
     assert receiver.requests == []
     assert len(await client.get_report()) == 1
 

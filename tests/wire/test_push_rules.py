@@ -3,24 +3,14 @@ limit, and redelivery of a delivered batch, against a real callback receiver."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import aiohttp
 import pytest
 
 from emay_mock.client import EmayClient
 from emay_mock.config import settings_from
-from emay_mock.server import MockServer
 from emay_mock.testing.receiver import Receiver
-from tests.conftest import APP_ID, SECRET, MockFactory, account
-
-KEY = SECRET.encode()
-
-
-async def pushes(http: aiohttp.ClientSession, mock: MockServer) -> list[dict[str, Any]]:
-    async with http.get(f"{mock.url}/_mock/pushes", params={"limit": "1000"}) as resp:
-        assert resp.status == 200
-        return list((await resp.json())["pushes"])
+from tests.conftest import APP_ID, KEY, SECRET, MockFactory, account
+from tests.support.control import pushes
 
 
 @pytest.mark.parametrize(
@@ -51,7 +41,7 @@ async def test_success_is_a_2xx_with_the_body_success(
     async with EmayClient(mock.url, APP_ID, SECRET) as client:
         await client.send_single_sms("13800000000", "x")
     await mock.platform.scheduler.advance(1)
-    (batch,) = await pushes(http, mock)
+    (batch,) = await pushes(http, mock, limit="1000")
     (attempt,) = batch["attempts"]
     assert attempt["httpStatus"] == status and attempt["body"] == body
     assert attempt["ok"] is delivered
@@ -84,7 +74,7 @@ async def test_batches_hold_at_most_push_batch_max_items(
     assert sorted(sizes) == [1, 3, 3, 3]
     got = [i["smsId"] for r in receiver.at("/r") for i in r.items(KEY)]
     assert sorted(got) == sorted(s["smsId"] for s in sent)
-    assert {b["status"] for b in await pushes(http, mock)} == {"delivered"}
+    assert {b["status"] for b in await pushes(http, mock, limit="1000")} == {"delivered"}
 
 
 async def test_a_delivered_batch_can_be_pushed_again_but_not_a_pending_one(
@@ -95,7 +85,7 @@ async def test_a_delivered_batch_can_be_pushed_again_but_not_a_pending_one(
     async with EmayClient(mock.url, APP_ID, SECRET) as client:
         sent = await client.send_single_sms("13800000000", "x")
         await mock.platform.scheduler.advance(1)
-        (delivered,) = await pushes(http, mock)
+        (delivered,) = await pushes(http, mock, limit="1000")
         assert delivered["status"] == "delivered"
         async with http.post(f"{mock.url}/_mock/pushes/{delivered['id']}/redeliver") as resp:
             assert resp.status == 200
@@ -110,7 +100,7 @@ async def test_a_delivered_batch_can_be_pushed_again_but_not_a_pending_one(
         receiver.on("/r", lambda n: (503, "busy"))
         await client.send_single_sms("13800000001", "y")
         await mock.platform.scheduler.advance(1)
-    pending = [b for b in await pushes(http, mock) if b["status"] == "pending"]
+    pending = [b for b in await pushes(http, mock, limit="1000") if b["status"] == "pending"]
     assert len(pending) == 1
     async with http.post(f"{mock.url}/_mock/pushes/{pending[0]['id']}/redeliver") as resp:
         assert resp.status == 409

@@ -19,6 +19,7 @@ from emay_mock.protocol import envelope
 from emay_mock.protocol.times import BEIJING, COMPACT_FORMAT
 from emay_mock.server import MockServer
 from tests.conftest import APP_ID
+from tests.support.control import message_row
 from tests.wire.simple_helpers import signed
 
 STRING, OPTIONAL = (str,), (str, type(None))
@@ -67,12 +68,13 @@ async def test_secure_bodies(client: EmayClient, mock: MockServer, http: aiohttp
 
     single = await data("sendSingleSMS", {"mobile": "13800000001", "content": "x", "extendedCode": "7"})
     assert shaped(single, SEND)
-    for endpoint, payload in [
+    sends: list[tuple[str, dict[str, Any]]] = [
         ("sendBatchSMS", {"smses": [{"mobile": "13800000002", "customSmsId": "b"}], "content": "x"}),
         ("sendBatchOnlySMS", {"mobiles": ["13800000003"], "content": "x"}),
         ("sendPersonalitySMS", {"smses": [{"mobile": "13800000004", "content": "x"}]}),
         ("sendPersonalityAllSMS", {"smses": [{"mobile": "13800000005", "content": "x"}]}),
-    ]:
+    ]
+    for endpoint, payload in sends:
         (result,) = await data(endpoint, payload)
         assert shaped(result, SEND), endpoint
 
@@ -106,7 +108,7 @@ async def test_secure_bodies(client: EmayClient, mock: MockServer, http: aiohttp
         },
     )
     assert shaped(linked, SEND)
-    short_url = mock.platform.messages.by_sms_id(linked["smsId"]).content  # type: ignore[union-attr]
+    short_url = message_row(mock, linked["smsId"]).content
     async with http.get(short_url, allow_redirects=False) as resp:
         assert resp.status == 302
 

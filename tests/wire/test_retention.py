@@ -15,20 +15,16 @@ from emay_mock.protocol.times import BEIJING, LONG_FORMAT
 from emay_mock.server import MockServer
 from emay_mock.testing.receiver import Receiver
 from tests.conftest import APP_ID, SECRET, MockFactory, account
+from tests.support.control import advance, messages
 
 
 def limits(**server: Any) -> Any:
     return settings_from(server, 1.0)
 
 
-async def advance(http: aiohttp.ClientSession, mock: MockServer, seconds: float) -> None:
-    async with http.post(f"{mock.url}/_mock/clock/advance", json={"seconds": seconds}) as resp:
-        assert resp.status == 200
-
-
 async def stored(http: aiohttp.ClientSession, mock: MockServer) -> list[str]:
-    async with http.get(f"{mock.url}/_mock/messages", params={"limit": "10000"}) as resp:
-        return [m["smsId"] for m in (await resp.json())["messages"]]
+    """The smsId of every message stored."""
+    return [m["smsId"] for m in await messages(http, mock, limit="10000")]
 
 
 async def metric(http: aiohttp.ClientSession, mock: MockServer, name: str) -> float:
@@ -38,7 +34,7 @@ async def metric(http: aiohttp.ClientSession, mock: MockServer, name: str) -> fl
     return float(line.split()[1])
 
 
-async def send(client: EmayClient, count: int, first: int = 0, **options: Any) -> list[str]:
+async def send_many(client: EmayClient, count: int, first: int = 0, **options: Any) -> list[str]:
     mobiles = [f"1380000{first + i:04d}" for i in range(count)]
     return [r["smsId"] for r in await client.send_batch_only_sms(mobiles, "hi", **options)]
 
@@ -48,9 +44,9 @@ async def test_beyond_max_messages_the_oldest_final_ones_go_with_their_queued_re
 ) -> None:
     mock = await make_mock(settings=limits(maxMessages=100))
     async with EmayClient(mock.url, APP_ID, SECRET) as client:
-        old = await send(client, 150)
+        old = await send_many(client, 150)
         await advance(http, mock, 1)  # every report final, waiting in the getReport queue
-        new = await send(client, 1, first=150)  # 151 stored, 1% over the limit: a round
+        new = await send_many(client, 1, first=150)  # 151 stored, 1% over the limit: a round
         kept = await stored(http, mock)
         assert sorted(kept) == sorted(old[51:] + new)  # the 51 oldest went, the newest stayed
         reports = await client.get_report(500)
@@ -69,11 +65,11 @@ async def test_a_message_waiting_for_its_report_is_never_pruned(
     mock = await make_mock(settings=limits(maxMessages=10))
     later = (datetime.now(BEIJING) + timedelta(hours=1)).strftime(LONG_FORMAT)
     async with EmayClient(mock.url, APP_ID, SECRET) as client:
-        timed = await send(client, 20, timer_time=later)  # reports due in an hour
-        await send(client, 1, first=20)
+        timed = await send_many(client, 20, timer_time=later)  # reports due in an hour
+        await send_many(client, 1, first=20)
         assert len(await stored(http, mock)) == 21  # nothing final yet: nothing goes
         await advance(http, mock, 3601)
-        await send(client, 1, first=21)
+        await send_many(client, 1, first=21)
         kept = await stored(http, mock)
     assert len(kept) == 10 and not set(timed[:12]) & set(kept)
 
@@ -85,12 +81,12 @@ async def test_a_message_whose_push_is_still_retrying_is_kept_until_the_push_is_
     pushing = account(push={"reportUrl": receiver.path_url("/emay/report"), "retrySchedule": [10]})
     mock = await make_mock([pushing], settings=limits(maxMessages=2))
     async with EmayClient(mock.url, APP_ID, SECRET) as client:
-        first = await send(client, 5)
+        first = await send_many(client, 5)
         await advance(http, mock, 1)  # reported, pushed, refused: a retry in 10 s
-        await send(client, 1, first=5)
+        await send_many(client, 1, first=5)
         assert set(first) <= set(await stored(http, mock))  # their push is pending
         await advance(http, mock, 10)  # the retry fails too: the batch is dead, the push done
-        await send(client, 1, first=6)
+        await send_many(client, 1, first=6)
         kept = await stored(http, mock)
     assert not set(first) & set(kept)
     async with http.get(f"{mock.url}/_mock/pushes") as resp:
@@ -126,9 +122,9 @@ async def test_with_a_file_pruned_messages_stay_gone_after_a_restart(
     path = str(tmp_path / "state.db")
     first = await make_mock(settings=limits(maxMessages=10), db=path)
     async with EmayClient(first.url, APP_ID, SECRET) as client:
-        await send(client, 30)
+        await send_many(client, 30)
         await advance(http, first, 1)
-        await send(client, 1, first=30)
+        await send_many(client, 1, first=30)
     kept = await stored(http, first)
     await first.close()
     again = await make_mock(settings=limits(maxMessages=10), db=path)

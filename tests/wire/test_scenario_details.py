@@ -6,25 +6,15 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 
 from emay_mock.client import EmayClient, SimpleClient
 from emay_mock.protocol.times import BEIJING
 from emay_mock.server import MockServer
-from emay_mock.settings import Settings
-from tests.conftest import APP_ID, SECRET, MockFactory, account
-from tests.wire.scenario_helpers import load_scenario, message
-
-
-@pytest.fixture
-async def bare(make_mock: MockFactory) -> MockServer:
-    return await make_mock(
-        [account(), account("EUCP-OTHER"), account("EUCP-THIRD")], settings=Settings(default_scenarios=False)
-    )
+from tests.conftest import APP_ID, ROOT, SECRET
+from tests.support.control import load_scenario, message
 
 
 async def journal(http: aiohttp.ClientSession, mock: MockServer, **params: str) -> list[dict[str, Any]]:
@@ -196,7 +186,7 @@ async def test_scripted_clicks_get_a_realistic_user_agent_the_seed_replays(
 async def test_the_documented_scenario_example_does_what_its_comments_say(
     bare: MockServer, http: aiohttp.ClientSession
 ) -> None:
-    page = (Path(__file__).parents[2] / "docs" / "scenarios.md").read_text("utf-8")
+    page = (ROOT / "docs" / "scenarios.md").read_text("utf-8")
     section = page[page.index("# Scenarios: scripting outcomes") :]
     match = re.search(r"```yaml\n(.*?)```", section, re.S)
     assert match

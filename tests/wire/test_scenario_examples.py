@@ -7,25 +7,17 @@ from collections import Counter
 from pathlib import Path
 
 import aiohttp
-import pytest
 
 from emay_mock.client import EmayClient
 from emay_mock.server import MockServer
 from emay_mock.settings import Settings
 from emay_mock.testing.receiver import Receiver
-from tests.conftest import APP_ID, SECRET, MockFactory, account
-from tests.wire.scenario_helpers import load_scenario
-
-EXAMPLES = Path(__file__).parents[2] / "scenarios"
+from tests.conftest import APP_ID, EXAMPLES, SECRET, MockFactory, account
+from tests.support.control import load_scenario
 
 
 async def load_example(http: aiohttp.ClientSession, mock: MockServer, name: str) -> None:
     await load_scenario(http, mock, (EXAMPLES / f"{name}.yaml").read_text("utf-8"))
-
-
-@pytest.fixture
-async def bare(make_mock: MockFactory) -> MockServer:
-    return await make_mock(settings=Settings(default_scenarios=False))
 
 
 async def test_flaky_carrier(bare: MockServer, http: aiohttp.ClientSession) -> None:

@@ -12,13 +12,8 @@ from emay_mock.client import EmayClient, SimpleClient
 from emay_mock.server import MockServer
 from emay_mock.settings import Settings
 from emay_mock.testing.receiver import Receiver
-from tests.conftest import APP_ID, SECRET, MockFactory, account
-from tests.wire.scenario_helpers import load_scenario
-
-
-@pytest.fixture
-async def bare(make_mock: MockFactory) -> MockServer:
-    return await make_mock(settings=Settings(default_scenarios=False))
+from tests.conftest import APP_ID, SECRET, MockFactory, pushing
+from tests.support.control import load_scenario, pushes
 
 
 def fault(spec: str, match: str = "{endpoint: sendSingleSMS}") -> str:
@@ -109,14 +104,10 @@ async def test_faults_in_the_simple_family(bare: MockServer, http: aiohttp.Clien
 # -- push chaos ---------------------------------------------------------------------------
 
 
-def pushing(receiver: Receiver) -> object:
-    return account(push={"reportUrl": receiver.path_url("/r")})
-
-
 async def test_a_batch_delivered_twice(
     make_mock: MockFactory, receiver: Receiver, http: aiohttp.ClientSession
 ) -> None:
-    mock = await make_mock([pushing(receiver)], settings=Settings(default_scenarios=False))
+    mock = await make_mock([pushing(receiver, report="/r")], settings=Settings(default_scenarios=False))
     await load_scenario(
         http, mock, "rules:\n  - {match: {mobile: '13800000002'}, then: {push: {duplicate: true}}}\n"
     )
@@ -126,8 +117,7 @@ async def test_a_batch_delivered_twice(
     first, second = receiver.at("/r")
     assert first.body == second.body
     assert [i["smsId"] for i in first.items(SECRET.encode())] == [s["smsId"] for s in sent]
-    async with http.get(f"{mock.url}/_mock/pushes") as resp:
-        (batch,) = (await resp.json())["pushes"]
+    (batch,) = await pushes(http, mock)
     assert batch["chaos"] == ["duplicate"] and batch["status"] == "delivered"
     assert [a["note"] for a in batch["attempts"]] == [None, "chaos:duplicate"]
 
@@ -135,7 +125,7 @@ async def test_a_batch_delivered_twice(
 async def test_reports_in_reversed_order(
     make_mock: MockFactory, receiver: Receiver, http: aiohttp.ClientSession
 ) -> None:
-    mock = await make_mock([pushing(receiver)], settings=Settings(default_scenarios=False))
+    mock = await make_mock([pushing(receiver, report="/r")], settings=Settings(default_scenarios=False))
     await load_scenario(
         http, mock, "rules:\n  - {match: {mobile: '13800000003'}, then: {push: {reverse: true}}}\n"
     )
@@ -149,7 +139,7 @@ async def test_reports_in_reversed_order(
 async def test_a_report_pushed_before_the_send_is_answered(
     make_mock: MockFactory, receiver: Receiver, http: aiohttp.ClientSession
 ) -> None:
-    mock = await make_mock([pushing(receiver)], settings=Settings(default_scenarios=False))
+    mock = await make_mock([pushing(receiver, report="/r")], settings=Settings(default_scenarios=False))
     await load_scenario(
         http, mock, "rules:\n  - {match: {customSmsId: {prefix: race-}}, then: {push: {early: true}}}\n"
     )

@@ -7,15 +7,8 @@ import pytest
 
 from emay_mock.client import EmayClient, SimpleClient
 from emay_mock.server import MockServer
-from emay_mock.settings import Settings
-from tests.conftest import APP_ID, SECRET, MockFactory, account
-from tests.wire.scenario_helpers import load_scenario, message
-
-
-@pytest.fixture
-async def bare(make_mock: MockFactory) -> MockServer:
-    """A mock without the built-in magic numbers, so each test sees only its own rules."""
-    return await make_mock([account(), account("EUCP-OTHER")], settings=Settings(default_scenarios=False))
+from tests.conftest import APP_ID, SECRET
+from tests.support.control import load_scenario, message
 
 
 def rule(match: str, then: str) -> str:

@@ -17,6 +17,7 @@ from emay_mock.client import EmayClient, SecureAnswer
 from emay_mock.protocol import envelope
 from emay_mock.server import MockServer
 from tests.conftest import APP_ID, SECRET, MockFactory, account
+from tests.support.control import last_reason
 from tests.wire.secure_helpers import now_ms, send_json, window
 
 
@@ -24,12 +25,6 @@ def refused(answer: SecureAnswer, code: str) -> None:
     assert answer.status == 200
     assert answer.code == code
     assert answer.body == b""
-
-
-def last_reason(mock: MockServer) -> dict[str, Any]:
-    entry = mock.journal.query(limit=1)[0]
-    assert entry.reason is not None
-    return entry.reason
 
 
 async def test_unknown_or_missing_app_id(client: EmayClient, mock: MockServer) -> None:

@@ -6,12 +6,15 @@ from __future__ import annotations
 import gzip
 import json
 
+import aiohttp
 import pytest
 
 from emay_mock.client import EmayClient
 from emay_mock.protocol import envelope
 from emay_mock.server import MockServer
 from emay_mock.store.messages import MessageFilter
+from tests.conftest import MockFactory, account
+from tests.support.control import message_row
 from tests.support.raw import post_request, raw_http
 from tests.wire.secure_helpers import send_json, window
 
@@ -47,21 +50,21 @@ async def test_stored_content_is_the_decoded_text_whatever_the_charset(
         charset=charset,
     )
     assert answer.code == "SUCCESS"
-    assert mock.platform.messages.by_sms_id(answer.data["smsId"]).content == content  # type: ignore[union-attr]
+    assert message_row(mock, answer.data["smsId"]).content == content
     # The answer comes back in the request's charset: "订单" as that charset's bytes.
     plain = envelope.aes_decrypt(client.key, answer.body)
     assert '"customSmsId":"订单"'.encode(charset) in plain
 
 
 async def test_result_header_is_exactly_lower_case_on_the_wire(client: EmayClient, mock: MockServer) -> None:
-    host = mock.url.removeprefix("http://")  # type: ignore[union-attr]
+    host = mock.url.removeprefix("http://")
     ok = post_request("/inter/getBalance", host, client.headers(), client.envelope({}))
-    raw = await raw_http(mock.url, ok)  # type: ignore[arg-type]
+    raw = await raw_http(mock.url, ok)
     head = raw.split(b"\r\n\r\n", 1)[0]
     assert head.startswith(b"HTTP/1.1 200 ")
     assert b"\r\nresult: SUCCESS" in head
     bad = post_request("/inter/getBalance", host, {"appId": "NOPE"}, b"")
-    raw = await raw_http(mock.url, bad)  # type: ignore[arg-type]
+    raw = await raw_http(mock.url, bad)
     head, body = raw.split(b"\r\n\r\n", 1)
     assert head.startswith(b"HTTP/1.1 200 ")
     assert b"\r\nresult: ERROR_APPID" in head
@@ -75,12 +78,12 @@ async def test_result_header_is_exactly_lower_case_on_the_wire(client: EmayClien
 async def test_the_raw_body_is_read_whatever_the_content_type(
     client: EmayClient, mock: MockServer, content_type: str | None
 ) -> None:
-    host = mock.url.removeprefix("http://")  # type: ignore[union-attr]
+    host = mock.url.removeprefix("http://")
     headers = client.headers()
     if content_type:
         headers["Content-Type"] = content_type
     body = client.envelope({"mobile": "13800000000", "content": "a=b&c=d"})
-    raw = await raw_http(mock.url, post_request("/inter/sendSingleSMS", host, headers, body))  # type: ignore[arg-type]
+    raw = await raw_http(mock.url, post_request("/inter/sendSingleSMS", host, headers, body))
     assert b"\r\nresult: SUCCESS" in raw.split(b"\r\n\r\n")[0]
     assert mock.platform.messages.count() == 1
     noted = "content-type" in mock.journal.query(limit=1)[0].notes.kinds()
@@ -88,7 +91,7 @@ async def test_the_raw_body_is_read_whatever_the_content_type(
 
 
 async def test_absent_null_and_empty_optionals_are_alike(client: EmayClient, mock: MockServer) -> None:
-    variants = [
+    variants: list[dict[str, str | None]] = [
         {},
         {"customSmsId": None, "timerTime": None, "extendedCode": None},
         {"customSmsId": "", "timerTime": "", "extendedCode": ""},
@@ -136,9 +139,9 @@ async def test_unknown_fields_are_accepted_and_noted(client: EmayClient, mock: M
     assert "unknown-field" in mock.journal.query(limit=1)[0].notes.kinds()
 
 
-async def test_strict_account_refuses_what_others_only_note(make_mock, http) -> None:  # type: ignore[no-untyped-def]
-    from tests.conftest import account
-
+async def test_strict_account_refuses_what_others_only_note(
+    make_mock: MockFactory, http: aiohttp.ClientSession
+) -> None:
     mock = await make_mock([account(strict=True)])
     async with EmayClient(mock.url, "EUCP-EMY-SMS1-TEST1", "0123456789ABCDEF") as client:
         answer = await send_json(client, "sendSingleSMS", window(mobile="+8613800000000", content="x"))

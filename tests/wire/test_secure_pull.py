@@ -9,9 +9,9 @@ import pytest
 
 from emay_mock.client import EmayClient
 from emay_mock.server import MockServer
+from tests.conftest import REPORT_KEYS, SECRET, MockFactory, account
+from tests.support.control import message_row
 from tests.wire.secure_helpers import send_json, window
-
-REPORT_KEYS = {"mobile", "smsId", "customSmsId", "state", "desc", "receiveTime", "submitTime", "extendedCode"}
 
 
 async def test_report_is_delivrd_one_second_after_send_on_the_real_clock(client: EmayClient) -> None:
@@ -67,9 +67,7 @@ async def test_injected_mo_reaches_get_mo(
     assert await client.get_mo() == []
 
 
-async def test_queues_are_per_account(make_mock, http) -> None:  # type: ignore[no-untyped-def]
-    from tests.conftest import SECRET, account
-
+async def test_queues_are_per_account(make_mock: MockFactory, http: aiohttp.ClientSession) -> None:
     mock = await make_mock([account("EUCP-A"), account("EUCP-B")])
     async with EmayClient(mock.url, "EUCP-A", SECRET) as a, EmayClient(mock.url, "EUCP-B", SECRET) as b:
         await a.send_single_sms("13800000000", "x")
@@ -95,7 +93,7 @@ async def test_mo_and_click_queues_are_oldest_first_each_once_and_clamped(
         [{"mobile": f"1380000000{i}"} for i in range(4)], "{#短网址#}", "http://e.cn", rule="2"
     )
     for s in sent:
-        code = mock.platform.messages.by_sms_id(s["smsId"]).content.rsplit("/", 1)[1]  # type: ignore[union-attr]
+        code = message_row(mock, s["smsId"]).content.rsplit("/", 1)[1]
         async with http.post(f"{mock.url}/_mock/shortlinks/{code}/click") as resp:
             assert resp.status == 201
     assert [c["mobile"] for c in (await send_json(client, "getShortLink", window(number=-5))).data] == [

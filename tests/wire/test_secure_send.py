@@ -10,15 +10,10 @@ import pytest
 from emay_mock.client import EmayClient
 from emay_mock.protocol.times import BEIJING, LONG_FORMAT
 from emay_mock.server import MockServer
+from tests.support.control import messages
 from tests.wire.secure_helpers import send_json, window
 
 SEND_KEYS = {"mobile", "smsId", "customSmsId"}
-
-
-async def messages(http: aiohttp.ClientSession, mock: MockServer, **query: str) -> list[dict]:
-    async with http.get(f"{mock.url}/_mock/messages", params=query) as resp:
-        assert resp.status == 200
-        return list((await resp.json())["messages"])
 
 
 def is_sms_id(value: object) -> bool:
@@ -34,7 +29,10 @@ async def test_send_single_returns_one_object(client: EmayClient) -> None:
 
 
 async def test_send_batch_returns_one_entry_per_recipient_in_order(client: EmayClient) -> None:
-    smses = [{"mobile": "13800000001", "customSmsId": "a"}, {"mobile": "13800000002", "customSmsId": None}]
+    smses: list[dict[str, str | None]] = [
+        {"mobile": "13800000001", "customSmsId": "a"},
+        {"mobile": "13800000002", "customSmsId": None},
+    ]
     result = await client.send_batch_sms(smses, "hello")
     assert [r["mobile"] for r in result] == ["13800000001", "13800000002"]
     assert [r["customSmsId"] for r in result] == ["a", None]

@@ -21,6 +21,7 @@ from emay_mock.client import EmayClient
 from emay_mock.protocol.times import BEIJING, COMPACT_FORMAT, LONG_FORMAT
 from emay_mock.server import MockServer
 from tests.conftest import APP_ID, SECRET, MockFactory, account
+from tests.support.control import messages
 from tests.wire.secure_helpers import send_json, window
 from tests.wire.simple_helpers import signed
 
@@ -177,7 +178,7 @@ async def two_accounts(make_mock: MockFactory) -> MockServer:
 
 
 async def _templates(mock: MockServer, app_id: str) -> dict[str, str]:
-    async with EmayClient(mock.url, app_id, SECRET) as client:  # type: ignore[arg-type]
+    async with EmayClient(mock.url, app_id, SECRET) as client:
         return {
             "plain": await client.create_template("【通知】您的订单已发货"),
             "variable": await client.create_template("{#v#}"),
@@ -190,7 +191,7 @@ async def _send(
     """(code, the raw answer: the secure body bytes or the simple JSON object)."""
     request = endpoint.build(case, templates)
     if endpoint.family == "secure":
-        async with EmayClient(mock.url, case.app_id, SECRET) as client:  # type: ignore[arg-type]
+        async with EmayClient(mock.url, case.app_id, SECRET) as client:
             answer = await send_json(client, endpoint.name, window(**request))
         assert answer.status == 200
         return answer.code or "", answer.body
@@ -201,9 +202,8 @@ async def _send(
     return body["code"], body
 
 
-async def _stored(http: aiohttp.ClientSession, mock: MockServer) -> int:
-    async with http.get(f"{mock.url}/_mock/messages", params={"limit": "1000"}) as resp:
-        return len((await resp.json())["messages"])
+async def _stored_count(http: aiohttp.ClientSession, mock: MockServer) -> int:
+    return len(await messages(http, mock, limit="1000"))
 
 
 async def _balance(http: aiohttp.ClientSession, mock: MockServer) -> int:
@@ -221,7 +221,7 @@ async def test_every_field_code_for_its_reason_refusing_the_request_whole(
     valid = Case()
     code, _ = await _send(http, mock, endpoint, valid, templates[APP_ID])
     assert code == "SUCCESS", endpoint.name
-    stored, balance = await _stored(http, mock), await _balance(http, mock)
+    stored, balance = await _stored_count(http, mock), await _balance(http, mock)
     assert stored == 1 and balance == 999
 
     for refusal in REFUSALS:
@@ -235,7 +235,7 @@ async def test_every_field_code_for_its_reason_refusing_the_request_whole(
         assert raw == (b"" if endpoint.family == "secure" else {"code": refusal.code}), label
         reason = mock.journal.query(limit=1)[0].reason
         assert reason is not None and refusal.why in reason["reason"], (label, reason)
-        assert await _stored(http, mock) == stored, label  # nothing stored
+        assert await _stored_count(http, mock) == stored, label  # nothing stored
         assert await _balance(http, mock) == balance, label  # nothing charged
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import aiohttp
 import pytest
 
@@ -9,6 +11,7 @@ from emay_mock.client import EmayClient
 from emay_mock.server import MockServer
 from emay_mock.settings import Settings
 from tests.conftest import APP_ID, SECRET, MockFactory
+from tests.support.control import last_reason, message
 from tests.support.raw import raw_http
 from tests.wire.secure_helpers import send_json, window
 
@@ -32,12 +35,8 @@ CLICK_KEYS = {
 }
 
 
-async def contents(http: aiohttp.ClientSession, mock: MockServer, sent: list[dict]) -> list[str]:
-    out = []
-    for s in sent:
-        async with http.get(f"{mock.url}/_mock/messages", params={"smsId": s["smsId"]}) as resp:
-            out.append((await resp.json())["messages"][0]["content"])
-    return out
+async def contents(http: aiohttp.ClientSession, mock: MockServer, sent: list[dict[str, Any]]) -> list[str]:
+    return [(await message(http, mock, s["smsId"]))["content"] for s in sent]
 
 
 async def test_rule_1_one_link_for_the_request_and_a_real_click(
@@ -117,10 +116,12 @@ async def test_simulated_click_with_a_faker_user_agent(
         ({"content": "{#短网址#}", "url": "http://x.cn"}, "shortLinkRule"),
     ],
 )
-async def test_short_link_refusals(client: EmayClient, mock: MockServer, payload: dict, field: str) -> None:
+async def test_short_link_refusals(
+    client: EmayClient, mock: MockServer, payload: dict[str, Any], field: str
+) -> None:
     answer = await send_json(client, "sendShortLinkSMS", window(smses=[{"mobile": "13800000000"}], **payload))
     assert answer.code == "ERROR_PARAMS"
-    assert mock.journal.query(limit=1)[0].reason["field"] == field  # type: ignore[index]
+    assert last_reason(mock)["field"] == field
 
 
 async def test_short_links_apply_the_shared_rules_to_the_rendered_text(client: EmayClient) -> None:
@@ -153,9 +154,9 @@ async def test_a_real_get_records_the_user_agent_it_sent_even_none(
         [{"mobile": "13800000001"}], "{#短网址#}", "http://e.cn/x", rule="2"
     )
     (url,) = await contents(http, mock, sent)
-    path = url.removeprefix(mock.url)  # type: ignore[arg-type]
+    path = url.removeprefix(mock.url)
     request = f"GET {path} HTTP/1.1\r\nHost: phone\r\nConnection: close\r\n\r\n".encode()
-    raw = await raw_http(mock.url, request)  # type: ignore[arg-type]
+    raw = await raw_http(mock.url, request)
     assert raw.startswith(b"HTTP/1.1 302 ") and b"\r\nLocation: http://e.cn/x\r\n" in raw
     async with http.get(url, headers={"User-Agent": "curl/8.5.0"}, allow_redirects=False) as resp:
         assert resp.status == 302

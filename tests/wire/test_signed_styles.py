@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import quote, quote_plus, urlencode
 
 import aiohttp
@@ -19,6 +20,7 @@ import pytest
 from emay_mock.protocol.times import BEIJING, COMPACT_FORMAT
 from emay_mock.server import MockServer
 from tests.conftest import APP_ID
+from tests.support.control import message
 from tests.support.raw import raw_http
 from tests.wire.simple_helpers import signed
 
@@ -44,18 +46,16 @@ def build(style: str, path: str, host: str, params: dict[str, str], encoder: Cal
 
 
 async def exchange(mock: MockServer, style: str, path: str, params: dict[str, str], encoder: str) -> str:
-    host = mock.url.removeprefix("http://")  # type: ignore[union-attr]
+    host = mock.url.removeprefix("http://")
     request = build(style, path, host, params, ENCODERS[encoder])
-    raw = await raw_http(mock.url, request)  # type: ignore[arg-type]
+    raw = await raw_http(mock.url, request)
     head, _, body = raw.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200 "), head
     return body.decode("utf-8")
 
 
 async def content_of(http: aiohttp.ClientSession, mock: MockServer, sms_id: str) -> str:
-    async with http.get(f"{mock.url}/_mock/messages", params={"smsId": sms_id}) as resp:
-        (message,) = (await resp.json())["messages"]
-    return str(message["content"])
+    return str((await message(http, mock, sms_id))["content"])
 
 
 @pytest.mark.parametrize("encoder", ENCODERS)
@@ -63,7 +63,7 @@ async def content_of(http: aiohttp.ClientSession, mock: MockServer, sms_id: str)
 async def test_every_signed_endpoint_in_every_style(
     mock: MockServer, http: aiohttp.ClientSession, style: str, encoder: str
 ) -> None:
-    async def ok(path: str, **params: str) -> object:
+    async def ok(path: str, **params: str) -> Any:
         text = await exchange(mock, style, path, signed(**params), encoder)
         if path.startswith("/report/"):
             assert text == "SUCCESS", (path, text)
@@ -75,26 +75,26 @@ async def test_every_signed_endpoint_in_every_style(
     sent = await ok(
         "/simpleinter/sendSMS", mobiles="13800000001,13800000002", content=TRICKY, customSmsId="a&b"
     )
-    assert [s["customSmsId"] for s in sent] == ["a&b", "a&b"]  # type: ignore[union-attr, index]
-    assert await content_of(http, mock, sent[0]["smsId"]) == TRICKY  # type: ignore[index]
+    assert [s["customSmsId"] for s in sent] == ["a&b", "a&b"]
+    assert await content_of(http, mock, sent[0]["smsId"]) == TRICKY
 
     personal = await ok(
         "/simpleinter/sendPersonalitySMS", **{"13800000003": TRICKY, "13800000004": "天气=好+1"}
     )
-    texts = [await content_of(http, mock, p["smsId"]) for p in personal]  # type: ignore[union-attr]
+    texts = [await content_of(http, mock, p["smsId"]) for p in personal]
     assert texts == [TRICKY, "天气=好+1"]
 
     voice = await ok("/voice/sendSMS", mobile="13800000005", content="824913", customSmsId="v+1")
-    assert voice["customSmsId"] == "v+1"  # type: ignore[index]
+    assert voice["customSmsId"] == "v+1"
 
     await mock.platform.scheduler.advance(1)
     async with http.post(
         f"{mock.url}/_mock/mo", json={"appId": APP_ID, "mobile": "13800000001", "content": "回复 TD"}
     ):
         pass
-    assert len(await ok("/simpleinter/getReport", number="10")) == 4  # type: ignore[arg-type]
-    assert [m["content"] for m in await ok("/simpleinter/getMo")] == ["回复 TD"]  # type: ignore[union-attr]
-    assert len(await ok("/voice/getReport")) == 1  # type: ignore[arg-type]
+    assert len(await ok("/simpleinter/getReport", number="10")) == 4
+    assert [m["content"] for m in await ok("/simpleinter/getMo")] == ["回复 TD"]
+    assert len(await ok("/voice/getReport")) == 1
     assert await ok("/simpleinter/getBalance") == {"balance": 100_000 - 5}
     assert await ok("/voice/getBalance") == {"balance": 100_000 - 5}
     now = datetime.now(BEIJING)

@@ -13,24 +13,20 @@ import pytest
 from emay_mock.client import SimpleClient
 from emay_mock.server import MockServer
 from tests.conftest import APP_ID, SECRET, MockFactory, account
+from tests.support.control import last_reason, message_row
 from tests.wire.simple_helpers import signed, stamp
 
 STYLES = ["form", "query", "get"]
 
 
-async def post(
+async def post_form(
     http: aiohttp.ClientSession, mock: MockServer, path: str, params: dict[str, str]
 ) -> dict[str, Any]:
+    """POST the parameters as a form: HTTP 200 and a JSON answer, which is returned."""
     async with http.post(f"{mock.url}{path}", data=params) as resp:
         assert resp.status == 200
         assert resp.headers["Content-Type"].startswith("application/json")
         return dict(await resp.json())
-
-
-def last_reason(mock: MockServer) -> dict[str, Any]:
-    reason = mock.journal.query(limit=1)[0].reason
-    assert reason is not None
-    return reason
 
 
 @pytest.mark.parametrize("style", STYLES)
@@ -49,9 +45,9 @@ async def test_send_sms_in_every_style(mock: MockServer, http: aiohttp.ClientSes
 
 
 async def test_raw_body_envelope_and_error_shape(mock: MockServer, http: aiohttp.ClientSession) -> None:
-    ok = await post(http, mock, "/simpleinter/getBalance", signed())
+    ok = await post_form(http, mock, "/simpleinter/getBalance", signed())
     assert ok == {"code": "SUCCESS", "data": {"balance": 100_000}}
-    bad = await post(http, mock, "/simpleinter/getBalance", signed(secret="wrong-secret-123"))
+    bad = await post_form(http, mock, "/simpleinter/getBalance", signed(secret="wrong-secret-123"))
     assert bad == {"code": "ERROR_SIGN"}
 
 
@@ -65,9 +61,9 @@ async def test_personality_names_each_recipient_by_its_mobile(
         async with http.get(f"{mock.url}/_mock/messages", params={"smsId": d["smsId"]}) as resp:
             texts.append((await resp.json())["messages"][0]["content"])
     assert texts == ["天气不错 1啊", "a=b&c"]
-    bad = await post(http, mock, "/simpleinter/sendPersonalitySMS", signed(**{"1380000": "x"}))
+    bad = await post_form(http, mock, "/simpleinter/sendPersonalitySMS", signed(**{"1380000": "x"}))
     assert bad["code"] == "ERROR_MOBILE_ERROR" and last_reason(mock)["field"] == "1380000"
-    empty = await post(http, mock, "/simpleinter/sendPersonalitySMS", signed())
+    empty = await post_form(http, mock, "/simpleinter/sendPersonalitySMS", signed())
     assert empty["code"] == "ERROR_MOBILE_EMPTY"
 
 
@@ -113,7 +109,7 @@ async def test_timer_time_is_compact_in_this_family(mock: MockServer) -> None:
 async def test_upper_case_sign_is_accepted_and_noted(mock: MockServer, http: aiohttp.ClientSession) -> None:
     params = signed()
     params["sign"] = params["sign"].upper()
-    assert (await post(http, mock, "/simpleinter/getBalance", params))["code"] == "SUCCESS"
+    assert (await post_form(http, mock, "/simpleinter/getBalance", params))["code"] == "SUCCESS"
     assert "sign-upper-case" in mock.journal.query(limit=1)[0].notes.kinds()
 
 
@@ -129,7 +125,7 @@ async def test_malformed_timestamp(
         del params["timestamp"]
     else:
         params["timestamp"] = timestamp
-    assert (await post(http, mock, "/simpleinter/getBalance", params))["code"] == "ERROR_TIMESTAMP"
+    assert (await post_form(http, mock, "/simpleinter/getBalance", params))["code"] == "ERROR_TIMESTAMP"
     assert why in last_reason(mock)["reason"]
 
 
@@ -137,17 +133,17 @@ async def test_timestamp_too_far_from_now_and_reported_skew(
     mock: MockServer, http: aiohttp.ClientSession
 ) -> None:
     params = signed(timestamp=stamp(timedelta(minutes=-11)))
-    assert (await post(http, mock, "/simpleinter/getBalance", params))["code"] == "ERROR_TIMESTAMP"
+    assert (await post_form(http, mock, "/simpleinter/getBalance", params))["code"] == "ERROR_TIMESTAMP"
     assert -661 < last_reason(mock)["detail"]["skewSeconds"] < -659
     params = signed(timestamp=stamp(timedelta(minutes=9)))
-    assert (await post(http, mock, "/simpleinter/getBalance", params))["code"] == "SUCCESS"
+    assert (await post_form(http, mock, "/simpleinter/getBalance", params))["code"] == "SUCCESS"
 
 
 async def test_wrong_sign_shows_the_expected_one_to_the_operator(
     mock: MockServer, http: aiohttp.ClientSession
 ) -> None:
     params = signed(secret="FEDCBA9876543210")
-    assert (await post(http, mock, "/simpleinter/getBalance", params))["code"] == "ERROR_SIGN"
+    assert (await post_form(http, mock, "/simpleinter/getBalance", params))["code"] == "ERROR_SIGN"
     detail = last_reason(mock)["detail"]
     assert detail["expected"] == signed(timestamp=params["timestamp"])["sign"]
     assert detail["got"] == params["sign"]
@@ -156,7 +152,7 @@ async def test_wrong_sign_shows_the_expected_one_to_the_operator(
 
 async def test_timestamp_is_checked_before_sign(mock: MockServer, http: aiohttp.ClientSession) -> None:
     params = signed(timestamp="bad", secret="wrong")
-    assert (await post(http, mock, "/simpleinter/getBalance", params))["code"] == "ERROR_TIMESTAMP"
+    assert (await post_form(http, mock, "/simpleinter/getBalance", params))["code"] == "ERROR_TIMESTAMP"
 
 
 async def test_gate_codes(make_mock: MockFactory, http: aiohttp.ClientSession) -> None:
@@ -167,17 +163,17 @@ async def test_gate_codes(make_mock: MockFactory, http: aiohttp.ClientSession) -
             account("EUCP-SLOW", maxRequestsPerSecond=1),
         ]
     )
-    assert (await post(http, mock, "/simpleinter/getBalance", signed(app_id="EUCP-NONE")))[
+    assert (await post_form(http, mock, "/simpleinter/getBalance", signed(app_id="EUCP-NONE")))[
         "code"
     ] == "ERROR_APPID"
-    assert (await post(http, mock, "/simpleinter/getBalance", {}))["code"] == "ERROR_APPID"
-    assert (await post(http, mock, "/simpleinter/getBalance", signed(app_id="EUCP-FENCED")))[
+    assert (await post_form(http, mock, "/simpleinter/getBalance", {}))["code"] == "ERROR_APPID"
+    assert (await post_form(http, mock, "/simpleinter/getBalance", signed(app_id="EUCP-FENCED")))[
         "code"
     ] == "ERROR_CLIENT_IP"
-    assert (await post(http, mock, "/simpleinter/getBalance", signed(app_id="EUCP-SLOW")))[
+    assert (await post_form(http, mock, "/simpleinter/getBalance", signed(app_id="EUCP-SLOW")))[
         "code"
     ] == "SUCCESS"
-    assert (await post(http, mock, "/simpleinter/getBalance", signed(app_id="EUCP-SLOW")))[
+    assert (await post_form(http, mock, "/simpleinter/getBalance", signed(app_id="EUCP-SLOW")))[
         "code"
     ] == "ERROR_OVER_SPEED"
 
@@ -215,7 +211,7 @@ async def test_gate_codes(make_mock: MockFactory, http: aiohttp.ClientSession) -
 async def test_send_field_rules(
     mock: MockServer, http: aiohttp.ClientSession, params: dict[str, str], code: str, field: str
 ) -> None:
-    assert (await post(http, mock, "/simpleinter/sendSMS", signed(**params)))["code"] == code
+    assert (await post_form(http, mock, "/simpleinter/sendSMS", signed(**params)))["code"] == code
     assert last_reason(mock).get("field") == field
 
 
@@ -223,18 +219,20 @@ async def test_balance_and_billing_match_the_secure_family(
     make_mock: MockFactory, http: aiohttp.ClientSession
 ) -> None:
     mock = await make_mock([account(balance=3)])
-    refused = await post(
+    refused = await post_form(
         http, mock, "/simpleinter/sendSMS", signed(mobiles="13800000001,13800000002", content="字" * 71)
     )
     assert refused["code"] == "ERROR_BALANCE"
-    ok = await post(http, mock, "/simpleinter/sendSMS", signed(mobiles="13800000001", content="字" * 71))
+    ok = await post_form(http, mock, "/simpleinter/sendSMS", signed(mobiles="13800000001", content="字" * 71))
     assert ok["code"] == "SUCCESS"
-    assert (await post(http, mock, "/simpleinter/getBalance", signed()))["data"] == {"balance": 1}
+    assert (await post_form(http, mock, "/simpleinter/getBalance", signed()))["data"] == {"balance": 1}
 
 
 async def test_pull_number_is_clamped_and_checked(mock: MockServer, http: aiohttp.ClientSession) -> None:
-    assert (await post(http, mock, "/simpleinter/getReport", signed(number="0")))["code"] == "SUCCESS"
-    assert (await post(http, mock, "/simpleinter/getReport", signed(number="lots")))["code"] == "ERROR_PARAMS"
+    assert (await post_form(http, mock, "/simpleinter/getReport", signed(number="0")))["code"] == "SUCCESS"
+    assert (await post_form(http, mock, "/simpleinter/getReport", signed(number="lots")))[
+        "code"
+    ] == "ERROR_PARAMS"
 
 
 async def test_query_and_body_are_merged_with_the_body_winning(
@@ -246,7 +244,7 @@ async def test_query_and_body_are_merged_with_the_body_winning(
     ) as resp:
         body = await resp.json()
     assert body["code"] == "SUCCESS"
-    assert mock.platform.messages.by_sms_id(body["data"][0]["smsId"]).content == "from body"  # type: ignore[union-attr]
+    assert message_row(mock, body["data"][0]["smsId"]).content == "from body"
     assert "param-in-query-and-body" in mock.journal.query(limit=1)[0].notes.kinds()
 
 
@@ -264,9 +262,9 @@ async def test_a_body_without_content_type_is_still_read_as_a_form(
 async def test_every_signed_pull_refuses_a_number_that_is_not_one(
     mock: MockServer, http: aiohttp.ClientSession, path: str
 ) -> None:
-    assert await post(http, mock, path, signed(number="lots")) == {"code": "ERROR_PARAMS"}
+    assert await post_form(http, mock, path, signed(number="lots")) == {"code": "ERROR_PARAMS"}
     assert last_reason(mock)["field"] == "number"
-    assert (await post(http, mock, path, signed(number="-3")))["code"] == "SUCCESS"  # clamped to 1
+    assert (await post_form(http, mock, path, signed(number="-3")))["code"] == "SUCCESS"  # clamped to 1
 
 
 async def test_the_check_order_of_7_1(make_mock: MockFactory, http: aiohttp.ClientSession) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import aiohttp
 import pytest
 
@@ -9,14 +11,8 @@ from emay_mock.client import EmayApiError, EmayClient
 from emay_mock.server import MockServer
 from emay_mock.settings import Settings
 from tests.conftest import APP_ID, SECRET, MockFactory, account
-from tests.wire.scenario_helpers import load_scenario
+from tests.support.control import last_reason, load_scenario, message
 from tests.wire.secure_helpers import send_json, window
-
-
-async def stored(http: aiohttp.ClientSession, mock: MockServer, sms_id: str) -> dict:
-    async with http.get(f"{mock.url}/_mock/messages", params={"smsId": sms_id}) as resp:
-        (message,) = (await resp.json())["messages"]
-    return dict(message)
 
 
 async def test_template_life_cycle_from_create_to_approved_to_send_to_delete(
@@ -30,7 +26,7 @@ async def test_template_life_cycle_from_create_to_approved_to_send_to_delete(
         with pytest.raises(EmayApiError) as err:
             await client.send_template_normal_sms(template_id, [{"mobile": "13800000000"}])
         assert err.value.code == "ERROR_PARAMS"
-        assert "pending review" in mock.journal.query(limit=1)[0].reason["reason"]  # type: ignore[index]
+        assert "pending review" in last_reason(mock)["reason"]
 
         await mock.platform.scheduler.advance(30)
         assert await client.query_template(template_id) == 1  # approved
@@ -48,10 +44,10 @@ async def test_template_life_cycle_from_create_to_approved_to_send_to_delete(
             ],
         )
         assert [s["customSmsId"] for s in sent] == ["a", None]
-        first = await stored(http, mock, sent[0]["smsId"])
+        first = await message(http, mock, sent[0]["smsId"])
         assert first["content"] == "【亿美】王先生，您的余额为 10983.4 元"
         assert first["templateId"] == template_id
-        assert (await stored(http, mock, sent[1]["smsId"]))[
+        assert (await message(http, mock, sent[1]["smsId"]))[
             "content"
         ] == "【亿美】李先生，您的余额为 26985.4 元"
         assert await client.get_balance() == before - 2
@@ -80,7 +76,7 @@ async def test_normal_template_without_variables_sends_its_text(
     (sent,) = await client.send_template_normal_sms(
         template_id, [{"mobile": "13800000000", "customSmsId": "x"}]
     )
-    assert (await stored(http, mock, sent["smsId"]))["content"] == "【通知】系统维护将于今晚进行"
+    assert (await message(http, mock, sent["smsId"]))["content"] == "【通知】系统维护将于今晚进行"
 
 
 async def test_missing_variable_is_error_params_naming_it(client: EmayClient, mock: MockServer) -> None:
@@ -118,7 +114,9 @@ async def test_missing_variable_is_error_params_naming_it(client: EmayClient, mo
         ),
     ],
 )
-async def test_template_refusals(client: EmayClient, endpoint: str, payload: dict, code: str) -> None:
+async def test_template_refusals(
+    client: EmayClient, endpoint: str, payload: dict[str, Any], code: str
+) -> None:
     assert (await send_json(client, endpoint, window(**payload))).code == code
 
 

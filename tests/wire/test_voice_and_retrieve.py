@@ -13,6 +13,7 @@ from emay_mock.protocol.times import BEIJING, COMPACT_FORMAT
 from emay_mock.server import MockServer
 from emay_mock.testing.receiver import Receiver
 from tests.conftest import APP_ID, SECRET, MockFactory, account
+from tests.support.control import last_reason
 from tests.wire.simple_helpers import signed
 
 
@@ -152,7 +153,7 @@ async def test_report_time_rules(
     mock: MockServer, http: aiohttp.ClientSession, start: Any, end: Any, why: str
 ) -> None:
     assert await post_text(http, mock, signed(startTime=start(), endTime=end())) == "ERROR_REPORT_TIME"
-    assert why in mock.journal.query(limit=1)[0].reason["reason"]  # type: ignore[index]
+    assert why in last_reason(mock)["reason"]
 
 
 async def test_too_many_sms_ids(mock: MockServer, http: aiohttp.ClientSession) -> None:

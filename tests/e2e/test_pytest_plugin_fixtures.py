@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import threading
 import urllib.request
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from emay_mock.testing.handle import EmayMockHandle, MockApiError
-
-EXAMPLES = Path(__file__).parents[1] / "scenarios"
+from tests.conftest import EXAMPLES
 
 
 async def test_a_fresh_account_each_test(emay_mock: EmayMockHandle) -> None:
