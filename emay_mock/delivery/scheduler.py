@@ -327,8 +327,11 @@ class Scheduler:
             raise ValueError("the clock only moves forward")
         ran = 0
         async with self._lock:
-            target = self.clock.now_ms() + int(seconds * 1000)
+            # Held from here on: work done on the way (a push awaited, say) must not let real
+            # time carry the clock past what it was asked to reach.
             try:
+                self.clock.pin(0)  # at the clock's time now: pinning never moves it back
+                target = self.clock.now_ms() + int(seconds * 1000)
                 while True:
                     ran += await self._settle()
                     step = self._step(target, pin=True)

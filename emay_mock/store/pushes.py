@@ -29,7 +29,6 @@ DELETE_ATTEMPTS = "DELETE FROM push_attempts WHERE batch_id = ?"
 FINAL = ("delivered", "dead")
 
 
-
 @dataclass(slots=True)
 class Attempt:
     attempt_id: int

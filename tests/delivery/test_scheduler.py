@@ -4,6 +4,7 @@ jobs that survive a restart."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -231,4 +232,24 @@ async def test_forget_drops_one_account_s_buckets() -> None:
     assert scheduler.pending("A") == 0 and scheduler.pending("B") == 1
     await scheduler.advance(2)
     assert [f[1] for f in fired] == [["b"]]
+    await scheduler.stop()
+
+
+async def test_advance_holds_the_clock_so_work_it_schedules_on_the_way_stays_inside_it() -> None:
+    ticks = itertools.count()
+    # A busy machine, exaggerated: 5 ms of real time pass between any two looks at the clock.
+    clock = Clock(monotonic=lambda: next(ticks) * 0.005)
+    scheduler = Scheduler(Store().jobs, clock)
+    order: list[str] = []
+
+    def report(app: str, items: list[Any], dues: list[int]) -> None:
+        order.append("report")  # as a report does, its push is scheduled for "now"
+        scheduler.schedule(clock.now_ms(), "push", None, {})
+
+    scheduler.on_bucket("report", report)
+    scheduler.on("push", lambda job: order.append("push"))
+    scheduler.start()
+    scheduler.add_to_bucket("report", "A", clock.now_ms(), "x")
+    await scheduler.advance(0)
+    assert order == ["report", "push"]  # both inside advance(0): nothing left for later
     await scheduler.stop()
