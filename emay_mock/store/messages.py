@@ -16,6 +16,7 @@ import heapq
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from sys import intern
 from typing import Any
 
 from emay_mock.store.db import Database
@@ -208,6 +209,15 @@ class Messages:
         for values in db.rows(f"SELECT {_COLUMNS} FROM messages ORDER BY msg_id"):
             # _index, written out: a million of these is most of a restart.
             row = MessageRow(*values)
+            # The few values every row repeats are one string each again, as when they were
+            # made (a string per row per column costs some 250 bytes a message).
+            row.app_id, row.endpoint, row.planned_state = (
+                intern(row.app_id),
+                intern(row.endpoint),
+                intern(row.planned_state),
+            )
+            if row.state is not None:
+                row.state = intern(row.state)
             if row.mobile_norm is None:
                 row.mobile_norm = row.mobile
             if row.content == content:  # the recipients of one batch share one string again
