@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from ua_parser import parse as parse_ua
 
@@ -50,6 +51,21 @@ def describe_user_agent(user_agent: str) -> Device:
     if result.user_agent is not None:
         browser = result.user_agent.family
     return Device(equipment, browser)
+
+
+def click_item(click: ClickRow, tz: ZoneInfo) -> dict[str, Any]:
+    """A click as getShortLink and the push carry it (§2.1.14)."""
+    return payloads.click(
+        mobile=click.mobile,
+        access_ms=click.access_at,
+        equipment=click.equipment,
+        browser=click.browser,
+        long_link=click.long_link,
+        access_address=click.access_address,
+        user_agent=click.user_agent,
+        app_id=click.app_id,
+        tz=tz,
+    )
 
 
 @dataclass
@@ -154,17 +170,7 @@ class Links:
         return commit
 
     def item(self, click: ClickRow) -> dict[str, Any]:
-        return payloads.click(
-            mobile=click.mobile,
-            access_ms=click.access_at,
-            equipment=click.equipment,
-            browser=click.browser,
-            long_link=click.long_link,
-            access_address=click.access_address,
-            user_agent=click.user_agent,
-            app_id=click.app_id,
-            tz=self.p.tz,
-        )
+        return click_item(click, self.p.tz)
 
     def pull(self, account: Account, number: int) -> list[dict[str, Any]]:
         return [self.item(row) for row in self.p.queues.take(account.app_id, "click", number)]

@@ -285,11 +285,7 @@ class Messages:
         for row in rows:
             if row.gone:
                 continue
-            row.gone = True
-            del self._by_sms_id[row.sms_id]
-            _index_remove(self._mobile, row.mobile_norm, row)
-            if row.custom_sms_id is not None:
-                _index_remove(self._custom, row.custom_sms_id, row)
+            self._unindex(row)
             self._apps[row.app_id].removed()
             removed.append(row)
         if self.log.durable:
@@ -308,13 +304,15 @@ class Messages:
         if timeline is None:
             return
         for row in timeline.rows[timeline.start :]:
-            if row.gone:
-                continue
-            row.gone = True
-            del self._by_sms_id[row.sms_id]
-            _index_remove(self._mobile, row.mobile_norm, row)
-            if row.custom_sms_id is not None:
-                _index_remove(self._custom, row.custom_sms_id, row)
+            if not row.gone:
+                self._unindex(row)
+
+    def _unindex(self, row: MessageRow) -> None:
+        row.gone = True
+        del self._by_sms_id[row.sms_id]
+        _index_remove(self._mobile, row.mobile_norm, row)
+        if row.custom_sms_id is not None:
+            _index_remove(self._custom, row.custom_sms_id, row)
 
     # -- reading ------------------------------------------------------------------------------
 

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 from emay_mock.delivery.push_settings import PushSettings
 from emay_mock.platform.accounts import Account, AccountSpec
+from emay_mock.platform.links import click_item
 from emay_mock.platform.templates import MISSING, STATUS_WORDS
-from emay_mock.protocol import payloads
 from emay_mock.protocol.codes import ReportState
 from emay_mock.protocol.templates import variables
 from emay_mock.protocol.times import format_long
@@ -95,17 +95,7 @@ class Views:
             "code": click.code,
             "source": click.source,
             "accessTimeMs": click.access_at,
-            **payloads.click(
-                mobile=click.mobile,
-                access_ms=click.access_at,
-                equipment=click.equipment,
-                browser=click.browser,
-                long_link=click.long_link,
-                access_address=click.access_address,
-                user_agent=click.user_agent,
-                app_id=click.app_id,
-                tz=self.tz,
-            ),
+            **click_item(click, self.tz),
         }
 
     def link(
