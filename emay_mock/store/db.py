@@ -9,7 +9,7 @@ them but the start-up read, which scans each once.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -173,11 +173,11 @@ class Database:
     def durable(self) -> bool:
         return self.conn is not None
 
-    def rows(self, sql: str) -> Iterator[Any]:
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> Iterator[Any]:
         """The rows of a start-up read, streamed (nothing without a file)."""
         if self.conn is None:
             return iter(())
-        return iter(self.conn.execute(sql))
+        return iter(self.conn.execute(sql, params))
 
     def meta(self, key: str) -> str | None:
         if self.conn is None:

@@ -320,10 +320,10 @@ class Messages:
         return self._by_sms_id.get(sms_id)
 
     def by_msg_id(self, app_id: str, msg_id: int) -> MessageRow | None:
-        """By internal id (start-up only: the file's queues and pushes name messages so).
+        """By internal id (how the file's queues and pushes name messages).
 
-        They name them mostly in submit order, so the search starts where the last one was
-        found: a queue of a million reports resolves in one pass."""
+        They are asked for mostly in submit order, so the search starts where the last one
+        was found: a queue of a million reports resolves in one pass."""
         timeline = self._apps.get(app_id)
         if timeline is None:
             return None

@@ -2,12 +2,17 @@
 
 A queue holds the platform's own objects (a message, an MO, a click); with a file, each
 entry also has its row (`seq`), written when it is queued and deleted when it is taken.
+
+What a restart reads back stays the row's id (an int) at the front of its queue until
+someone looks at it: a million queued reports cost a million ints, not a million lookups,
+before the mock is healthy.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
 from emay_mock.store.db import Database
@@ -25,23 +30,33 @@ class Fifo:
     __slots__ = ("items", "seqs")
 
     def __init__(self, durable: bool) -> None:
-        self.items: deque[Any] = deque()
+        self.items: deque[Any] = deque()  # objects; ints at the front: rows read at start, unresolved
         self.seqs: deque[int] | None = deque() if durable else None
 
 
 class PullQueues:
     def __init__(self, db: Database, log: Log, resolve: Resolve) -> None:
         self.log = log
+        self._resolve = resolve
         self._queues: dict[tuple[str, str], Fifo] = {}
         self._seq = 0
-        for seq, app_id, kind, ref in db.rows("SELECT seq, app_id, kind, ref FROM pull_queue ORDER BY seq"):
-            self._seq = seq
-            item = resolve(app_id, kind, ref)
-            if item is not None:
-                fifo = self._fifo(app_id, kind)
-                fifo.items.append(item)
-                if fifo.seqs is not None:
-                    fifo.seqs.append(seq)
+        # Column by column, so no Python code runs per row.
+        ref, seq = itemgetter(0), itemgetter(1)
+        for app_id, kind in list(db.rows("SELECT DISTINCT app_id, kind FROM pull_queue")):
+            fifo = self._fifo(app_id, kind)
+            rows = list(db.rows("SELECT ref, seq FROM pull_queue WHERE app_id = ? AND kind = ? ORDER BY seq",
+                                (app_id, kind)))  # fmt: skip
+            fifo.items.extend(map(ref, rows))
+            if fifo.seqs is not None:
+                fifo.seqs.extend(map(seq, rows))
+        self._seq = next(db.rows("SELECT max(seq) FROM pull_queue"), (None,))[0] or 0
+
+    def _object(self, app_id: str, kind: str, item: Any) -> Any:
+        """The queued object (None if it is gone), resolving a row id read at start."""
+        if type(item) is int:
+            item = self._resolve(app_id, kind, item)
+            return item if item is not None and not item.gone else None
+        return None if item.gone else item
 
     def _fifo(self, app_id: str, kind: str) -> Fifo:
         fifo = self._queues.get((app_id, kind))
@@ -56,7 +71,10 @@ class PullQueues:
     def peek(self, app_id: str, kind: str) -> list[Any]:
         """What waits in a queue, oldest first, without taking it."""
         fifo = self._queues.get((app_id, kind))
-        return [] if fifo is None else [item for item in fifo.items if not item.gone]
+        if fifo is None:
+            return []
+        found = (self._object(app_id, kind, item) for item in fifo.items)
+        return [item for item in found if item is not None]
 
     def depth(self, app_id: str, kind: str) -> int:
         fifo = self._queues.get((app_id, kind))
@@ -83,10 +101,10 @@ class PullQueues:
         taken: list[Any] = []
         done: list[tuple[int]] = []
         while items and len(taken) < number:
-            item = items.popleft()
+            item = self._object(app_id, kind, items.popleft())
             if seqs is not None:
                 done.append((seqs.popleft(),))
-            if not item.gone:
+            if item is not None:
                 taken.append(item)
         if done:
             self.log.delete_many(DELETE, done)
@@ -95,10 +113,10 @@ class PullQueues:
     def drop_removed(self) -> None:
         """Let go of the items at the front of each queue that retention removed: they are the
         oldest; one queued again later (retrieveReport) is skipped when its turn comes."""
-        for fifo in self._queues.values():
+        for (app_id, kind), fifo in self._queues.items():
             items, seqs = fifo.items, fifo.seqs
             done: list[tuple[int]] = []
-            while items and items[0].gone:
+            while items and self._object(app_id, kind, items[0]) is None:
                 items.popleft()
                 if seqs is not None:
                     done.append((seqs.popleft(),))

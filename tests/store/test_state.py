@@ -60,3 +60,26 @@ async def test_a_restart_from_the_file_rebuilds_what_was_held(tmp_path: Path) ->
     again = Platform(Store(path), Clock(), Settings())
     assert snapshot(again) == before
     assert again.messages.by_sms_id(later[0]) is not None and again.scheduler.bucketed == 2
+
+
+async def test_a_queue_read_back_is_resolved_when_taken_and_skips_what_is_gone(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    p = Platform(Store(path), Clock(), Settings())
+    p.put_account(AccountSpec("A", "0123456789ABCDEF", balance=100))
+    await p.start()
+    six = [Recipient(f"1380000000{i}", "x") for i in range(6)]
+    sent = await submit(p, SendOrder("sendBatchOnlySMS", six, LONG_FORMAT))
+    await p.advance(1)  # six reports queued
+    p.messages.remove(p.messages.by_sms_ids(sent[1:3]))  # as retention does: their queue rows stay
+    await p.stop()
+    p.store.close()
+
+    again = Platform(Store(path), Clock(), Settings())
+    assert [r.sms_id for r in again.queues.peek("A", "report")] == [sent[0], *sent[3:]]
+    taken = again.sending.pull_reports(again.accounts["A"], 2)
+    assert [r["smsId"] for r in taken] == [sent[0], sent[3]]  # the two gone are skipped, not counted
+    again.store.close()
+
+    third = Platform(Store(path), Clock(), Settings())
+    assert [r["smsId"] for r in third.sending.pull_reports(third.accounts["A"], 10)] == sent[4:]
+    third.store.close()
