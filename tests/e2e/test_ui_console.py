@@ -4,6 +4,7 @@ short links clicked as the phone, history paged back, and the UI behind control 
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 
 import aiohttp
@@ -15,6 +16,7 @@ from emay_mock.control_auth import parse_credentials
 from emay_mock.server import MockServer
 from tests.conftest import APP_ID, SECRET, MockFactory, account
 from tests.e2e.browser import ARTIFACTS
+from tests.e2e.process import run_command
 
 
 @pytest.fixture
@@ -219,50 +221,13 @@ async def test_the_console_pages_fit_a_phone(hand_reviewed: MockServer, ui_for: 
         assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), view
 
 
-async def test_screenshots_of_the_console(make_mock: MockFactory, ui_for: Any) -> None:
-    """Saved as test-artifacts/ui-{templates,links,accounts}.png; docs/ui-console.md shows them."""
-    shop = account(
-        "EUCP-EMY-SMS1-SHOP2", balance=0, strict=True, allowedIps=["10.0.0.0/8", "127.0.0.1"],
-        maxRequestsPerSecond=20, push={"reportUrl": "http://127.0.0.1:9/emay/report", "retrySchedule": []},
-    )  # fmt: skip
-    manual = await make_mock([account(templateReview="manual"), shop])
-    async with EmayClient(manual.url, APP_ID, SECRET) as emay:
-        approved = await emay.create_template("【商城】您的验证码是 {#code#}，5 分钟内有效。")
-        rejected = await emay.create_template("【商城】低息贷款 {#rate#}，回 TD 退订")
-        await emay.create_template("【商城】尊敬的 {#name#}，您的订单 ${order} 已发货。")
-        (sent,) = await emay.send_short_link_sms(
-            [{"mobile": "13700137000"}],
-            "【商城】账单详情 {#短网址#}",
-            "https://example.com/bill/2026-11",
-            rule="2",
-        )
-        await emay.send_short_link_sms(
-            [{"mobile": "13800138000"}, {"mobile": "13900139000"}],
-            "【商城】双十一会场 {#短网址#}",
-            "https://example.com/sale",
-        )
-    async with aiohttp.ClientSession() as http:
-        for template_id, status in ((approved, "approved"), (rejected, "rejected")):
-            await http.post(f"{manual.url}/_mock/templates/{template_id}/review", json={"status": status})
-        message = manual.platform.messages.by_sms_id(sent["smsId"])
-        assert message is not None and message.short_url is not None
-        iphone = (
-            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
-            "Version/17.0 Mobile/15E148 Safari/604.1"
-        )
-        await http.get(message.short_url, headers={"User-Agent": iphone}, allow_redirects=False)
-        await http.post(f"{manual.url}/_mock/accounts/{shop.app_id}/balance", json={"set": 1})
-        async with EmayClient(manual.url, shop.app_id, SECRET) as other:
-            await other.send_single_sms("13500135000", "【小店】到货通知")  # its report's push fails: dead
-        await http.post(f"{manual.url}/_mock/clock/advance", json={"seconds": 5})
-    ARTIFACTS.mkdir(exist_ok=True)
-    for where, ready, name in (
-        ("#templates", "#templates li[data-status=pending]", "ui-templates.png"),
-        ("#links", "#links table", "ui-links.png"),
-        ("#accounts", "#accounts .chips", "ui-accounts.png"),
-    ):
-        ui = await ui_for(manual, width=1366, height=820)
-        await ui.open(where)
-        await ui.page.locator(ready).first.wait_for()
-        await ui.page.screenshot(path=str(ARTIFACTS / name))
-        assert (ARTIFACTS / name).stat().st_size > 10_000
+async def test_screenshots_of_the_console(browser: Any) -> None:
+    """The command that makes docs/ui-{templates,links,accounts}.png, run as a user runs it; the
+    pictures go to test-artifacts/. (`browser`: Chromium is there, installed if need be.)"""
+    for page in ("templates", "links", "accounts"):
+        out = ARTIFACTS / f"ui-{page}.png"
+        argv = [sys.executable, "-m", "emay_mock.testing.screenshot", str(out), "--page", page]
+        code, stdout, stderr = await run_command(argv)
+        assert code == 0, stdout + stderr
+        assert (stdout, stderr) == (f"wrote {out}\n", "")
+        assert out.stat().st_size > 10_000
