@@ -1,7 +1,12 @@
-"""MO messages (replies from phones), in memory per account, with their rows in the file."""
+"""MO messages (replies from phones), in memory per account, with their rows in the file.
+
+They are kept in mo_id order (ids only increase), whole and per account and per mobile, so
+a listing by account or mobile, and its cursors, look only at the MO they name.
+"""
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -29,10 +34,17 @@ class MoRow:
     gone: bool = False
 
 
+def _mo_id(row: MoRow) -> int:
+    return row.mo_id
+
+
 class MoStore:
     def __init__(self, db: Database, log: Log) -> None:
         self.log = log
         self._rows: dict[int, MoRow] = {}  # in mo_id order
+        self._all: list[MoRow] = []  # the same, for bisection
+        self._apps: dict[str, list[MoRow]] = {}
+        self._mobiles: dict[str, list[MoRow]] = {}
         self._replies: dict[str, list[MoRow]] = {}
         self._last = 0
         for values in db.rows(f"SELECT {_COLS} FROM mo ORDER BY mo_id"):
@@ -40,6 +52,9 @@ class MoStore:
 
     def _add(self, row: MoRow) -> None:
         self._rows[row.mo_id] = row
+        self._all.append(row)
+        self._apps.setdefault(row.app_id, []).append(row)
+        self._mobiles.setdefault(row.mobile, []).append(row)
         self._last = max(self._last, row.mo_id)
         if row.reply_to is not None:
             self._replies.setdefault(row.reply_to, []).append(row)
@@ -75,16 +90,19 @@ class MoStore:
         before: int | None = None,
         limit: int = 100,
     ) -> list[MoRow]:
-        """Newest first."""
+        """Newest first; `before` and `after` are mo_id cursors."""
+        if mobile is not None:
+            rows = self._mobiles.get(mobile, [])
+        elif app_id is not None:
+            rows = self._apps.get(app_id, [])
+        else:
+            rows = self._all
+        lo = 0 if after is None else bisect_right(rows, after, key=_mo_id)
+        hi = len(rows) if before is None else bisect_left(rows, before, key=_mo_id)
         out: list[MoRow] = []
-        for row in reversed(self._rows.values()):
-            if before is not None and row.mo_id >= before:
-                continue
-            if after is not None and row.mo_id <= after:
-                break
+        for i in range(hi - 1, lo - 1, -1):
+            row = rows[i]
             if app_id is not None and row.app_id != app_id:
-                continue
-            if mobile is not None and row.mobile != mobile:
                 continue
             out.append(row)
             if len(out) >= limit:
@@ -93,6 +111,13 @@ class MoStore:
 
     def forget(self, app_id: str | None) -> Sequence[MoRow]:
         gone = [row for row in self._rows.values() if app_id is None or row.app_id == app_id]
+        if gone:
+            self._all = [row for row in self._all if not (app_id is None or row.app_id == app_id)]
+            self._apps = {a: rows for a, rows in self._apps.items() if not (app_id is None or a == app_id)}
+            mobiles: dict[str, list[MoRow]] = {}
+            for row in self._all:
+                mobiles.setdefault(row.mobile, []).append(row)
+            self._mobiles = mobiles
         for row in gone:
             del self._rows[row.mo_id]
             if row.reply_to is not None:

@@ -7,7 +7,7 @@ retention never removes a message whose report is still on its way.
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,6 +81,7 @@ class Pushes:
         self._last_batch = 0
         self._last_attempt = 0
         self.counts: dict[str, int] = {"pending": 0, "delivered": 0, "dead": 0}
+        self._per_account: Counter[tuple[str, str]] = Counter()  # (appId, status) -> batches
         self._load(db, resolve)
 
     def _load(self, db: Database, resolve: Resolve) -> None:
@@ -109,7 +110,7 @@ class Pushes:
     def _adopt(self, batch: Batch) -> None:
         self._batches[batch.batch_id] = batch
         self._last_batch = max(self._last_batch, batch.batch_id)
-        self.counts[batch.status] += 1
+        self._count(batch, batch.status, 1)
         batch.live = len(batch.refs)
         for obj in batch.refs:
             obj.batches += (batch.batch_id,)
@@ -172,7 +173,7 @@ class Pushes:
         batch = Batch(self._last_batch, app_id, kind, url, mode, items, len(refs), "pending", created_at,
                       created_at, 0, chaos, list(refs), [], len(refs))  # fmt: skip
         self._batches[batch.batch_id] = batch
-        self.counts["pending"] += 1
+        self._count(batch, "pending", 1)
         for obj in refs:
             obj.batches += (batch.batch_id,)
         self._write(batch)
@@ -184,8 +185,8 @@ class Pushes:
     def update_batch(self, batch: Batch, **changes: Any) -> None:
         status = changes.get("status", batch.status)
         if status != batch.status:
-            self.counts[batch.status] -= 1
-            self.counts[status] += 1
+            self._count(batch, batch.status, -1)
+            self._count(batch, status, 1)
             if batch.status == "pending" and status in FINAL:
                 for obj in batch.refs:
                     obj.hold -= 1
@@ -218,13 +219,13 @@ class Pushes:
                 break
         return out
 
+    def _count(self, batch: Batch, status: str, change: int) -> None:
+        self.counts[status] += change
+        self._per_account[(batch.app_id, status)] += change
+
     def status_counts(self) -> dict[tuple[str, str], int]:
-        """(appId, status) -> batches: one pass, for the console's account counts."""
-        out: dict[tuple[str, str], int] = {}
-        for batch in self._batches.values():
-            key = (batch.app_id, batch.status)
-            out[key] = out.get(key, 0) + 1
-        return out
+        """(appId, status) -> batches, for the console's account counts (kept, not counted)."""
+        return {key: n for key, n in self._per_account.items() if n}
 
     def of(self, obj: Any) -> list[Batch]:
         """The batches that carried this message's report (or this MO)."""
@@ -260,7 +261,7 @@ class Pushes:
 
     def _drop(self, batch: Batch) -> None:
         del self._batches[batch.batch_id]
-        self.counts[batch.status] -= 1
+        self._count(batch, batch.status, -1)
         self.log.delete(DELETE_BATCH, (batch.batch_id,))
         self.log.delete(DELETE_ATTEMPTS, (batch.batch_id,))
 
@@ -269,4 +270,4 @@ class Pushes:
             del self._outbox[key]
         for batch in [b for b in self._batches.values() if app_id is None or b.app_id == app_id]:
             del self._batches[batch.batch_id]
-            self.counts[batch.status] -= 1
+            self._count(batch, batch.status, -1)
