@@ -64,8 +64,10 @@ class Sender:
         self._repeated = RecipientPlan(ReportState.FAIL_MOBILE_REPEAT, delay)
         platform.scheduler.on_bucket(REPORT, self._fire)
         # Reports still due when the last process stopped (their messages have no state yet).
-        for row in platform.messages.unreported():
+        messages = platform.messages
+        for row in messages.waiting_at_start:
             platform.scheduler.add_to_bucket(REPORT, row.app_id, row.report_due, row)
+        messages.waiting_at_start = []
 
     def prepare(self, account: Account, order: SendOrder, base_url: Callable[[], str]) -> PlannedLinks | None:
         """Make the text final (template filled, short link written) before anyone matches on it."""

@@ -199,35 +199,52 @@ class Messages:
         self._next_msg_id = 1
         self.last_sms_id = 0
         self._hint: dict[str, int] = {}  # by_msg_id's last find, per account
+        # What start-up needs from the rows read, seen in the same pass: the messages still
+        # waiting for their report (the scheduler's buckets), and those with a short link.
+        self.waiting_at_start: list[MessageRow] = []
+        self.linked_at_start: list[MessageRow] = []
         self._load(db)
 
     def _load(self, db: Database) -> None:
-        content: str | None = None
         by_sms_id, mobiles, customs = self._by_sms_id, self._mobile, self._custom
+        waiting, linked = self.waiting_at_start, self.linked_at_start
         timeline: Timeline | None = None
         row = None
+        # The values every row of a batch repeats are one string each again, as when they were
+        # made (a string per row per column costs some 250 bytes a message); equal to the row
+        # before is the common case and costs less to see than interning.
+        content = app_id = endpoint = planned = ""
         for values in db.rows(f"SELECT {_COLUMNS} FROM messages ORDER BY msg_id"):
             # _index, written out: a million of these is most of a restart.
             row = MessageRow(*values)
-            # The few values every row repeats are one string each again, as when they were
-            # made (a string per row per column costs some 250 bytes a message).
-            row.app_id, row.endpoint, row.planned_state = (
-                intern(row.app_id),
-                intern(row.endpoint),
-                intern(row.planned_state),
-            )
-            if row.state is not None:
-                row.state = intern(row.state)
-            if row.mobile_norm is None:
-                row.mobile_norm = row.mobile
-            if row.content == content:  # the recipients of one batch share one string again
+            if row.content == content:
                 row.content = content
             content = row.content
-            by_sms_id[row.sms_id] = row
-            if timeline is None or timeline.rows[-1].app_id != row.app_id:
-                timeline = self._apps.get(row.app_id)
+            if row.app_id == app_id:
+                row.app_id = app_id
+            else:
+                app_id = row.app_id = intern(row.app_id)
+                timeline = self._apps.get(app_id)
                 if timeline is None:
-                    timeline = self._apps[row.app_id] = Timeline()
+                    timeline = self._apps[app_id] = Timeline()
+            if row.endpoint == endpoint:
+                row.endpoint = endpoint
+            else:
+                endpoint = row.endpoint = intern(row.endpoint)
+            if row.planned_state == planned:
+                row.planned_state = planned
+            else:
+                planned = row.planned_state = intern(row.planned_state)
+            if row.state is None:
+                waiting.append(row)
+            else:
+                row.state = planned if row.state == planned else intern(row.state)
+            if row.mobile_norm is None:
+                row.mobile_norm = row.mobile
+            if row.short_url is not None:
+                linked.append(row)
+            by_sms_id[row.sms_id] = row
+            assert timeline is not None
             timeline.rows.append(row)
             found = mobiles.get(row.mobile_norm)
             if found is None:
@@ -356,13 +373,6 @@ class Messages:
     def all(self) -> Iterator[MessageRow]:
         for timeline in self._apps.values():
             yield from timeline.oldest_first()
-
-    def unreported(self) -> Iterator[MessageRow]:
-        """Every message still waiting for its report, per account in submit order."""
-        for timeline in self._apps.values():
-            for row in timeline.oldest_first():
-                if row.state is None:
-                    yield row
 
     def submitted(self, app_id: str, start_wall: int, end_wall: int, after: int = 0) -> Iterator[MessageRow]:
         timeline = self._apps.get(app_id)

@@ -47,11 +47,12 @@ class Store:
         self.queues = PullQueues(db, log, self._resolve)
         self.pushes = Pushes(db, log, self._resolve)
         self.jobs = Jobs(db, log)
-        for message in self.messages.all():
+        for message in self.messages.linked_at_start:
             if message.short_url is not None:
                 link = self.links.get(message.short_url.rsplit("/", 1)[-1])
                 if link is not None:
                     link.users += 1
+        self.messages.linked_at_start = []
 
     def _resolve(self, app_id: str, kind: str, ref: int) -> Any:
         if kind in ("report", "voice-report"):
