@@ -16,6 +16,7 @@ import heapq
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from sys import intern
 from typing import Any
 
@@ -422,9 +423,8 @@ class Messages:
                 return heapq.merge(*walks, key=_sms_key)
             walks = [t.newest_first(before) for t in timelines]
             return heapq.merge(*walks, key=_sms_key, reverse=True)
-        # An index names few messages, in submit order.
-        if before is not None:
-            rows = [r for r in rows if r.sms_id < before]
+        # An index names its messages in submit order, which is smsId order: cursors bisect.
+        hi = len(rows) if before is None else bisect_left(rows, before, key=_sms_key)
         if after is not None:
-            return [r for r in rows if r.sms_id > after]
-        return rows[::-1]
+            return islice(rows, bisect_right(rows, after, 0, hi, key=_sms_key), hi)
+        return (rows[i] for i in range(hi - 1, -1, -1))

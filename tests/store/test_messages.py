@@ -58,3 +58,19 @@ def test_removed_messages_leave_every_index_and_are_compacted_away() -> None:
     assert ids(m.find(MessageFilter(custom_sms_id="same"), 3)) == [3000, 2999, 2998]
     assert [r.msg_id for r in m.oldest("A")][:1] == [2001]
     assert m.by_msg_id("A", 2001) is rows[2000] and m.by_msg_id("A", 5) is None
+
+
+def test_an_indexed_filter_pages_by_cursors_as_the_timeline_does() -> None:
+    m = store(*(row(i, mobile="13800000000" if i % 2 else None) for i in range(1, 21)))
+    first = m.find(MessageFilter(mobile="13800000000"), 3)
+    assert ids(first) == [19, 17, 15]
+    older = m.find(MessageFilter(mobile="13800000000", before=int(first[-1].sms_id)), 3)
+    assert ids(older) == [13, 11, 9]
+    newer = m.find(MessageFilter(mobile="13800000000", after=int(older[-1].sms_id)), 2)
+    assert ids(newer) == [13, 11]  # the two just after the cursor, newest first
+    assert (
+        ids(
+            m.find(MessageFilter(mobile="13800000000", before=int(m.find(MessageFilter(), 20)[-1].sms_id)), 5)
+        )
+        == []
+    )
