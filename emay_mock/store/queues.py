@@ -40,15 +40,14 @@ class PullQueues:
         self._resolve = resolve
         self._queues: dict[tuple[str, str], Fifo] = {}
         self._seq = 0
-        # Column by column, so no Python code runs per row.
-        ref, seq = itemgetter(0), itemgetter(1)
+        # Column by column, so no Python code runs per row (and no row is kept as a tuple).
+        first = itemgetter(0)
+        where = "FROM pull_queue WHERE app_id = ? AND kind = ? ORDER BY seq"
         for app_id, kind in list(db.rows("SELECT DISTINCT app_id, kind FROM pull_queue")):
             fifo = self._fifo(app_id, kind)
-            rows = list(db.rows("SELECT ref, seq FROM pull_queue WHERE app_id = ? AND kind = ? ORDER BY seq",
-                                (app_id, kind)))  # fmt: skip
-            fifo.items.extend(map(ref, rows))
+            fifo.items.extend(map(first, db.rows(f"SELECT ref {where}", (app_id, kind))))
             if fifo.seqs is not None:
-                fifo.seqs.extend(map(seq, rows))
+                fifo.seqs.extend(map(first, db.rows(f"SELECT seq {where}", (app_id, kind))))
         self._seq = next(db.rows("SELECT max(seq) FROM pull_queue"), (None,))[0] or 0
 
     def _object(self, app_id: str, kind: str, item: Any) -> Any:
