@@ -153,39 +153,30 @@ async def populate_console(url: str) -> None:
 async def photograph_page(browser: Browser, url: str, out: Path, page_name: str) -> None:
     """A console page, on a desktop-sized window, once it shows what `populate_console` made."""
     where, ready = PAGES[page_name]
-    context = await browser.new_context(viewport={"width": DESKTOP.width, "height": DESKTOP.height})
-    try:
-        page = await context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        await page.add_init_script(f"localStorage.setItem('emay-mock.appId', {DEMO_APP_ID!r})")
-        await page.goto(f"{url}/{where}")
-        await page.wait_for_selector("body[data-ready=true]", state="attached")
-        await page.locator(ready).first.wait_for()
-        out.parent.mkdir(parents=True, exist_ok=True)
-        await page.screenshot(path=str(out))
-        if errors:
-            raise ScreenshotError(f"the UI raised JavaScript errors: {errors}")
-    finally:
-        await context.close()
+    await _shoot(browser, f"{url}/{where}", ready, out, DESKTOP, DEMO_APP_ID)
 
 
 async def photograph(
     browser: Browser, url: str, out: Path, sms_id: str, view: View = DESKTOP, app_id: str = DEMO_APP_ID
 ) -> None:
     """Open the UI on the conversation (and, on a desktop, the message) and save the picture."""
+    where, ready = (
+        (f"#inbox/{MOBILE}", "#thread .bubble.mo")
+        if view.phone
+        else (f"#inbox/{MOBILE}/{sms_id}", "#detail .timeline li")
+    )
+    await _shoot(browser, f"{url}/{where}", ready, out, view, app_id)
+
+
+async def _shoot(browser: Browser, address: str, ready: str, out: Path, view: View, app_id: str) -> None:
+    """Open the UI at `address` as `app_id`, wait until it is live and `ready` shows, save the PNG."""
     context = await browser.new_context(viewport={"width": view.width, "height": view.height})
     try:
         page = await context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         await page.add_init_script(f"localStorage.setItem('emay-mock.appId', {app_id!r})")
-        where, ready = (
-            (f"#inbox/{MOBILE}", "#thread .bubble.mo")
-            if view.phone
-            else (f"#inbox/{MOBILE}/{sms_id}", "#detail .timeline li")
-        )
-        await page.goto(f"{url}/{where}")
+        await page.goto(address)
         await page.wait_for_selector("body[data-ready=true]", state="attached")
         await page.wait_for_selector("#live[data-state=open]", state="attached")
         await page.locator(ready).first.wait_for()
