@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -76,6 +77,16 @@ class Server:
 
     def rss_bytes(self) -> int:
         return int(Path(f"/proc/{self.pid}/statm").read_text().split()[1]) * _PAGE
+
+    def healthy_after(self, started: float, timeout: float = 30.0) -> float:
+        """Seconds from `started` (a perf_counter reading) until /_mock/health answers 200."""
+        while True:
+            try:
+                with urllib.request.urlopen(self.url + "/_mock/health", timeout=timeout) as resp:
+                    if resp.status == 200:
+                        return time.perf_counter() - started
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.005)
 
     def get_json(self, path: str, timeout: float = 60.0) -> Any:
         with urllib.request.urlopen(self.url + path, timeout=timeout) as resp:

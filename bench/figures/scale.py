@@ -7,7 +7,6 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -18,16 +17,6 @@ from bench.report import Figure
 
 PENDING = 1000  # the newest still wait for their report: state=PENDING has something to find
 QUERIES = 7  # each filter is asked this many times; the median is the figure
-
-
-def _healthy_after(server: harness.Server, started: float) -> float:
-    while True:
-        try:
-            with urllib.request.urlopen(server.url + "/_mock/health", timeout=30) as resp:
-                if resp.status == 200:
-                    return time.perf_counter() - started
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.005)
 
 
 def _median_ms(server: harness.Server, path: str, params: dict[str, str]) -> tuple[float, int]:
@@ -52,7 +41,7 @@ def scale(ctx: Context) -> list[Figure]:
     subprocess.run(argv, check=True, cwd=harness.ROOT)
     started = time.perf_counter()
     with harness.emay_mock(config, "scale", ctx.logs, "--db", str(db)) as server:
-        restart_s = _healthy_after(server, started)
+        restart_s = server.healthy_after(started)
         rss = server.rss_bytes()
         some = count // 2
         sms_id = server.get_json(f"/_mock/messages?appId={app_id}&limit=1&customSmsId=prefill-{some}")

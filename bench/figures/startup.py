@@ -5,8 +5,6 @@ from __future__ import annotations
 import statistics
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from bench import harness
@@ -25,13 +23,7 @@ def _command() -> list[str]:
 def _once(ctx: Context, n: int) -> float:
     started = time.perf_counter()
     with harness.Server(_command(), f"startup-{n}", ctx.logs) as server:
-        while True:
-            try:
-                with urllib.request.urlopen(server.url + "/_mock/health", timeout=5) as resp:
-                    if resp.status == 200:
-                        return time.perf_counter() - started
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.005)
+        return server.healthy_after(started, timeout=5)
 
 
 def startup(ctx: Context) -> list[Figure]:

@@ -21,6 +21,14 @@ async def submit(p: Platform, order: SendOrder) -> list[str]:
     return [r["smsId"] for r in (await p.submit(ctx, order)).results]
 
 
+async def started(path: Path) -> Platform:
+    """A platform on a new file, with account A, running."""
+    p = Platform(Store(path), Clock(), Settings())
+    p.put_account(AccountSpec("A", "0123456789ABCDEF", balance=100))
+    await p.start()
+    return p
+
+
 def snapshot(p: Platform) -> dict[str, object]:
     views = Views(p.tz)
     store = p.store
@@ -38,9 +46,7 @@ def snapshot(p: Platform) -> dict[str, object]:
 
 async def test_a_restart_from_the_file_rebuilds_what_was_held(tmp_path: Path) -> None:
     path = tmp_path / "state.db"
-    p = Platform(Store(path), Clock(), Settings())
-    p.put_account(AccountSpec("A", "0123456789ABCDEF", balance=100))
-    await p.start()
+    p = await started(path)
     five = [Recipient(f"1380000000{i}", "x") for i in range(5)]
     await submit(p, SendOrder("sendBatchOnlySMS", five, LONG_FORMAT))
     await p.advance(1)  # five reports final and queued
@@ -64,9 +70,7 @@ async def test_a_restart_from_the_file_rebuilds_what_was_held(tmp_path: Path) ->
 
 async def test_a_queue_read_back_is_resolved_when_taken_and_skips_what_is_gone(tmp_path: Path) -> None:
     path = tmp_path / "state.db"
-    p = Platform(Store(path), Clock(), Settings())
-    p.put_account(AccountSpec("A", "0123456789ABCDEF", balance=100))
-    await p.start()
+    p = await started(path)
     six = [Recipient(f"1380000000{i}", "x") for i in range(6)]
     sent = await submit(p, SendOrder("sendBatchOnlySMS", six, LONG_FORMAT))
     await p.advance(1)  # six reports queued
