@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bench import bodies, report
+from bench import bodies, handler, report
 from bench.figures import startup
 from bench.harness import Context
 from emay_mock.protocol import envelope
@@ -36,3 +36,9 @@ def test_startup_figure_runs_and_is_reported(tmp_path: Path) -> None:
     assert written["figures"][0]["measured"] == figure.measured
     assert written["machine"]["python"]
     assert "start-up to /_mock/health 200" in report.table([figure])
+
+
+async def test_the_handler_figure_runs_the_real_handler_to_success() -> None:
+    per_request_us, table = await handler.measure(200, profile=True)
+    assert per_request_us > 0
+    assert "sending.py" in table and "(send)" in table  # the send ran: every answer was SUCCESS
