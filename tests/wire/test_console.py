@@ -248,14 +248,21 @@ async def test_accounts_show_their_settings_and_live_counts(
     assert theirs["counts"]["deadPushes"] == 1  # no retries: dead after its one attempt
 
 
+async def paged_back(
+    http: aiohttp.ClientSession, mock: MockServer, path: str, key: str, **query: str
+) -> list[int]:
+    """The ids of a first page of two, then of the page before its last id."""
+    first = (await get_json(http, mock, path, appId=APP_ID, limit=2, **query))[key]
+    rest = (await get_json(http, mock, path, appId=APP_ID, before=first[-1]["id"]))[key]
+    return [item["id"] for item in first + rest]
+
+
 async def test_the_journal_pages_back(
     client: EmayClient, mock: MockServer, http: aiohttp.ClientSession
 ) -> None:
     for i in range(5):
         await client.send_single_sms("13800000000", f"第 {i} 条")
-    first = (await get_json(http, mock, "/_mock/journal", appId=APP_ID, limit=2))["entries"]
-    rest = (await get_json(http, mock, "/_mock/journal", appId=APP_ID, before=first[-1]["id"]))["entries"]
-    ids = [e["id"] for e in first + rest]
+    ids = await paged_back(http, mock, "/_mock/journal", "entries")
     assert len(ids) == 5 and ids == sorted(ids, reverse=True)
 
 
@@ -267,9 +274,7 @@ async def test_the_push_log_pages_back(
         for i in range(5):
             await client.send_single_sms("13800000000", f"第 {i} 条")
             await mock.platform.scheduler.advance(2)  # one batch each
-    first = (await get_json(http, mock, "/_mock/pushes", appId=APP_ID, limit=2, items="false"))["pushes"]
-    rest = (await get_json(http, mock, "/_mock/pushes", appId=APP_ID, before=first[-1]["id"]))["pushes"]
-    ids = [b["id"] for b in first + rest]
+    ids = await paged_back(http, mock, "/_mock/pushes", "pushes", items="false")
     assert len(ids) == 5 and ids == sorted(ids, reverse=True)
 
 
