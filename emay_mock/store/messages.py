@@ -16,10 +16,12 @@ import heapq
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import islice
+from itertools import compress, groupby, islice, pairwise
+from operator import attrgetter, is_not, itemgetter
 from sys import intern
-from typing import Any
+from typing import Any, cast
 
+from emay_mock.store import checkpoint
 from emay_mock.store.db import Database
 from emay_mock.store.log import Log
 
@@ -32,6 +34,8 @@ INSERT = f"INSERT INTO messages({_COLUMNS}) VALUES ({', '.join('?' * 22)})"
 REPORT = "UPDATE messages SET state = ?, report_at = ? WHERE msg_id = ?"
 DELETE = "DELETE FROM messages WHERE msg_id = ?"
 _SMS_ID_DIGITS = 20
+# What a checkpoint keeps of a message: the columns, as held in memory (mobile_norm filled in).
+_CHECKPOINT = tuple(c.strip() for c in _COLUMNS.split(","))
 
 
 @dataclass(slots=True, eq=False)
@@ -163,6 +167,36 @@ class Timeline:
 Index = dict[str, "MessageRow | list[MessageRow]"]
 
 
+def _saved_lists(index: Index, keys: list[Any], rows: list[MessageRow], saved: Any) -> bool:
+    """Put back the keys that name several messages, at the positions a checkpoint gives;
+    False (and the index unchanged) unless they name those keys and account for every message."""
+    lists: dict[str, list[MessageRow]] = {}
+    try:
+        for key, at in saved:
+            if key is None or any(keys[i] != key for i in at) or any(a >= b for a, b in pairwise(at)):
+                return False
+            lists[key] = [rows[i] for i in at]
+    except (TypeError, ValueError, IndexError):
+        return False
+    if len(index) + sum(len(found) - 1 for found in lists.values()) != len(rows) - keys.count(None):
+        return False
+    index.update(lists)
+    return True
+
+
+def _lists(index: Index, keys: list[Any], rows: list[MessageRow]) -> None:
+    """Put back the keys that name several messages, found from the columns (the index holds
+    each key's last message): the rows a key's entry is not are its earlier ones, found in C."""
+    lists: dict[str, list[MessageRow]] = {}
+    for i in compress(range(len(rows)), map(is_not, map(index.get, keys), rows)):
+        key = keys[i]
+        if key is not None:
+            lists.setdefault(key, []).append(rows[i])
+    for key, found in lists.items():
+        found.append(cast(MessageRow, index[key]))
+        index[key] = found
+
+
 def _index_add(index: Index, key: str, row: MessageRow) -> None:
     found = index.get(key)
     if found is None:
@@ -191,7 +225,8 @@ def _index_rows(index: Index, key: str) -> list[MessageRow]:
 
 
 class Messages:
-    def __init__(self, db: Database, log: Log) -> None:
+    def __init__(self, db: Database, log: Log, saved: Any = None) -> None:
+        """`saved`: this store's part of a checkpoint, if the start read one."""
         self.log = log
         self._by_sms_id: dict[str, MessageRow] = {}
         self._apps: dict[str, Timeline] = {}
@@ -204,7 +239,52 @@ class Messages:
         # waiting for their report (the scheduler's buckets), and those with a short link.
         self.waiting_at_start: list[MessageRow] = []
         self.linked_at_start: list[MessageRow] = []
-        self._load(db)
+        columns = checkpoint.columns(saved, _CHECKPOINT)
+        self.from_checkpoint = columns is not None
+        if columns is not None:
+            self._load_columns(columns, saved.get("repeated"))
+        else:
+            self._load(db)
+
+    def checkpoint(self) -> dict[str, Any]:
+        """Every message, column by column, in msg_id order (the part `_load_columns` reads),
+        and where each mobile or customSmsId that names several messages finds them."""
+        rows = sorted(self._by_sms_id.values(), key=_msg_key)  # nearly in order already
+        saved = checkpoint.part(_CHECKPOINT, [list(map(attrgetter(name), rows)) for name in _CHECKPOINT])
+
+        def at(row: MessageRow) -> int:
+            return bisect_left(rows, row.msg_id, key=_msg_key)
+
+        saved["repeated"] = [
+            [[key, sorted(map(at, found))] for key, found in index.items() if type(found) is list]
+            for index in (self._mobile, self._custom)
+        ]
+        return saved
+
+    def _load_columns(self, columns: list[list[Any]], repeated: Any) -> None:
+        """The indexes, from a checkpoint's columns: what `_load` does, a column at a time."""
+        col = dict(zip(_CHECKPOINT, columns, strict=True))
+        rows = list(map(MessageRow, *columns))
+        if not rows:
+            return
+        self._by_sms_id = dict(zip(col["sms_id"], rows, strict=True))
+        for app_id, group in groupby(zip(col["app_id"], rows, strict=True), key=itemgetter(0)):
+            timeline = self._apps.get(app_id)
+            if timeline is None:
+                timeline = self._apps[app_id] = Timeline()
+            timeline.rows.extend(map(itemgetter(1), group))
+        self.waiting_at_start = [row for row in rows if row.state is None]
+        self.linked_at_start = [row for row in rows if row.short_url is not None]
+        indexes = ((self._mobile, col["mobile_norm"]), (self._custom, col["custom_sms_id"]))
+        if type(repeated) is not list or len(repeated) != len(indexes):
+            repeated = [None] * len(indexes)
+        for (index, keys), saved in zip(indexes, repeated, strict=True):
+            index.update(zip(keys, rows, strict=True))  # most keys name one message: the last one is all
+            index.pop(None, None)  # type: ignore[call-overload]  # no customSmsId
+            if len(index) < len(rows) - keys.count(None) and not _saved_lists(index, keys, rows, saved):
+                _lists(index, keys, rows)
+        self._next_msg_id = rows[-1].msg_id + 1
+        self.last_sms_id = int(rows[-1].sms_id)
 
     def _load(self, db: Database) -> None:
         by_sms_id, mobiles, customs = self._by_sms_id, self._mobile, self._custom

@@ -15,11 +15,14 @@ from collections.abc import Callable, Sequence
 from operator import itemgetter
 from typing import Any
 
+from emay_mock.store import checkpoint
 from emay_mock.store.db import Database
 from emay_mock.store.log import Log
 
 INSERT = "INSERT INTO pull_queue(seq, app_id, kind, ref) VALUES (?, ?, ?, ?)"
 DELETE = "DELETE FROM pull_queue WHERE seq = ?"
+# A checkpoint's part: one row per queue, its row ids and its items' ids as lists.
+_CHECKPOINT = ("app_id", "kind", "seqs", "refs")
 # What a queued item's row names it by.
 REF_ATTRIBUTE = {"report": "msg_id", "voice-report": "msg_id", "mo": "mo_id", "click": "click_id"}
 
@@ -35,11 +38,22 @@ class Fifo:
 
 
 class PullQueues:
-    def __init__(self, db: Database, log: Log, resolve: Resolve) -> None:
+    def __init__(self, db: Database, log: Log, resolve: Resolve, saved: Any = None) -> None:
+        """`saved`: this store's part of a checkpoint, if the start read one."""
         self.log = log
         self._resolve = resolve
         self._queues: dict[tuple[str, str], Fifo] = {}
         self._seq = 0
+        columns = checkpoint.columns(saved, _CHECKPOINT)
+        if columns is not None:
+            for app_id, kind, seqs, refs in zip(*columns, strict=True):
+                fifo = self._fifo(app_id, kind)
+                fifo.items.extend(refs)
+                if fifo.seqs is not None:
+                    fifo.seqs.extend(seqs)
+                    self._seq = max(self._seq, seqs[-1] if seqs else 0)
+            self._seq = max(self._seq, saved.get("last_seq", 0))
+            return
         # Column by column, so no Python code runs per row (and no row is kept as a tuple).
         first = itemgetter(0)
         where = "FROM pull_queue WHERE app_id = ? AND kind = ? ORDER BY seq"
@@ -49,6 +63,19 @@ class PullQueues:
             if fifo.seqs is not None:
                 fifo.seqs.extend(map(first, db.rows(f"SELECT seq {where}", (app_id, kind))))
         self._seq = next(db.rows("SELECT max(seq) FROM pull_queue"), (None,))[0] or 0
+
+    def checkpoint(self) -> dict[str, Any]:
+        """Each queue's row ids and its items' ids (the part `__init__` reads back)."""
+        keys, seqs, refs = [], [], []
+        for (app_id, kind), fifo in self._queues.items():
+            if fifo.items and fifo.seqs is not None:
+                attribute = REF_ATTRIBUTE[kind]
+                keys.append((app_id, kind))
+                seqs.append(list(fifo.seqs))
+                refs.append([item if type(item) is int else getattr(item, attribute) for item in fifo.items])
+        saved = checkpoint.part(_CHECKPOINT, [[k[0] for k in keys], [k[1] for k in keys], seqs, refs])
+        saved["last_seq"] = self._seq
+        return saved
 
     def _object(self, app_id: str, kind: str, item: Any) -> Any:
         """The queued object (None if it is gone), resolving a row id read at start."""

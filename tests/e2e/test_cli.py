@@ -56,7 +56,10 @@ async def test_durable_db_keeps_messages_across_restarts(tmp_path: Path) -> None
     async with serve(["--db", db]) as served:
         async with EmayClient(served.url, DEMO_APP_ID, DEMO_SECRET_KEY) as client:
             sent = await client.send_single_sms("13800000000", "kept")
+    checkpoint = Path(f"{db}-checkpoint")
+    assert checkpoint.exists()  # a clean stop: the next start reads the messages from it
     async with serve(["--db", db]) as served, aiohttp.ClientSession() as http:
+        assert not checkpoint.exists()  # read once: a crash from here on leaves the database alone
         async with http.get(f"{served.url}/_mock/messages", params={"smsId": sent["smsId"]}) as resp:
             (message,) = (await resp.json())["messages"]
         assert message["content"] == "kept"
