@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from faker import Faker
+if TYPE_CHECKING:
+    from faker import Faker
 
 from emay_mock.protocol.codes import ReportState, ResultCode
 from emay_mock.protocol.send import Planned, Recipient
@@ -221,6 +222,8 @@ class ScenarioBook:
     def _user_agent(self, rng: random.Random) -> str:
         """A realistic User-Agent drawn from the scenario's generator, so that a seed replays it."""
         if self._faker is None:
+            from faker import Faker  # only now: its import is a tenth of the start-up
+
             self._faker = Faker()
         self._faker.seed_instance(rng.getrandbits(32))
         return str(self._faker.user_agent())
