@@ -1,8 +1,9 @@
 """Accepted messages (one per recipient) and their final reports, in memory, indexed.
 
 Each account's messages are kept in submit order (smsIds only increase, so that is smsId
-order too), which answers its listings and cursors by bisection; dictionaries index them
-by smsId, mobile and customSmsId, so no filter the control API offers scans more than the
+order too), which answers its listings and cursors by bisection, and so are all of them
+together, which finds one by smsId the same way; dictionaries index them by mobile and
+customSmsId, so no filter the control API offers scans more than the
 messages it names, except a search of the content or the state (a scan, newest first, that
 stops at the page's limit). Every change is also told to the durable log.
 
@@ -108,7 +109,7 @@ def _cursor(sms_id: int) -> str:
 
 
 class Timeline:
-    """One account's messages in submit order; removed ones are skipped, then compacted away."""
+    """Messages in submit order (one account's, or all); removed ones are skipped, then compacted away."""
 
     __slots__ = ("gone", "rows", "start")
 
@@ -228,7 +229,9 @@ class Messages:
     def __init__(self, db: Database, log: Log, saved: Any = None) -> None:
         """`saved`: this store's part of a checkpoint, if the start read one."""
         self.log = log
-        self._by_sms_id: dict[str, MessageRow] = {}
+        # Every message in msg_id order, which is smsId order too (both are taken together,
+        # increasing): found by smsId by bisection, with no dictionary to fill at start.
+        self._all = Timeline()
         self._apps: dict[str, Timeline] = {}
         self._mobile: Index = {}
         self._custom: Index = {}
@@ -249,7 +252,7 @@ class Messages:
     def checkpoint(self) -> dict[str, Any]:
         """Every message, column by column, in msg_id order (the part `_load_columns` reads),
         and where each mobile or customSmsId that names several messages finds them."""
-        rows = sorted(self._by_sms_id.values(), key=_msg_key)  # nearly in order already
+        rows = list(self._all.oldest_first())
         saved = checkpoint.part(_CHECKPOINT, [list(map(attrgetter(name), rows)) for name in _CHECKPOINT])
 
         def at(row: MessageRow) -> int:
@@ -267,7 +270,7 @@ class Messages:
         rows = list(map(MessageRow, *columns))
         if not rows:
             return
-        self._by_sms_id = dict(zip(col["sms_id"], rows, strict=True))
+        self._all.rows = rows
         for app_id, group in groupby(zip(col["app_id"], rows, strict=True), key=itemgetter(0)):
             timeline = self._apps.get(app_id)
             if timeline is None:
@@ -287,7 +290,7 @@ class Messages:
         self.last_sms_id = int(rows[-1].sms_id)
 
     def _load(self, db: Database) -> None:
-        by_sms_id, mobiles, customs = self._by_sms_id, self._mobile, self._custom
+        all_rows, mobiles, customs = self._all.rows, self._mobile, self._custom
         waiting, linked = self.waiting_at_start, self.linked_at_start
         timeline: Timeline | None = None
         row = None
@@ -324,7 +327,7 @@ class Messages:
                 row.mobile_norm = row.mobile
             if row.short_url is not None:
                 linked.append(row)
-            by_sms_id[row.sms_id] = row
+            all_rows.append(row)
             assert timeline is not None
             timeline.rows.append(row)
             found = mobiles.get(row.mobile_norm)
@@ -342,7 +345,7 @@ class Messages:
             self.last_sms_id = int(row.sms_id)
 
     def _index(self, row: MessageRow) -> None:
-        self._by_sms_id[row.sms_id] = row
+        self._all.rows.append(row)
         timeline = self._apps.get(row.app_id)
         if timeline is None:
             timeline = self._apps[row.app_id] = Timeline()
@@ -393,7 +396,7 @@ class Messages:
     def forget(self, app_id: str | None) -> None:
         """Every message of an account (of all, when None), from memory; the caller clears the file."""
         if app_id is None:
-            self._by_sms_id.clear()
+            self._all = Timeline()
             self._apps.clear()
             self._mobile.clear()
             self._custom.clear()
@@ -407,7 +410,7 @@ class Messages:
 
     def _unindex(self, row: MessageRow) -> None:
         row.gone = True
-        del self._by_sms_id[row.sms_id]
+        self._all.removed()
         _index_remove(self._mobile, row.mobile_norm, row)
         if row.custom_sms_id is not None:
             _index_remove(self._custom, row.custom_sms_id, row)
@@ -415,7 +418,11 @@ class Messages:
     # -- reading ------------------------------------------------------------------------------
 
     def by_sms_id(self, sms_id: str) -> MessageRow | None:
-        return self._by_sms_id.get(sms_id)
+        rows = self._all.rows
+        i = bisect_left(rows, sms_id.zfill(_SMS_ID_DIGITS), self._all.start, key=_sms_key)
+        if i < len(rows) and rows[i].sms_id == sms_id and not rows[i].gone:
+            return rows[i]
+        return None
 
     def by_msg_id(self, app_id: str, msg_id: int) -> MessageRow | None:
         """By internal id (how the file's queues and pushes name messages).
@@ -435,12 +442,12 @@ class Messages:
         return None
 
     def by_sms_ids(self, sms_ids: Iterable[str]) -> list[MessageRow]:
-        found = (self._by_sms_id.get(s) for s in sms_ids)
+        found = map(self.by_sms_id, sms_ids)
         return sorted({row.msg_id: row for row in found if row is not None}.values(), key=lambda r: r.msg_id)
 
     def count(self, app_id: str | None = None) -> int:
         if app_id is None:
-            return len(self._by_sms_id)
+            return len(self._all)
         timeline = self._apps.get(app_id)
         return 0 if timeline is None else len(timeline)
 
@@ -488,7 +495,7 @@ class Messages:
     def _candidates(self, f: MessageFilter, before: str | None, after: str | None) -> Iterable[MessageRow]:
         """The messages a filter can only be among, newest first (oldest first with `after`)."""
         if f.sms_id is not None:
-            row = self._by_sms_id.get(f.sms_id)
+            row = self.by_sms_id(f.sms_id)
             rows = [] if row is None else [row]
         elif f.custom_sms_id is not None:
             rows = _index_rows(self._custom, f.custom_sms_id)

@@ -38,7 +38,9 @@ def held(m: Messages) -> dict[str, object]:
     customs = {r.custom_sms_id for r in rows if r.custom_sms_id is not None}
     return {
         "rows": [(r.values(), r.mobile_norm) for r in rows],
-        "by_sms_id": {s: r.msg_id for s, r in m._by_sms_id.items()},
+        "all": [r.msg_id for r in m._all.oldest_first()],
+        "by_sms_id": {r.sms_id: getattr(m.by_sms_id(r.sms_id), "msg_id", None) for r in rows},
+        "count": m.count(),
         "apps": {app: [r.msg_id for r in m.oldest(app)] for app in m.apps()},
         "mobile": {k: [r.msg_id for r in _index_rows(m._mobile, k)] for k in mobiles},
         "custom": {k: [r.msg_id for r in _index_rows(m._custom, k)] for k in customs},

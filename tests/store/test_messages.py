@@ -74,3 +74,18 @@ def test_an_indexed_filter_pages_by_cursors_as_the_timeline_does() -> None:
         )
         == []
     )
+
+
+def test_by_sms_id_finds_any_accounts_message_and_nothing_removed_or_unknown() -> None:
+    m = store(*(row(i, app="AB"[i % 2]) for i in range(1, 3001)))
+    assert [m.by_sms_id(str(10**19 + i)).msg_id for i in (1, 2, 1500, 3000)] == [1, 2, 1500, 3000]  # type: ignore[union-attr]
+    for unknown in ("", "abc", str(10**19), str(10**19 + 3001), "1", f" {10**19 + 5}", "0" + str(10**19 + 5)):
+        assert m.by_sms_id(unknown) is None, unknown
+    m.remove([r for r in (m.by_sms_id(str(10**19 + i)) for i in range(1, 2001)) if r is not None])
+    assert m.by_sms_id(str(10**19 + 2000)) is None and m.by_sms_id(str(10**19 + 2001)).msg_id == 2001  # type: ignore[union-attr]
+    assert m.count() == 1000 and len(m.by_sms_ids([str(10**19 + i) for i in (5, 2500, 2500, 2999)])) == 2
+    m.forget("A")
+    assert m.count() == 500 and m.by_sms_id(str(10**19 + 2002)) is None
+    assert m.by_sms_id(str(10**19 + 2001)) is not None  # account B's stay
+    m.forget(None)
+    assert m.count() == 0 and m.by_sms_id(str(10**19 + 2001)) is None

@@ -60,7 +60,10 @@ async def test_over_speed_past_the_per_second_limit(make_mock: MockFactory) -> N
 async def test_wrong_key_is_error_encryption(mock: MockServer) -> None:
     async with EmayClient(mock.url, APP_ID, "FEDCBA9876543210") as wrong:
         refused(await wrong.call("getBalance"), "ERROR_ENCRYPTION")
-    assert "padding" in last_reason(mock)["reason"]
+    # A wrong key decrypts to noise: nearly always bad padding, but one body in about 256
+    # (the body differs each run: requestTime) pads by chance, and then it is not gzip.
+    reason = last_reason(mock)["reason"]
+    assert "padding" in reason or "the decrypted body is not gzip" in reason, reason
 
 
 @pytest.mark.parametrize(
