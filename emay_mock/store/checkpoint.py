@@ -101,22 +101,22 @@ def read(db: Database) -> dict[str, Any] | None:
         return None
     conn.execute("DELETE FROM meta WHERE key = ?", (META_KEY,))
     try:
-        sections, why = _read(path, token)
+        sections, detail = _read(path, token)
         if sections is not None:
             shape = _shape(db)
-            if shape != why:
-                sections, why = None, f"the database holds {shape}, the checkpoint stands for {why}"
+            if shape != detail:
+                sections, detail = None, f"the database holds {shape}, the checkpoint stands for {detail}"
     except (OSError, ValueError, EOFError, TypeError) as exc:
-        sections, why = None, f"{type(exc).__name__}: {exc}"
+        sections, detail = None, f"{type(exc).__name__}: {exc}"
     finally:
         _discard(path)
     if sections is None:
-        log.warning("checkpoint %s not used (%s): reading the database", path, why)
+        log.warning("checkpoint %s not used (%s): reading the database", path, detail)
     return sections
 
 
 def _read(path: Path, token: str) -> tuple[dict[str, Any] | None, Any]:
-    """The sections and the shape they stand for; or None and why not."""
+    """The sections and the shape of the tables they stand for; or None and why not."""
     with open(path, "rb") as f:
         data = f.read()
     if len(data) < _HEADER.size:

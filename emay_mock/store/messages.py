@@ -249,7 +249,7 @@ class Messages:
         else:
             self._load(db)
 
-    def checkpoint(self) -> dict[str, Any]:
+    def to_checkpoint(self) -> dict[str, Any]:
         """Every message, column by column, in msg_id order (the part `_load_columns` reads),
         and where each mobile or customSmsId that names several messages finds them."""
         rows = list(self._all.oldest_first())

@@ -64,7 +64,7 @@ class PullQueues:
                 fifo.seqs.extend(map(first, db.rows(f"SELECT seq {where}", (app_id, kind))))
         self._seq = next(db.rows("SELECT max(seq) FROM pull_queue"), (None,))[0] or 0
 
-    def checkpoint(self) -> dict[str, Any]:
+    def to_checkpoint(self) -> dict[str, Any]:
         """Each queue's row ids and its items' ids (the part `__init__` reads back)."""
         keys, seqs, refs = [], [], []
         for (app_id, kind), fifo in self._queues.items():

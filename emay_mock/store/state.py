@@ -103,6 +103,6 @@ class Store:
         self.log.flush()
         if self.db.durable:
             checkpoint.write(
-                self.db, {"messages": self.messages.checkpoint(), "queues": self.queues.checkpoint()}
+                self.db, {"messages": self.messages.to_checkpoint(), "queues": self.queues.to_checkpoint()}
             )
         self.db.close()

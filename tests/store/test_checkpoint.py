@@ -85,7 +85,7 @@ async def test_a_start_from_the_checkpoint_builds_what_a_start_from_the_rows_bui
     assert from_checkpoint.messages.from_checkpoint and not from_rows.messages.from_checkpoint
     assert held(from_checkpoint.messages) == held(from_rows.messages)
     # Without the part's list of recurring keys, they are found from the columns: the same.
-    part = from_checkpoint.messages.checkpoint()
+    part = from_checkpoint.messages.to_checkpoint()
     del part["repeated"]
     assert held(Messages(Database(None), Log(Database(None)), part)) == held(from_rows.messages)
     again = Platform(from_checkpoint, Clock(), Settings())
