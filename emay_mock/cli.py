@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import gc
 import ipaddress
 import os
 import signal
@@ -205,21 +204,8 @@ def _loopback(host: str) -> bool:
         return False
 
 
-FREEZE_EVERY_S = 1.0
-
-
-def _freeze_survivors(loop: asyncio.AbstractEventLoop) -> None:
-    """Every second, what survived it (stored messages, mostly) is frozen out of the cyclic
-    collector's sight as well: a million stored messages would otherwise be walked by every
-    full collection, a pause of tens of milliseconds. The young generations still collect
-    what dies young; the request path makes no reference cycles for a frozen one to keep
-    (measured: none in 2,000 sends and refusals), and freezing never stops an object from
-    being freed when its last reference goes."""
-    gc.freeze()
-    loop.call_later(FREEZE_EVERY_S, _freeze_survivors, loop)
-
-
 async def _run(config: Config, host: str, port: int, db: str | None) -> int:
+    from emay_mock.freezing import Freezer
     from emay_mock.server import MockServer
 
     try:
@@ -244,9 +230,9 @@ async def _run(config: Config, host: str, port: int, db: str | None) -> int:
     # What is built by now (modules, the app, its routes and scenarios) lives as long as the
     # process: frozen out of the cyclic collector's sight, a full collection no longer walks
     # a few hundred thousand objects (measured: 26 ms each, every few batches of 500 sends).
-    gc.freeze()
+    # Then what survives each tenth of a second is frozen too (emay_mock.freezing).
     loop = asyncio.get_running_loop()
-    _freeze_survivors(loop)
+    Freezer(lambda: mock.platform.push.failed).run(loop)
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)

@@ -104,6 +104,7 @@ class PushEngine:
         # account's slots, never the pushes of the others.
         self._slots: dict[str, asyncio.Semaphore] = {}
         self.attempts: Counter[tuple[str, str]] = Counter()  # (kind, outcome): ok | failed
+        self.failed = 0  # attempts that failed, of every kind
         self.dead = 0
         scheduler.on(FLUSH, self._flush)
         scheduler.on_async(ATTEMPT, self._attempt)
@@ -278,6 +279,8 @@ class PushEngine:
         schedule = target.retry_schedule if target is not None else ()
         changes: dict[str, Any] = {"attempts": max(n, current.attempts), "url": url}
         self.attempts[(batch.kind, "ok" if ok else "failed")] += 1
+        if not ok:
+            self.failed += 1
         if note == "chaos:duplicate":
             # The scripted second delivery changes nothing about the batch's own outcome.
             changes = {"attempts": changes["attempts"]}
