@@ -43,7 +43,10 @@ _FORMAT = 1
 
 
 def path_for(db: Database) -> Path | None:
-    return None if db.path is None else Path(db.path + "-checkpoint")
+    """Beside the database file; none for a database in memory (`--db :memory:`)."""
+    if db.path is None or db.path == ":memory:" or db.path.startswith("file:"):
+        return None
+    return Path(db.path + "-checkpoint")
 
 
 # The tables a checkpoint stands for: their rows are what it holds.

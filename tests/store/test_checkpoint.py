@@ -168,3 +168,9 @@ async def test_a_checkpoint_of_an_earlier_stop_is_not_used(tmp_path: Path) -> No
     Path(f"{path}-checkpoint").write_bytes(stale)
     store = Store(path)
     assert not store.messages.from_checkpoint and not Path(f"{path}-checkpoint").exists()
+
+
+def test_a_database_in_memory_has_no_checkpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    Store(":memory:").close()
+    assert list(tmp_path.iterdir()) == []
