@@ -7,6 +7,7 @@ retention never removes a message whose report is still on its way.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import Counter, deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -82,6 +83,11 @@ class Pushes:
         self._last_attempt = 0
         self.counts: dict[str, int] = {"pending": 0, "delivered": 0, "dead": 0}
         self._per_account: Counter[tuple[str, str]] = Counter()  # (appId, status) -> batches
+        # The push log's indexes: every batch id in creation (= id) order, for its `before`
+        # cursor, with the ids of batches dropped since skipped, then compacted away; and the
+        # statuses a filter looks for among many delivered batches, by id.
+        self._ids: list[int] = []
+        self._few: dict[str, dict[int, Batch]] = {"pending": {}, "dead": {}}
         self._load(db, resolve)
 
     def _load(self, db: Database, resolve: Resolve) -> None:
@@ -109,6 +115,7 @@ class Pushes:
 
     def _adopt(self, batch: Batch) -> None:
         self._batches[batch.batch_id] = batch
+        self._ids.append(batch.batch_id)
         self._last_batch = max(self._last_batch, batch.batch_id)
         self._count(batch, batch.status, 1)
         batch.live = len(batch.refs)
@@ -173,6 +180,7 @@ class Pushes:
         batch = Batch(self._last_batch, app_id, kind, url, mode, items, len(refs), "pending", created_at,
                       created_at, 0, chaos, list(refs), [], len(refs))  # fmt: skip
         self._batches[batch.batch_id] = batch
+        self._ids.append(batch.batch_id)
         self._count(batch, "pending", 1)
         for obj in refs:
             obj.batches += (batch.batch_id,)
@@ -204,9 +212,12 @@ class Pushes:
         limit: int = 100,
     ) -> list[Batch]:
         """Newest first."""
+        few = None if status is None else self._few.get(status)
+        ids = self._ids if few is None else sorted(few)
         out: list[Batch] = []
-        for batch in reversed(self._batches.values()):
-            if before is not None and batch.batch_id >= before:
+        for i in range((len(ids) if before is None else bisect_left(ids, before)) - 1, -1, -1):
+            batch = self._batches.get(ids[i])
+            if batch is None:  # dropped since
                 continue
             if (app_id is not None and batch.app_id != app_id) or (
                 status is not None and batch.status != status
@@ -222,6 +233,12 @@ class Pushes:
     def _count(self, batch: Batch, status: str, change: int) -> None:
         self.counts[status] += change
         self._per_account[(batch.app_id, status)] += change
+        few = self._few.get(status)
+        if few is not None:
+            if change > 0:
+                few[batch.batch_id] = batch
+            else:
+                few.pop(batch.batch_id, None)
 
     def status_counts(self) -> dict[tuple[str, str], int]:
         """(appId, status) -> batches, for the console's account counts (kept, not counted)."""
@@ -262,6 +279,7 @@ class Pushes:
     def _drop(self, batch: Batch) -> None:
         del self._batches[batch.batch_id]
         self._count(batch, batch.status, -1)
+        self._compact()
         self.log.delete(DELETE_BATCH, (batch.batch_id,))
         self.log.delete(DELETE_ATTEMPTS, (batch.batch_id,))
 
@@ -271,3 +289,9 @@ class Pushes:
         for batch in [b for b in self._batches.values() if app_id is None or b.app_id == app_id]:
             del self._batches[batch.batch_id]
             self._count(batch, batch.status, -1)
+        self._compact()
+
+    def _compact(self) -> None:
+        """Let go of the ids of dropped batches once they are most of the list."""
+        if len(self._ids) > 2 * len(self._batches) + 1000:
+            self._ids = [i for i in self._ids if i in self._batches]
