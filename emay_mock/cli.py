@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import gc
 import ipaddress
 import os
 import signal
@@ -208,11 +209,17 @@ async def _run(config: Config, host: str, port: int, db: str | None) -> int:
     from emay_mock.freezing import Freezer
     from emay_mock.server import MockServer
 
+    # With the collector off until what the start read (a million messages, with --db) is
+    # frozen: its first collection would otherwise walk it all, 0.26 s at a million.
+    gc.disable()
     try:
         mock = MockServer(config, db=db)
     except (OSError, RuntimeError, ValueError) as exc:
         print(f"emay-mock: cannot start: {exc}", file=sys.stderr)
         return 2
+    finally:
+        gc.freeze()
+        gc.enable()
     try:
         await mock.listen(host, port)
     except OSError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from emay_mock.delivery.clock import Clock
@@ -87,3 +88,16 @@ async def test_a_queue_read_back_is_resolved_when_taken_and_skips_what_is_gone(t
     third = Platform(Store(path), Clock(), Settings())
     assert [r["smsId"] for r in third.sending.pull_reports(third.accounts["A"], 10)] == sent[4:]
     third.store.close()
+
+
+async def test_reading_a_file_leaves_the_collector_as_it_was(tmp_path: Path) -> None:
+    """The pytest plugin runs the mock in the user's own process: no freezing there."""
+    path = tmp_path / "state.db"
+    p = await started(path)
+    await submit(p, SendOrder("sendBatchOnlySMS", [Recipient("13800000000", "x")], LONG_FORMAT))
+    await p.stop()
+    p.store.close()
+    frozen = gc.get_freeze_count()
+    again = Store(path)
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
+    assert again.messages.count() == 1
