@@ -40,6 +40,13 @@ def _person(endpoint: str) -> bytes:
     return endpoint.encode()[:16]
 
 
+def body_digest(body: bytes, endpoint: str) -> bytes:
+    """What the replay guard remembers of a body. The endpoint is part of it:
+    `{requestTime, requestValidPeriod}` alone is the whole body of both getBalance and
+    getReport, and may repeat within a millisecond."""
+    return hashlib.blake2b(body, digest_size=16, person=_person(endpoint)).digest()
+
+
 @dataclass(slots=True)
 class Context:
     """One request as the platform sees it: who asks, through which endpoint; and what the
@@ -225,16 +232,13 @@ class Core:
                 field_name="requestTime",
                 diagnosis=diagnose.future_request_time(request_time, ahead, tolerance, self.tz, now),
             )
-        if submits and self.settings.replay_protection:
-            # The endpoint is part of the key: `{requestTime, requestValidPeriod}` alone is the
-            # whole body of both getBalance and getReport, and may repeat within a millisecond.
-            digest = hashlib.blake2b(body, digest_size=16, person=_person(endpoint)).digest()
-            if self.replay.check_and_remember(account.app_id, digest, expires, now):
-                raise EmayError(
-                    ResultCode.ERROR_REQUEST_NO_VALID,
-                    "replay: this exact ciphertext was already received inside its validity window",
-                    rule="replay",
-                )
+        digest = body_digest(body, endpoint) if submits and self.settings.replay_protection else None
+        if digest is not None and self.replay.check_and_remember(account.app_id, digest, expires, now):
+            raise EmayError(
+                ResultCode.ERROR_REQUEST_NO_VALID,
+                "replay: this exact ciphertext was already received inside its validity window",
+                rule="replay",
+            )
 
     # -- shared helpers for features --------------------------------------------------------
 

@@ -15,16 +15,22 @@ class ReplayGuard:
 
     def check_and_remember(self, app_id: str, digest: bytes, expires_ms: int, now_ms: int) -> bool:
         """True when this body was already seen and its window is still open."""
-        key = (app_id, digest)
-        seen_until = self._seen.get(key)
-        if seen_until is not None and seen_until > now_ms:
+        if self.seen(app_id, digest, now_ms):
             return True
+        self.remember(app_id, digest, expires_ms)
+        return False
+
+    def seen(self, app_id: str, digest: bytes, now_ms: int) -> bool:
+        seen_until = self._seen.get((app_id, digest))
+        return seen_until is not None and seen_until > now_ms
+
+    def remember(self, app_id: str, digest: bytes, expires_ms: int) -> None:
+        key = (app_id, digest)
         self._seen[key] = expires_ms
         self._seen.move_to_end(key)
         while len(self._seen) > self.max_entries:
             self._seen.popitem(last=False)
             self.evicted += 1
-        return False
 
     def forget(self, app_id: str | None = None) -> None:
         if app_id is None:

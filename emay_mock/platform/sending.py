@@ -18,6 +18,7 @@ from emay_mock.platform.templates import Templates
 from emay_mock.protocol import payloads
 from emay_mock.protocol.codes import ReportState, ResultCode
 from emay_mock.protocol.errors import EmayError
+from emay_mock.protocol.secure_api import PlainSingle
 from emay_mock.protocol.send import Planned, SendOrder, validate
 from emay_mock.scenarios.outcomes import RecipientPlan, RequestFacts
 from emay_mock.store.messages import MessageRow
@@ -43,6 +44,22 @@ def _recipient_firings(plans: list[RecipientPlan]) -> list[dict[str, Any]]:
 
 
 VOICE_REPORT = "voice-report"
+
+
+def _row(
+    msg_id: int, sms_id: int, app_id: str, item: Planned, endpoint: str, template_id: str | None,
+    wall_now: int, now: int, plan: RecipientPlan, short_url: str | None,
+) -> MessageRow:  # fmt: skip
+    # timerTime is a wall-clock time: it is kept at the same distance on the scheduler's
+    # clock, so `advance` by that distance reaches it.
+    send_at = now if item.timer_ms is None else now + max(0, item.timer_ms - wall_now)
+    return MessageRow(
+        msg_id, str(sms_id), app_id, item.mobile, item.mobile_norm, item.content, item.custom_sms_id,
+        item.extended_code, endpoint, template_id, wall_now, now, item.timer_ms, send_at, item.segments,
+        plan.state.value, send_at + plan.delay_ms, None, None, short_url,
+        ",".join(plan.fired) if plan.fired else None,
+        (",".join(sorted(plan.push - {"early"})) or None) if plan.push else None,
+    )  # fmt: skip
 
 
 @dataclass
@@ -119,38 +136,47 @@ class Sender:
                     early = True
             else:
                 plan = delivered
-            # timerTime is a wall-clock time: it is kept at the same distance on the
-            # scheduler's clock, so `advance` by that distance reaches it.
-            send_at = now if item.timer_ms is None else now + max(0, item.timer_ms - wall_now)
             index = item.index
-            rows.append(
-                MessageRow(
-                    first_row + index, str(first + index), app_id, item.mobile, item.mobile_norm,
-                    item.content, item.custom_sms_id, item.extended_code, endpoint, template_id,
-                    wall_now, now, item.timer_ms, send_at, item.segments, plan.state.value,
-                    send_at + plan.delay_ms, None, None, None if short_urls is None else short_urls[index],
-                    ",".join(plan.fired) if plan.fired else None,
-                    (",".join(sorted(plan.push - {"early"})) or None) if plan.push else None,
-                )
-            )  # fmt: skip
+            short_url = None if short_urls is None else short_urls[index]
+            rows.append(_row(first_row + index, first + index, app_id, item, endpoint, template_id, wall_now,
+                             now, plan, short_url))  # fmt: skip
             plans.append(plan)
-        p.messages.add(rows)
+        self._keep(account, rows, cost)
         if links is not None:
             self.links.save(account, links, rows)
+        if scripted:
+            self._plan_followups(account, rows, plans, planned)
+            ctx.fired.extend(_recipient_firings(plans))
+        if rows:
+            ctx.sms_id_first, ctx.sms_id_count = first, count
+        return Accepted([payloads.send_result(r.mobile, r.sms_id, r.custom_sms_id) for r in rows], early)
+
+    def send_plain(self, account: Account, plain: PlainSingle, endpoint: str, wall_now: int) -> MessageRow:
+        """What `send` does for one recipient that no rule, timer, template or link touches,
+        once the platform has found nothing to refuse (Platform.submit_plain)."""
+        p = self.p
+        item = Planned(0, plain.mobile, plain.mobile, plain.content, plain.custom_sms_id, None, None,
+                       plain.segments, False)  # fmt: skip
+        first = p.sms_ids.take(1, wall_now)
+        now = p.clock.now_ms()
+        row = _row(p.messages.reserve(1), first, account.app_id, item, endpoint, None, wall_now, now,
+                   self._delivered, None)  # fmt: skip
+        self._keep(account, [row], plain.segments)
+        return row
+
+    def _keep(self, account: Account, rows: list[MessageRow], cost: int) -> None:
+        """Store accepted messages, charge them, and put each in the bucket of its report."""
+        p = self.p
+        app_id = account.app_id
+        p.messages.add(rows)
         p.set_balance(account, account.balance - cost)
         add_to_bucket = p.scheduler.add_to_bucket
         for row in rows:
             add_to_bucket(REPORT, app_id, row.report_due, row)
-        if scripted:
-            self._plan_followups(account, rows, plans, planned)
-            ctx.fired.extend(_recipient_firings(plans))
-        self.accepted[app_id] += count
-        if rows:
-            ctx.sms_id_first, ctx.sms_id_count = first, count
+        self.accepted[app_id] += len(rows)
         if p.events.listening:
             for row in rows[:50]:
                 p.events.publish("message", app_id, row)
-        return Accepted([payloads.send_result(r.mobile, r.sms_id, r.custom_sms_id) for r in rows], early)
 
     def _plan_followups(
         self,

@@ -13,7 +13,7 @@ from typing import Any
 from emay_mock.delivery.clock import Clock
 from emay_mock.observe.events import EventHub
 from emay_mock.platform.accounts import Account
-from emay_mock.platform.core import Context, Core
+from emay_mock.platform.core import Context, Core, body_digest
 from emay_mock.platform.inbound import Inbound
 from emay_mock.platform.links import Links
 from emay_mock.platform.retention import Retention
@@ -21,12 +21,15 @@ from emay_mock.platform.retrieval import Retrieval
 from emay_mock.platform.sending import REPORT, Accepted, Sender
 from emay_mock.platform.templates import Templates
 from emay_mock.protocol.notes import Notes
+from emay_mock.protocol.secure_api import PlainSingle
 from emay_mock.protocol.send import Recipient, SendOrder
-from emay_mock.scenarios.outcomes import Outcomes, RequestFacts
+from emay_mock.scenarios.outcomes import Outcomes, RequestFacts, endpoint_path
 from emay_mock.settings import Settings
+from emay_mock.store.messages import MessageRow
 from emay_mock.store.state import Store
 
 PULL_KINDS = (REPORT, "voice-report", "mo", "click")
+SINGLE = "sendSingleSMS"
 
 
 class Platform(Core):
@@ -82,6 +85,38 @@ class Platform(Core):
         if accepted.early:  # a scenario's `push: {early: true}`: those reports go out before the answer
             await self.scheduler.advance(0)
         return accepted
+
+    def submit_plain(
+        self, account: Account, remote: str | None, plain: PlainSingle, body: bytes
+    ) -> MessageRow | None:
+        """A sendSingleSMS with nothing to refuse, note, normalise or script, in one step.
+
+        What admit, check_window, consult and send would find is asked as plain questions
+        first: the address allowed, the window open and not ahead, the balance enough, no
+        scenario rule able to match, not a replay, the rate within its limit. Then the message
+        is accepted as `submit` accepts it. None, with nothing changed, as soon as one of them
+        has something to say: the general path then decides, and explains.
+        """
+        now = self.clock.wall_ms()
+        expires = plain.request_time + plain.valid_period * 1000
+        ahead = plain.request_time - now
+        if expires <= now or ahead > self.settings.future_tolerance_s * 1000:
+            return None
+        if plain.segments > account.balance or not account.allows(remote):
+            return None
+        if not self.scenarios.ignores([Recipient(plain.mobile, plain.content, plain.custom_sms_id)]):
+            return None
+        app_id = account.app_id
+        digest = body_digest(body, SINGLE) if self.settings.replay_protection else None
+        if digest is not None and self.replay.seen(app_id, digest, now):
+            return None
+        if not account.limiter.admit():
+            return None
+        if digest is not None:
+            self.replay.remember(app_id, digest, expires)
+        row = self.sending.send_plain(account, plain, endpoint_path("secure", SINGLE), now)
+        self.retention.after_accept()
+        return row
 
     async def balance(self, ctx: Context) -> int:
         await self.consult(ctx, self._facts(ctx))

@@ -7,13 +7,15 @@ recipient field comes from; the rules themselves live in `protocol.send`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from emay_mock.protocol.codes import ResultCode
 from emay_mock.protocol.errors import EmayError
 from emay_mock.protocol.fields import ENVELOPE_FIELDS, Fields, object_at, text_value
 from emay_mock.protocol.notes import Notes
-from emay_mock.protocol.send import FieldPaths, Recipient, SendOrder, ShortLinkSpec
+from emay_mock.protocol.rules import Rules, content_units, custom_sms_id_fits, segments
+from emay_mock.protocol.send import FieldPaths, Recipient, SendOrder, ShortLinkSpec, plain_mobile
 from emay_mock.protocol.templates import SHORT_LINK
 from emay_mock.protocol.times import LONG_FORMAT
 
@@ -39,9 +41,13 @@ def _mobile_value(value: Any, notes: Notes, path: str) -> str | None:
     return text_value(value, notes, path, optional=False)
 
 
+_SINGLE_KNOWN = frozenset(("mobile", "content", "customSmsId", *SHARED_OPTIONS, *WINDOW_FIELDS))
+_LONG = 2**63  # requestTime and requestValidPeriod are Java longs
+_ABSENT = object()
+
+
 def single(f: Fields, limit: int) -> SendOrder:
-    f = Fields(f.data, f.notes, known=("mobile", "content", "customSmsId", *SHARED_OPTIONS,
-                                        *WINDOW_FIELDS))  # fmt: skip
+    f = Fields(f.data, f.notes, known=_SINGLE_KNOWN)
     recipient = Recipient(
         mobile=_mobile_value(f.data.get("mobile"), f.notes, "mobile"),
         content=f.text("content", optional=False),
@@ -50,6 +56,52 @@ def single(f: Fields, limit: int) -> SendOrder:
         extended_code=f.text("extendedCode"),
     )
     return SendOrder("sendSingleSMS", [recipient], LONG_FORMAT)
+
+
+@dataclass(slots=True)
+class PlainSingle:
+    """A sendSingleSMS whose fields the general path would take as they are."""
+
+    mobile: str
+    content: str
+    custom_sms_id: str | None
+    segments: int
+    request_time: int
+    valid_period: int
+
+
+def plain_single(payload: dict[str, Any], notes: Notes, rules: Rules) -> PlainSingle | None:
+    """The fields of a sendSingleSMS that `single` and the rules would accept unchanged, with
+    the notes they would write (the official SDK's nulls); None for anything else (a number
+    with a prefix, a timer, a string where a number goes, a field too long, ...), which the
+    general path decides."""
+    if not _SINGLE_KNOWN.issuperset(payload) or rules.max_recipients < 1:
+        return None
+    get = payload.get
+    mobile, content = get("mobile"), get("content")
+    request_time, period = get("requestTime"), get("requestValidPeriod")
+    if type(mobile) is not str or type(content) is not str or type(request_time) is not int:
+        return None
+    if type(period) is not int or not -_LONG <= request_time < _LONG or not -_LONG <= period < _LONG:
+        return None
+    if not content or mobile != mobile.strip() or not plain_mobile(mobile, rules.mobile_pattern):
+        return None
+    units = content_units(content)
+    if units > rules.max_content_units:
+        return None
+    options: list[str | None] = []
+    for name in ("customSmsId", *SHARED_OPTIONS):  # in the order `single` reads them: same notes
+        value = get(name, _ABSENT)
+        if value is _ABSENT:
+            options.append(None)
+        elif value is None or type(value) is str:
+            options.append(text_value(value, notes, name))
+        else:
+            return None
+    custom_sms_id, timer_time, extended_code = options
+    if timer_time is not None or extended_code is not None or not custom_sms_id_fits(custom_sms_id, rules):
+        return None
+    return PlainSingle(mobile, content, custom_sms_id, segments(content, units), request_time, period)
 
 
 def batch(f: Fields, limit: int) -> SendOrder:

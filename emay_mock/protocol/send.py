@@ -6,6 +6,7 @@ once, in the order of docs/protocol.md#check-order (the rules: #field-rules).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from emay_mock.protocol import rules as r
@@ -81,6 +82,11 @@ class Planned:
     repeat: bool
 
 
+def plain_mobile(mobile: str, pattern: re.Pattern[str]) -> bool:
+    """A bare number as the rules want it: nothing to strip, normalise or note."""
+    return not mobile.startswith(_PREFIX_STARTS) and pattern.fullmatch(mobile) is not None
+
+
 def validate(order: SendOrder, rules: r.Rules, wall_now_ms: int, notes: Notes) -> list[Planned]:
     recipients = order.recipients
     paths = order.paths
@@ -109,7 +115,7 @@ def validate(order: SendOrder, rules: r.Rules, wall_now_ms: int, notes: Notes) -
             raise EmayError(
                 ResultCode.ERROR_MOBILE_ERROR, f"{where} is empty among other numbers", field=where
             )
-        if not mobile.startswith(_PREFIX_STARTS) and pattern.fullmatch(mobile):
+        if plain_mobile(mobile, pattern):
             normalized.append(mobile)  # already a bare number: nothing to strip or note
         else:
             normalized.append(r.normalize_mobile(mobile, rules, notes, paths.at("mobile", i)))

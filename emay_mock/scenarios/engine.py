@@ -52,8 +52,9 @@ class _Sieve:
                 seen.add(r.content)
             if r.mobile is not None and suffixes:
                 mobile = r.mobile.rstrip()
-                if any(mobile[-length:] in values for length, values in suffixes.items()):
-                    return False
+                for length, values in suffixes.items():
+                    if mobile[-length:] in values:
+                        return False
         return True
 
 
@@ -122,8 +123,11 @@ class ScenarioBook:
             cached = self._sieve = (*key, _Sieve(self.scenarios))
         return cached[2]
 
+    def ignores(self, recipients: list[Recipient]) -> bool:
+        return self._sieve_for().rules_out(recipients)
+
     def on_request(self, facts: RequestFacts) -> RequestDecision:
-        if self._sieve_for().rules_out(facts.recipients):
+        if self.ignores(facts.recipients):
             return _NOTHING
         decision = RequestDecision()
         path = facts.path

@@ -30,7 +30,11 @@ class RequestFacts:
 
     @property
     def path(self) -> str:
-        return f"/{_PREFIX[self.family]}/{self.endpoint}"
+        return endpoint_path(self.family, self.endpoint)
+
+
+def endpoint_path(family: str, endpoint: str) -> str:
+    return f"/{_PREFIX[family]}/{endpoint}"
 
 
 @dataclass
@@ -86,6 +90,11 @@ class RequestDecision:
 
 
 class Outcomes(Protocol):
+    def ignores(self, recipients: list[Recipient]) -> bool:
+        """True when no rule can match a request to these recipients, whatever its endpoint
+        (then `on_request` would decide nothing and count nothing)."""
+        ...
+
     def on_request(self, facts: RequestFacts) -> RequestDecision: ...
 
     def plan(self, facts: RequestFacts, recipient: Planned, default: RecipientPlan) -> RecipientPlan: ...
@@ -99,6 +108,9 @@ class Outcomes(Protocol):
 
 class NoScenarios:
     """The platform's defaults, unchanged."""
+
+    def ignores(self, recipients: list[Recipient]) -> bool:
+        return True
 
     def on_request(self, facts: RequestFacts) -> RequestDecision:
         return RequestDecision()

@@ -79,10 +79,13 @@ def _no_lingering(request: web.Request) -> None:
         protocol._lingering_time = 0.0
 
 
+def expected_content_type(ctype: str | None, expected: tuple[str, ...]) -> bool:
+    return (ctype or "").split(";")[0].strip().lower() in expected
+
+
 def note_content_type(call: Call, expected: tuple[str, ...]) -> None:
     ctype = call.request.headers.get("Content-Type")
-    base = (ctype or "").split(";")[0].strip().lower()
-    if base not in expected:
+    if not expected_content_type(ctype, expected):
         call.entry.notes.observe(
             Observation.CONTENT_TYPE, f"Content-Type {ctype!r}" if ctype else "no Content-Type header"
         )

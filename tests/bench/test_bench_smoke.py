@@ -41,4 +41,6 @@ def test_startup_figure_runs_and_is_reported(tmp_path: Path) -> None:
 async def test_the_handler_figure_runs_the_real_handler_to_success() -> None:
     per_request_us, table = await handler.measure(200, profile=True)
     assert per_request_us > 0
-    assert "sending.py" in table and "(send)" in table  # the send ran: every answer was SUCCESS
+    assert "sending.py" in table and "(send_plain)" in table  # the plain lane ran: every answer was SUCCESS
+    per_request_us, table = await handler.measure(200, profile=True, general=True)
+    assert "(send)" in table and "(send_plain)" not in table
