@@ -24,15 +24,12 @@ from emay_mock.platform.replay import ReplayGuard
 from emay_mock.protocol import diagnose
 from emay_mock.protocol.codes import ResultCode
 from emay_mock.protocol.errors import EmayError
-from emay_mock.protocol.fields import Fields
+from emay_mock.protocol.fields import Fields, fits_long
 from emay_mock.protocol.notes import Deviation, Notes
 from emay_mock.protocol.times import format_long
 from emay_mock.scenarios.outcomes import Fault, FaultNow, NoScenarios, Outcomes, RequestFacts
 from emay_mock.settings import Settings
 from emay_mock.store.state import Store
-
-# The document types requestTime and requestValidPeriod as Java longs.
-_LONG = 2**63
 
 
 @lru_cache(maxsize=64)
@@ -209,7 +206,7 @@ class Core:
         for name, value in (("requestTime", request_time), ("requestValidPeriod", period)):
             # Beyond a long no Java client could have sent it, and the skew arithmetic below
             # would overflow a float.
-            if not -_LONG <= value < _LONG:
+            if not fits_long(value):
                 raise EmayError(ResultCode.ERROR_PARAMS, f"{name} does not fit a long (64 bits)", field=name)
         now = self.clock.wall_ms()
         tolerance = self.settings.future_tolerance_s * 1000

@@ -22,6 +22,14 @@ _MISSING = object()
 # The validity window every secure request carries (§2.1). The official template demo builds
 # it from a string map, so "requestTime":"1796054538282" is an official client's habit there.
 ENVELOPE_FIELDS = ("requestTime", "requestValidPeriod")
+_LONG = 2**63
+
+
+def fits_long(value: int) -> bool:
+    """Whether a number fits a Java long, as the envelope's requestTime and requestValidPeriod must."""
+    return -_LONG <= value < _LONG
+
+
 # What Java's Long.toString writes: the only string form of a number an official client sends.
 _DECIMAL = re.compile(r"-?[0-9]+")
 

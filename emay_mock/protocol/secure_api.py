@@ -12,7 +12,7 @@ from typing import Any
 
 from emay_mock.protocol.codes import ResultCode
 from emay_mock.protocol.errors import EmayError
-from emay_mock.protocol.fields import ENVELOPE_FIELDS, Fields, object_at, text_value
+from emay_mock.protocol.fields import ENVELOPE_FIELDS, Fields, fits_long, object_at, text_value
 from emay_mock.protocol.notes import Notes
 from emay_mock.protocol.rules import Rules, content_units, custom_sms_id_fits, segments
 from emay_mock.protocol.send import FieldPaths, Recipient, SendOrder, ShortLinkSpec, plain_mobile
@@ -42,7 +42,6 @@ def _mobile_value(value: Any, notes: Notes, path: str) -> str | None:
 
 
 _SINGLE_KNOWN = frozenset(("mobile", "content", "customSmsId", *SHARED_OPTIONS, *WINDOW_FIELDS))
-_LONG = 2**63  # requestTime and requestValidPeriod are Java longs
 _ABSENT = object()
 
 
@@ -82,7 +81,7 @@ def plain_single(payload: dict[str, Any], notes: Notes, rules: Rules) -> PlainSi
     request_time, period = get("requestTime"), get("requestValidPeriod")
     if type(mobile) is not str or type(content) is not str or type(request_time) is not int:
         return None
-    if type(period) is not int or not -_LONG <= request_time < _LONG or not -_LONG <= period < _LONG:
+    if type(period) is not int or not (fits_long(request_time) and fits_long(period)):
         return None
     if not content or mobile != mobile.strip() or not plain_mobile(mobile, rules.mobile_pattern):
         return None
