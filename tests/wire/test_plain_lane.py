@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 from emay_mock.protocol import envelope
 from emay_mock.server import MockServer
@@ -162,12 +164,20 @@ def _without_ids(value: Any) -> Any:
     return value
 
 
+@pytest.mark.parametrize("durable", [False, True], ids=["memory", "db"])
 async def test_the_plain_lane_matches_the_general_path(
-    make_mock: MockFactory, http: aiohttp.ClientSession
+    make_mock: MockFactory, http: aiohttp.ClientSession, tmp_path: Path, durable: bool
 ) -> None:
-    lane = await make_mock(accounts=_accounts(), settings=Settings(report_delay_ms=_SLOW_REPORTS))
+    def db(name: str) -> str | None:
+        return str(tmp_path / f"{name}.db") if durable else None
+
+    lane = await make_mock(
+        accounts=_accounts(), settings=Settings(report_delay_ms=_SLOW_REPORTS), db=db("lane")
+    )
     general = await make_mock(
-        accounts=_accounts(), settings=Settings(report_delay_ms=_SLOW_REPORTS, plain_lane=False)
+        accounts=_accounts(),
+        settings=Settings(report_delay_ms=_SLOW_REPORTS, plain_lane=False),
+        db=db("general"),
     )
     submitted = {"lane": 0}
     original = lane.platform.submit
