@@ -187,6 +187,7 @@ async def test_the_plain_lane_matches_the_general_path(
         return await original(*args, **kwargs)
 
     lane.platform.submit = counting  # type: ignore[method-assign]
+    accepted = 0
     for case in _cases():
         body = _body(case)
         for attempt in range(case.repeat):
@@ -194,9 +195,21 @@ async def test_the_plain_lane_matches_the_general_path(
             got = await _post(http, lane, case, body)
             expected = await _post(http, general, case, body)
             assert got == expected, f"{case.name} (attempt {attempt + 1})"
+            accepted += got["code"] == "SUCCESS"
             served_by = "general" if submitted["lane"] > before else "plain"
             if attempt == 0 and case.lane == "general":
                 assert got["code"] != "SUCCESS" or served_by == "general", case.name
             if attempt == 0 and case.lane == "plain":
                 assert (got["code"], served_by) == ("SUCCESS", "plain"), case.name
     assert await _state(http, lane) == await _state(http, general)
+    if durable:  # what each wrote to its file: the same messages and balances after a restart
+        for mock in (lane, general):
+            await mock.close()
+        settings = Settings(report_delay_ms=_SLOW_REPORTS)
+        lane, general = [
+            await make_mock(accounts=_accounts(), settings=settings, db=db(name))
+            for name in ("lane", "general")
+        ]
+        restarted = await _state(http, lane)
+        assert restarted == await _state(http, general)
+        assert sum(map(len, restarted["messages"].values())) == accepted  # every message answered SUCCESS
