@@ -30,6 +30,7 @@ from emay_mock.store.state import Store
 
 PULL_KINDS = (REPORT, "voice-report", "mo", "click")
 SINGLE = "sendSingleSMS"
+SINGLE_PATH = endpoint_path("secure", SINGLE)  # what its messages record as their endpoint
 
 
 class Platform(Core):
@@ -114,7 +115,7 @@ class Platform(Core):
             return None
         if digest is not None:
             self.replay.remember(app_id, digest, expires)
-        row = self.sending.send_plain(account, plain, endpoint_path("secure", SINGLE), now)
+        row = self.sending.send_plain(account, plain, SINGLE_PATH, now)
         self.retention.after_accept()
         return row
 

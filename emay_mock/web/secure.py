@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
 from typing import Any
 
@@ -31,12 +31,16 @@ from emay_mock.web.edge import (
 # The official Java SDK reads this header through a case-sensitive map: it must be lower case.
 RESULT_HEADER = "result"
 # What real clients label the binary body with: Java/PHP form-urlencoded, Node octet-stream, Go none.
-OBSERVED = ("application/x-www-form-urlencoded", "application/octet-stream", "")
+OBSERVED_CONTENT_TYPES = ("application/x-www-form-urlencoded", "application/octet-stream", "")
 
 # Each endpoint: decode its fields, make one platform call, shape the answer.
 Action = Callable[[Platform, Context, Fields], Awaitable[Any]]
 SUCCESS = ResultCode.SUCCESS.value
 READ_ONLY = frozenset({"getBalance", "getReport", "getMo", "getShortLink", "queryTemplateSMS"})
+
+
+def _gzip_on(headers: Mapping[str, str]) -> bool:
+    return headers.get("gzip", "").strip().lower() == "on"
 
 
 def _refuse(exc: EmayError) -> web.Response:
@@ -139,13 +143,15 @@ class SecureFamily:
         charset = headers.get("encode")
         content_type = headers.get("Content-Type")
         length = request.content_length
-        if account is None or charset is None or not expected_content_type(content_type, OBSERVED):
+        if account is None or charset is None:
             return None  # refused, or a note to write
+        if not expected_content_type(content_type, OBSERVED_CONTENT_TYPES):
+            return None  # a note to write
         if length is None or length > platform.settings.max_body_bytes or "Content-Encoding" in headers:
             return None  # the body's own limits, checked while it is read
         at = platform.clock.wall_ms()
         body = await request.read()
-        gzip_on = headers.get("gzip", "").strip().lower() == "on"
+        gzip_on = _gzip_on(headers)
         try:
             codec = envelope.resolve_charset(charset)
         except EmayError:
@@ -181,7 +187,7 @@ class SecureFamily:
         entry = call.entry
         # The raw body whatever the Content-Type: Java/PHP label it form-urlencoded, Node
         # octet-stream, Go sends none. It is never form-parsed.
-        note_content_type(call, OBSERVED)
+        note_content_type(call, OBSERVED_CONTENT_TYPES)
         app_id = request.headers.get("appId")
         entry.app_id = app_id
         account = platform.admit(app_id, request.remote, entry.notes)
@@ -189,7 +195,7 @@ class SecureFamily:
             account, "secure", entry.endpoint, entry.notes, partial(origin, request)
         )
         body = await read_body(call)
-        gzip_on = request.headers.get("gzip", "").strip().lower() == "on"
+        gzip_on = _gzip_on(request.headers)
         if "encode" not in request.headers:
             entry.notes.observe(Observation.MISSING_ENCODE, "no encode header: UTF-8 assumed")
         payload, charset = envelope.decode_request(
@@ -204,5 +210,5 @@ class SecureFamily:
         platform.check_window(account, entry.endpoint, fields, body, submits=entry.endpoint not in READ_ONLY)
         result = await action(platform, ctx, fields)
         out = envelope.encode_response(result, account.key, gzip_on=gzip_on, charset=charset)
-        entry.code = ResultCode.SUCCESS.value
-        return web.Response(body=out, headers={RESULT_HEADER: ResultCode.SUCCESS.value})
+        entry.code = SUCCESS
+        return web.Response(body=out, headers={RESULT_HEADER: SUCCESS})
