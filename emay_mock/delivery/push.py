@@ -164,8 +164,7 @@ class PushEngine:
         target = self.lookup(app_id, kind)
         if target is None:
             # The account lost its callback while items waited: they go to the pull queue.
-            for item in taken:
-                item.ref.hold -= 1
+            self.store.unhold(kind, [item.ref for item in taken])
             self.queues.append(app_id, kind, [item.ref for item in taken])
         else:
             self.create_batch(app_id, kind, target, taken)

@@ -4,23 +4,21 @@ The oldest messages whose report is final and whose pushes are done go first, wi
 queue entries, their short links (once no message carries them) and those links' clicks,
 and the push batches that carried only messages gone; a message still waiting for its
 report or for a push is never removed. Counting is by the messages stored; age is on the
-scheduler's clock, so `advance` ages them too.
+scheduler's clock, so `advance` ages them too. A round's cost is what it removes and what
+was sent or settled since the last one (`Messages.removable`), never the messages still
+waiting in front: a sandbox over its limit with a million reports outstanding pays nothing
+per send for them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import heapq
 from collections.abc import Callable
 
 from emay_mock.platform.core import Core
 from emay_mock.store.messages import MessageRow
 
 CHECK_EVERY_S = 60.0  # real time, for maxAgeHours
-
-
-def _msg_id(row: MessageRow) -> int:
-    return row.msg_id
 
 
 class Retention:
@@ -60,15 +58,7 @@ class Retention:
         cutoff = None if self.max_age_ms is None else self.p.clock.now_ms() - self.max_age_ms
         if over <= 0 and cutoff is None:
             return 0
-        gone: list[MessageRow] = []
-        oldest = heapq.merge(*(messages.oldest(app) for app in messages.apps()), key=_msg_id)
-        for row in oldest:
-            too_old = cutoff is not None and row.submit_at < cutoff
-            if len(gone) >= over and not too_old:
-                break  # submit order: nothing after it is older
-            if row.state is None or row.hold:
-                continue  # still waiting for its report or a push: kept
-            gone.append(row)
+        gone = messages.removable(max(over, 0), cutoff)
         if gone:
             self._remove(gone)
             reasons = [f"more than maxMessages {self.max_messages}"] if over > 0 else []

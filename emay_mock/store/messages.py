@@ -238,6 +238,13 @@ class Messages:
         self._next_msg_id = 1
         self.last_sms_id = 0
         self._hint: dict[str, int] = {}  # by_msg_id's last find, per account
+        # Retention's walk, oldest first (`removable`): the last msg_id it went past, the
+        # messages it went past while they waited for their report or a push, and those of
+        # them that have since settled (a heap by msg_id). A round so looks only at what is
+        # new or newly settled, however many messages wait in front of it.
+        self._walked = 0
+        self._waiting: dict[int, MessageRow] = {}
+        self._settled: list[tuple[int, MessageRow]] = []
         # What start-up needs from the rows read, seen in the same pass: the messages still
         # waiting for their report (the scheduler's buckets), and those with a short link.
         self.waiting_at_start: list[MessageRow] = []
@@ -378,7 +385,53 @@ class Messages:
         if self.log.durable:
             for row in reported:
                 self.log.update(REPORT, row.msg_id, (row.state, row.report_at, row.msg_id))
+        if self._waiting:
+            self.settled(reported)
         return reported
+
+    # -- retention -------------------------------------------------------------------------
+
+    def settled(self, rows: Iterable[MessageRow]) -> None:
+        """Messages whose report came or whose last push ended: those retention went past
+        while they waited become removable, in their place by age."""
+        waiting = self._waiting
+        if not waiting:
+            return
+        for row in rows:
+            if row.state is not None and not row.hold and waiting.pop(row.msg_id, None) is not None:
+                heapq.heappush(self._settled, (row.msg_id, row))
+
+    def removable(self, count: int, before: int | None) -> list[MessageRow]:
+        """The oldest messages retention may remove (report final, no push pending), oldest
+        first: `count` of them, and beyond that any submitted before `before`.
+
+        What it looks at is what is new since the last call and what has settled since,
+        never again the messages still waiting in front (see `_walked`)."""
+        rows, settled, waiting = self._all.rows, self._settled, self._waiting
+        i = bisect_right(rows, self._walked, self._all.start, key=_msg_key)
+        found: list[MessageRow] = []
+        while True:
+            ahead = rows[i] if i < len(rows) else None
+            if settled and (ahead is None or settled[0][0] < ahead.msg_id):
+                row = settled[0][1]
+            elif ahead is not None:
+                row = ahead
+            else:
+                break
+            if len(found) >= count and (before is None or row.submit_at >= before):
+                break  # in submit order: nothing after it is older
+            if row is ahead:
+                i += 1
+                self._walked = row.msg_id
+            else:
+                heapq.heappop(settled)
+            if row.gone:
+                continue
+            if row.state is None or row.hold:
+                waiting[row.msg_id] = row  # still waiting for its report or a push: kept
+            else:
+                found.append(row)
+        return found
 
     def remove(self, rows: Iterable[MessageRow]) -> int:
         """Take messages out of every index (retention); their rows leave the file too."""
@@ -400,6 +453,8 @@ class Messages:
             self._apps.clear()
             self._mobile.clear()
             self._custom.clear()
+            self._waiting.clear()
+            self._settled.clear()
             return
         timeline = self._apps.pop(app_id, None)
         if timeline is None:
@@ -407,6 +462,8 @@ class Messages:
         for row in timeline.rows[timeline.start :]:
             if not row.gone:
                 self._unindex(row)
+        if self._waiting:
+            self._waiting = {msg_id: row for msg_id, row in self._waiting.items() if not row.gone}
 
     def _unindex(self, row: MessageRow) -> None:
         row.gone = True

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import Counter, deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,8 +74,11 @@ class OutboxItem:
 
 
 class Pushes:
-    def __init__(self, db: Database, log: Log, resolve: Resolve) -> None:
+    def __init__(
+        self, db: Database, log: Log, resolve: Resolve, settled: Callable[[Sequence[Any]], None] | None = None
+    ) -> None:
         self.log = log
+        self._settled = settled  # told of the messages whose last pending push has just ended
         self._outbox: dict[tuple[str, str], deque[OutboxItem]] = {}
         self._batches: dict[int, Batch] = {}
         self._seq = 0
@@ -187,6 +190,13 @@ class Pushes:
         self._write(batch)
         return batch
 
+    def unhold(self, kind: str, objs: Sequence[Any]) -> None:
+        """The pushes of these objects ended (or will not happen): each holds one fewer."""
+        for obj in objs:
+            obj.hold -= 1
+        if self._settled is not None and REF_ATTRIBUTE[kind] == "msg_id":
+            self._settled(objs)
+
     def batch(self, batch_id: int) -> Batch | None:
         return self._batches.get(batch_id)
 
@@ -196,8 +206,7 @@ class Pushes:
             self._count(batch, batch.status, -1)
             self._count(batch, status, 1)
             if batch.status == "pending" and status in FINAL:
-                for obj in batch.refs:
-                    obj.hold -= 1
+                self.unhold(batch.kind, batch.refs)
         for name, value in changes.items():
             setattr(batch, name, value)
         self._write(batch)

@@ -50,7 +50,7 @@ class Store:
         self.templates = TemplateStore(db, log)
         self.links = LinkStore(db, log)
         self.queues = PullQueues(db, log, self._resolve, saved.get("queues"))
-        self.pushes = Pushes(db, log, self._resolve)
+        self.pushes = Pushes(db, log, self._resolve, self.messages.settled)
         self.jobs = Jobs(db, log)
         for message in self.messages.linked_at_start:
             if message.short_url is not None:

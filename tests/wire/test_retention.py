@@ -17,6 +17,8 @@ from emay_mock.testing.receiver import Receiver
 from tests.conftest import APP_ID, SECRET, MockFactory, account
 from tests.support.control import advance, messages
 
+OTHER = "EUCP-EMY-SMS1-OTHER"
+
 
 def limits(**server: Any) -> Any:
     return settings_from(server, 1.0)
@@ -132,3 +134,43 @@ async def test_with_a_file_pruned_messages_stay_gone_after_a_restart(
     async with EmayClient(again.url, APP_ID, SECRET) as client:
         # The queue lost the pruned ones too: the 9 final reports kept (the newest is not due yet).
         assert len(await client.get_report(500)) == 9
+
+
+async def test_a_message_kept_while_it_waited_goes_first_once_it_settles(
+    make_mock: MockFactory, http: aiohttp.ClientSession, receiver: Receiver
+) -> None:
+    """Retention goes past waiting messages without looking at them again on every send,
+    and still removes them oldest first once their push has ended."""
+    receiver.on("/emay/report", lambda n: (500, "down"))
+    pushing = account(push={"reportUrl": receiver.path_url("/emay/report"), "retrySchedule": [10]})
+    mock = await make_mock([pushing, account(OTHER)], settings=limits(maxMessages=2))
+    async with EmayClient(mock.url, APP_ID, SECRET) as a, EmayClient(mock.url, OTHER, SECRET) as b:
+        held = await send_many(a, 3)
+        await advance(http, mock, 1)  # A's reports pushed and refused: a retry in 10 s
+        first = await send_many(b, 5, first=10)  # 8 stored: a round, and nothing final to remove
+        assert len(await stored(http, mock)) == 8
+        await advance(http, mock, 1)  # B's reports final (no push): removable
+        sixth = await send_many(b, 1, first=15)
+        assert sorted(await stored(http, mock)) == sorted(held + sixth)  # B's five went, A's wait
+        await advance(http, mock, 10)  # A's retry fails: its batch is dead, its push done
+        seventh = await send_many(b, 1, first=16)
+        # 5 stored, 3 over: A's three, now the oldest removable, before B's sixth.
+        assert sorted(await stored(http, mock)) == sorted(sixth + seventh)
+    assert first and await metric(http, mock, "emay_messages_pruned_total") == 8
+
+
+async def test_a_reset_while_retention_waits_on_messages_leaves_the_counts_right(
+    make_mock: MockFactory, http: aiohttp.ClientSession
+) -> None:
+    mock = await make_mock(settings=limits(maxMessages=2))
+    later = (datetime.now(BEIJING) + timedelta(hours=1)).strftime(LONG_FORMAT)
+    async with EmayClient(mock.url, APP_ID, SECRET) as client:
+        await send_many(client, 5, timer_time=later)  # over the limit, all waiting an hour
+        async with http.post(f"{mock.url}/_mock/reset") as resp:
+            assert resp.status == 200
+        fresh = await send_many(client, 3, first=5)
+        await advance(http, mock, 3601)  # the forgotten ones' due time passes as well
+        newest = await send_many(client, 1, first=8)
+        assert sorted(await stored(http, mock)) == sorted(fresh[2:] + newest)
+    assert await metric(http, mock, "emay_messages_stored") == 2
+    assert await metric(http, mock, "emay_messages_pruned_total") == 2
