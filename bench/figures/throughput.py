@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import statistics
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,9 +42,11 @@ class Measured:
 def _measure(
     ctx: Context, name: str, path: str, files: tuple[Path, Path], headers: dict[str, str], connections: int,
     seconds: tuple[float, float], *, durable: bool = False, per_request: int = 1,
+    server: Mapping[str, object] | None = None,
 ) -> Measured:  # fmt: skip
-    """`emay-mock serve` with the bench account (and `--db`): a warm-up run, then the measured one."""
-    config = ctx.config(name, [bench_account()])
+    """`emay-mock serve` with the bench account (and `--db`, and `server` settings): a warm-up
+    run, then the measured one."""
+    config = ctx.config(name, [bench_account()], **({"server": server} if server else {}))
     extra = ("--db", str(ctx.work / f"{name}.db")) if durable else ()
     with harness.emay_mock(config, name, ctx.logs, *extra) as mock:
         warm = harness.run_wrk(mock.url, path, files[0], headers, connections=connections, seconds=seconds[0])
