@@ -22,6 +22,7 @@ from emay_mock.scenarios.engine import ScenarioBook
 from emay_mock.scenarios.loader import default_scenario, load_file
 from emay_mock.store.state import Store
 from emay_mock.web.app import build_app
+from emay_mock.web.site import TurnSite
 
 log = logging.getLogger("emay_mock")
 
@@ -106,12 +107,9 @@ class MockServer:
         """Serve on host:port (0: a free port) and return the base URL."""
         self._runner = web.AppRunner(self.app(), access_log=None, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port, reuse_address=True, backlog=LISTEN_BACKLOG)
+        site = TurnSite(self._runner, host, port, backlog=LISTEN_BACKLOG)
         await site.start()
-        bound = port
-        sockets = getattr(site._server, "sockets", None)
-        if sockets:
-            bound = sockets[0].getsockname()[1]
+        bound = site.bound_port
         shown = host if host not in ("0.0.0.0", "::", "") else socket.gethostname()
         if ":" in shown and not shown.startswith("["):
             shown = f"[{shown}]"

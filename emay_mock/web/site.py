@@ -1,0 +1,179 @@
+"""The listening socket: aiohttp's server, with what each connection writes in one turn of
+the event loop sent at the end of that turn, every connection's back to back.
+
+aiohttp sends each answer the moment it is ready, between the handlers of the other
+requests that arrived in the same turn. Under load the client (a load generator, a
+service under test) has then often gone back to sleep before the next answer, and each
+answer wakes it again: a wake-up across cores, which costs the sender's kernel more than
+the send itself. Written together, one wake-up finds them all. Measured on figure 1's
+load: 22 µs of system time a request fell to 10 (bare aiohttp's own), and throughput
+rose by a quarter (docs/DECISIONS.md#turn-writes). An answer leaves at most one loop turn
+later, and nothing else changes: the same bytes, in the same order on each connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from aiohttp import web
+
+
+class TurnWrites:
+    """What the connections wrote during this loop turn, sent when the turn is over."""
+
+    __slots__ = ("_loop", "_pending")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._pending: dict[asyncio.WriteTransport, list[bytes]] = {}
+
+    def add(self, transport: asyncio.WriteTransport, data: bytes) -> None:
+        pending = self._pending
+        chunks = pending.get(transport)
+        if chunks is not None:
+            chunks.append(data)
+            return
+        if not pending:
+            # Queued behind every callback already due: it runs once they have all run.
+            self._loop.call_soon(self.flush)
+        pending[transport] = [data]
+
+    def pending(self, transport: asyncio.WriteTransport) -> int:
+        return sum(map(len, self._pending.get(transport, ())))
+
+    def send(self, transport: asyncio.WriteTransport) -> None:
+        """One connection's writes now (before it closes or half-closes)."""
+        chunks = self._pending.pop(transport, None)
+        if chunks and not transport.is_closing():
+            transport.write(chunks[0] if len(chunks) == 1 else b"".join(chunks))
+
+    def drop(self, transport: asyncio.WriteTransport) -> None:
+        self._pending.pop(transport, None)
+
+    def flush(self) -> None:
+        pending, self._pending = self._pending, {}
+        for transport, chunks in pending.items():
+            if not transport.is_closing():  # a connection lost meanwhile: nothing to send to
+                transport.write(chunks[0] if len(chunks) == 1 else b"".join(chunks))
+
+
+class TurnTransport(asyncio.Transport):
+    """A connection's transport as aiohttp sees it: writes wait for the end of the turn."""
+
+    __slots__ = ("_real", "_writes")
+
+    def __init__(self, real: asyncio.Transport, writes: TurnWrites) -> None:
+        super().__init__()
+        self._real = real
+        self._writes = writes
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        if data:
+            self._writes.add(self._real, data if type(data) is bytes else bytes(data))
+
+    def writelines(self, list_of_data: Iterable[bytes | bytearray | memoryview]) -> None:
+        self.write(b"".join(list_of_data))
+
+    def close(self) -> None:
+        self._writes.send(self._real)  # what the connection wrote goes before it closes
+        self._real.close()
+
+    def abort(self) -> None:
+        self._writes.drop(self._real)
+        self._real.abort()
+
+    def write_eof(self) -> None:
+        self._writes.send(self._real)
+        self._real.write_eof()
+
+    def can_write_eof(self) -> bool:
+        return self._real.can_write_eof()
+
+    def get_write_buffer_size(self) -> int:
+        return self._real.get_write_buffer_size() + self._writes.pending(self._real)
+
+    def get_write_buffer_limits(self) -> tuple[int, int]:
+        return self._real.get_write_buffer_limits()
+
+    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
+        self._real.set_write_buffer_limits(high, low)
+
+    def is_closing(self) -> bool:
+        return self._real.is_closing()
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return self._real.get_extra_info(name, default)
+
+    def is_reading(self) -> bool:
+        return self._real.is_reading()
+
+    def pause_reading(self) -> None:
+        self._real.pause_reading()
+
+    def resume_reading(self) -> None:
+        self._real.resume_reading()
+
+    def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
+        self._real.set_protocol(protocol)
+
+    def get_protocol(self) -> asyncio.BaseProtocol:
+        return self._real.get_protocol()
+
+
+class TurnProtocol(asyncio.Protocol):
+    """aiohttp's protocol for one connection, handed the connection's TurnTransport."""
+
+    __slots__ = ("_inner", "_writes")
+
+    def __init__(self, inner: asyncio.Protocol, writes: TurnWrites) -> None:
+        self._inner = inner
+        self._writes = writes
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._inner.connection_made(TurnTransport(transport, self._writes))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._inner.connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        self._inner.data_received(data)
+
+    def eof_received(self) -> bool | None:
+        return self._inner.eof_received()
+
+    def pause_writing(self) -> None:
+        self._inner.pause_writing()
+
+    def resume_writing(self) -> None:
+        self._inner.resume_writing()
+
+
+class TurnSite(web.BaseSite):
+    """A TCP site whose connections write per loop turn (see the module's docstring)."""
+
+    def __init__(self, runner: web.BaseRunner, host: str, port: int, *, backlog: int) -> None:
+        super().__init__(runner, backlog=backlog)
+        self._host = host
+        self._port = port
+        self.bound_port = port
+
+    @property
+    def name(self) -> str:
+        return f"http://{self._host}:{self.bound_port}"
+
+    async def start(self) -> None:
+        await super().start()
+        loop = asyncio.get_running_loop()
+        server = self._runner.server
+        assert server is not None
+        writes = TurnWrites(loop)
+        factory: Callable[[], asyncio.Protocol] = lambda: TurnProtocol(server(), writes)  # noqa: E731
+        listening = await loop.create_server(
+            factory, self._host, self._port, backlog=self._backlog, reuse_address=True
+        )
+        self._server = listening
+        if listening.sockets:
+            self.bound_port = listening.sockets[0].getsockname()[1]
