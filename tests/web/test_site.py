@@ -4,12 +4,15 @@ and nothing a connection wrote is lost, reordered or kept back by it."""
 from __future__ import annotations
 
 import asyncio
+import json
+import socket
 from urllib.parse import urlsplit
 
 import pytest
 
-from emay_mock.web.site import TurnTransport, TurnWrites
-from tests.conftest import MockFactory
+from emay_mock.client import EmayClient
+from emay_mock.web.site import TurnProtocol, TurnTransport, TurnWrites
+from tests.conftest import APP_ID, SECRET, MockFactory
 
 
 class Wire(asyncio.Transport):
@@ -68,6 +71,45 @@ async def test_what_a_connection_wrote_goes_before_it_closes_and_not_after_an_ab
     assert aborted.sent == [] and aborted.aborted
 
 
+class Recording(asyncio.Protocol):
+    """aiohttp's side of a connection, reduced to what it is told."""
+
+    def __init__(self) -> None:
+        self.told: list[object] = []
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.told.append(type(transport).__name__)
+
+    def data_received(self, data: bytes) -> None:
+        self.told.append(data)
+
+    def eof_received(self) -> bool | None:
+        self.told.append("eof")
+        return True
+
+    def pause_writing(self) -> None:
+        self.told.append("pause")
+
+    def resume_writing(self) -> None:
+        self.told.append("resume")
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.told.append(("lost", exc))
+
+
+async def test_the_protocol_passes_on_everything_the_socket_says_and_hands_over_the_turn_transport() -> None:
+    inner = Recording()
+    protocol = TurnProtocol(inner, TurnWrites(asyncio.get_running_loop()))
+    gone = ConnectionResetError()
+    protocol.connection_made(Wire())
+    protocol.data_received(b"GET / HTTP/1.1\r\n")
+    protocol.pause_writing()
+    protocol.resume_writing()
+    assert protocol.eof_received() is True  # keep the connection half-open, as aiohttp asks
+    protocol.connection_lost(gone)
+    assert inner.told == ["TurnTransport", b"GET / HTTP/1.1\r\n", "pause", "resume", "eof", ("lost", gone)]
+
+
 async def read_answers(reader: asyncio.StreamReader, count: int) -> list[tuple[int, bytes]]:
     """`count` HTTP/1.1 answers with Content-Length, in the order they came."""
     answers = []
@@ -108,3 +150,29 @@ async def test_an_answer_to_a_connection_close_request_arrives_whole_before_the_
     fields = head.split(b"\r\n")
     length = next(int(x.split(b":")[1]) for x in fields if x.lower().startswith(b"content-length:"))
     assert head.startswith(b"HTTP/1.1 ") and len(body) == length > 0
+
+
+async def test_an_answer_larger_than_the_socket_takes_reaches_a_slow_reader_whole_and_the_connection_goes_on(
+    make_mock: MockFactory,
+) -> None:
+    """Megabytes more than the socket takes at once: they wait in the transport (which pauses
+    aiohttp's writing meanwhile), reach a slow reader whole, and the connection goes on."""
+    mock = await make_mock()
+    async with EmayClient(mock.url, APP_ID, SECRET) as client:
+        for first in range(0, 10_000, 500):
+            mobiles = [f"138{first + i:08d}" for i in range(500)]
+            await client.send_batch_only_sms(mobiles, "x" * 300)
+    url = urlsplit(mock.url)
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16_384)  # a small window: it cannot leave at once
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, (url.hostname, url.port))
+    reader, writer = await asyncio.open_connection(sock=sock)
+    writer.write(b"GET /_mock/messages?limit=10000 HTTP/1.1\r\nHost: x\r\n\r\n")
+    await asyncio.sleep(0.3)  # the mock's writes outrun the socket meanwhile
+    ((status, body),) = await asyncio.wait_for(read_answers(reader, 1), 10)
+    assert status == 200 and len(json.loads(body)["messages"]) == 10_000 and len(body) > 4_000_000
+    writer.write(b"GET /_mock/health HTTP/1.1\r\nHost: x\r\n\r\n")
+    ((status, _),) = await asyncio.wait_for(read_answers(reader, 1), 5)
+    writer.close()
+    assert status == 200
