@@ -243,6 +243,7 @@ class Messages:
         # them that have since settled (a heap by msg_id). A round so looks only at what is
         # new or newly settled, however many messages wait in front of it.
         self._walked = 0
+        self._walk_at = 0  # where `_walked` was found in the list of all messages, if it still is
         self._waiting: dict[int, MessageRow] = {}
         self._settled: list[tuple[int, MessageRow]] = []
         # What start-up needs from the rows read, seen in the same pass: the messages still
@@ -408,7 +409,9 @@ class Messages:
         What it looks at is what is new since the last call and what has settled since,
         never again the messages still waiting in front (see `_walked`)."""
         rows, settled, waiting = self._all.rows, self._settled, self._waiting
-        i = bisect_right(rows, self._walked, self._all.start, key=_msg_key)
+        i = self._walk_at
+        if not (self._all.start < i <= len(rows) and rows[i - 1].msg_id == self._walked):
+            i = bisect_right(rows, self._walked, self._all.start, key=_msg_key)
         found: list[MessageRow] = []
         while True:
             ahead = rows[i] if i < len(rows) else None
@@ -431,6 +434,7 @@ class Messages:
                 waiting[row.msg_id] = row  # still waiting for its report or a push: kept
             else:
                 found.append(row)
+        self._walk_at = i
         return found
 
     def remove(self, rows: Iterable[MessageRow]) -> int:
