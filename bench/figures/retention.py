@@ -15,8 +15,8 @@ from bench.figures.throughput import (
     ROUNDS,
     Measured,
     Rounds,
-    _bodies,
-    _measure,
+    fresh_bodies,
+    measure_mock,
 )
 from bench.harness import Context
 from bench.report import Figure
@@ -31,7 +31,7 @@ def retention(ctx: Context) -> list[Figure]:
     seconds = (ctx.seconds(2), ctx.seconds(5))
     rounds = ROUNDS if ctx.scale >= 1 else 1
     limit = max(100, int(LIMIT * min(ctx.scale, 1.0)))
-    files = _bodies(ctx, "retention", bodies.single, MAX_SINGLE_RATE, seconds, start=200_000_000)
+    files = fresh_bodies(ctx, "retention", bodies.single, MAX_SINGLE_RATE, seconds, start=200_000_000)
     headers = bodies.secure_headers()
     pairs = {
         "waiting": (HOUR, {**HOUR, "maxMessages": limit}),
@@ -41,10 +41,10 @@ def retention(ctx: Context) -> list[Figure]:
     twins: dict[str, list[Measured]] = {name: [] for name in pairs}
     for r in range(rounds):
         for name, (free, limited) in pairs.items():
-            twin = _measure(
+            twin = measure_mock(
                 ctx, f"retention-{name}-free-{r}", PATH, files, headers, CONNECTIONS, seconds, server=free
             )
-            m = _measure(
+            m = measure_mock(
                 ctx, f"retention-{name}-{r}", PATH, files, headers, CONNECTIONS, seconds, server=limited
             )
             twins[name].append(twin)

@@ -39,7 +39,7 @@ class Measured:
     cpu_us: float  # server CPU per request (or per message, for batches)
 
 
-def _measure(
+def measure_mock(
     ctx: Context, name: str, path: str, files: tuple[Path, Path], headers: dict[str, str], connections: int,
     seconds: tuple[float, float], *, durable: bool = False, per_request: int = 1,
     server: Mapping[str, object] | None = None,
@@ -73,7 +73,7 @@ def _bare(
     return Measured(run, cpu_us)
 
 
-def _bodies(ctx: Context, name: str, payload: bodies.Payload, rate: int, seconds: tuple[float, float],
+def fresh_bodies(ctx: Context, name: str, payload: bodies.Payload, rate: int, seconds: tuple[float, float],
             start: int, gzip: bool = True) -> tuple[Path, Path]:  # fmt: skip
     warm, main = ctx.work / f"{name}-warm.bin", ctx.work / f"{name}.bin"
     bodies.write(warm, bodies.generate(payload, int(rate * seconds[0]), start=start + 10_000_000, gzip=gzip))
@@ -104,16 +104,16 @@ def single(ctx: Context) -> list[Figure]:
     a noisy neighbour then skews one round, not one variant, and the median round is reported."""
     seconds = (ctx.seconds(2), ctx.seconds(5))
     rounds = ROUNDS if ctx.scale >= 1 else 1
-    gz = _bodies(ctx, "single", bodies.single, MAX_SINGLE_RATE, seconds, start=0)
-    plain = _bodies(
+    gz = fresh_bodies(ctx, "single", bodies.single, MAX_SINGLE_RATE, seconds, start=0)
+    plain = fresh_bodies(
         ctx, "single-plain", bodies.single, MAX_SINGLE_RATE, seconds, start=100_000_000, gzip=False
     )
     headers = bodies.secure_headers()
     variants: dict[str, Callable[[int], Measured]] = {
-        "memory": lambda r: _measure(ctx, f"single-{r}", PATH, gz, headers, CONNECTIONS, seconds),
-        "durable": lambda r: _measure(ctx, f"single-db-{r}", PATH, gz, headers, CONNECTIONS, seconds,
+        "memory": lambda r: measure_mock(ctx, f"single-{r}", PATH, gz, headers, CONNECTIONS, seconds),
+        "durable": lambda r: measure_mock(ctx, f"single-db-{r}", PATH, gz, headers, CONNECTIONS, seconds,
                                       durable=True),
-        "no_gzip": lambda r: _measure(ctx, f"single-nogzip-{r}", PATH, plain,
+        "no_gzip": lambda r: measure_mock(ctx, f"single-nogzip-{r}", PATH, plain,
                                       bodies.secure_headers(gzip=False), CONNECTIONS, seconds),
     }  # fmt: skip
     bare: list[Measured] = []
@@ -166,7 +166,7 @@ BATCH_CONNECTIONS = 8
 
 def batch(ctx: Context) -> list[Figure]:
     seconds = (ctx.seconds(1), ctx.seconds(6))
-    files = _bodies(ctx, "batch", bodies.batch(BATCH), MAX_BATCH_RATE, seconds, start=20_000)
+    files = fresh_bodies(ctx, "batch", bodies.batch(BATCH), MAX_BATCH_RATE, seconds, start=20_000)
     path = "/inter/sendBatchSMS"
     headers = bodies.secure_headers()
     figures = []
@@ -174,7 +174,7 @@ def batch(ctx: Context) -> list[Figure]:
         ("2a", "in memory", False, 100_000),
         ("2b", "with --db", True, 50_000),
     ):
-        m = _measure(ctx, f"batch-{number}", path, files, headers, BATCH_CONNECTIONS, seconds,
+        m = measure_mock(ctx, f"batch-{number}", path, files, headers, BATCH_CONNECTIONS, seconds,
                      durable=durable, per_request=BATCH)  # fmt: skip
         rate = m.run.rate * BATCH
         figures.append(

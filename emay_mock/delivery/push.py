@@ -164,8 +164,9 @@ class PushEngine:
         target = self.lookup(app_id, kind)
         if target is None:
             # The account lost its callback while items waited: they go to the pull queue.
-            self.store.unhold(kind, [item.ref for item in taken])
-            self.queues.append(app_id, kind, [item.ref for item in taken])
+            refs = [item.ref for item in taken]
+            self.store.unhold(kind, refs)
+            self.queues.append(app_id, kind, refs)
         else:
             self.create_batch(app_id, kind, target, taken)
         if self.store.outbox_has(app_id, kind):

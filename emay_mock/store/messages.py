@@ -386,8 +386,7 @@ class Messages:
         if self.log.durable:
             for row in reported:
                 self.log.update(REPORT, row.msg_id, (row.state, row.report_at, row.msg_id))
-        if self._waiting:
-            self.settled(reported)
+        self.settled(reported)
         return reported
 
     # -- retention -------------------------------------------------------------------------

@@ -46,8 +46,8 @@ class TurnWrites:
     def send(self, transport: asyncio.WriteTransport) -> None:
         """One connection's writes now (before it closes or half-closes)."""
         chunks = self._pending.pop(transport, None)
-        if chunks and not transport.is_closing():
-            transport.write(chunks[0] if len(chunks) == 1 else b"".join(chunks))
+        if chunks:
+            _send(transport, chunks)
 
     def drop(self, transport: asyncio.WriteTransport) -> None:
         self._pending.pop(transport, None)
@@ -55,8 +55,12 @@ class TurnWrites:
     def flush(self) -> None:
         pending, self._pending = self._pending, {}
         for transport, chunks in pending.items():
-            if not transport.is_closing():  # a connection lost meanwhile: nothing to send to
-                transport.write(chunks[0] if len(chunks) == 1 else b"".join(chunks))
+            _send(transport, chunks)
+
+
+def _send(transport: asyncio.WriteTransport, chunks: list[bytes]) -> None:
+    if not transport.is_closing():  # a connection lost meanwhile: nothing to send to
+        transport.write(chunks[0] if len(chunks) == 1 else b"".join(chunks))
 
 
 class TurnTransport(asyncio.Transport):

@@ -20,6 +20,11 @@ from tests.support.control import advance, messages
 OTHER = "EUCP-EMY-SMS1-OTHER"
 
 
+def an_hour_from_now() -> str:
+    """A timerTime whose reports fall due in an hour."""
+    return (datetime.now(BEIJING) + timedelta(hours=1)).strftime(LONG_FORMAT)
+
+
 def limits(**server: Any) -> Any:
     return settings_from(server, 1.0)
 
@@ -65,7 +70,7 @@ async def test_a_message_waiting_for_its_report_is_never_pruned(
     make_mock: MockFactory, http: aiohttp.ClientSession
 ) -> None:
     mock = await make_mock(settings=limits(maxMessages=10))
-    later = (datetime.now(BEIJING) + timedelta(hours=1)).strftime(LONG_FORMAT)
+    later = an_hour_from_now()
     async with EmayClient(mock.url, APP_ID, SECRET) as client:
         timed = await send_many(client, 20, timer_time=later)  # reports due in an hour
         await send_many(client, 1, first=20)
@@ -163,7 +168,7 @@ async def test_a_reset_while_retention_waits_on_messages_leaves_the_counts_right
     make_mock: MockFactory, http: aiohttp.ClientSession
 ) -> None:
     mock = await make_mock(settings=limits(maxMessages=2))
-    later = (datetime.now(BEIJING) + timedelta(hours=1)).strftime(LONG_FORMAT)
+    later = an_hour_from_now()
     async with EmayClient(mock.url, APP_ID, SECRET) as client:
         await send_many(client, 5, timer_time=later)  # over the limit, all waiting an hour
         async with http.post(f"{mock.url}/_mock/reset") as resp:
