@@ -176,3 +176,24 @@ async def test_an_answer_larger_than_the_socket_takes_reaches_a_slow_reader_whol
     ((status, _),) = await asyncio.wait_for(read_answers(reader, 1), 5)
     writer.close()
     assert status == 200
+
+
+async def test_a_client_that_waits_for_100_continue_gets_it_before_sending_its_body(
+    make_mock: MockFactory,
+) -> None:
+    """curl and .NET's HttpClient send `Expect: 100-continue` with larger bodies and wait for
+    the interim answer: it must leave while the handler still waits for the body."""
+    mock = await make_mock()
+    url = urlsplit(mock.url)
+    reader, writer = await asyncio.open_connection(url.hostname, url.port)
+    body = b"x" * 2048
+    writer.write(
+        b"POST /inter/sendSingleSMS HTTP/1.1\r\nHost: x\r\nappId: EUCP-EMY-SMS1-TEST1\r\nencode: UTF-8\r\n"
+        b"Expect: 100-continue\r\nContent-Length: 2048\r\n\r\n"
+    )
+    interim = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 2)
+    assert interim.startswith(b"HTTP/1.1 100 Continue")
+    writer.write(body)
+    ((status, _),) = await asyncio.wait_for(read_answers(reader, 1), 5)
+    writer.close()
+    assert status == 200  # an Emay refusal (not AES) rides on 200 with its result header
