@@ -104,6 +104,11 @@ def _wall_key(row: MessageRow) -> int:
     return row.submit_wall
 
 
+def _done(row: MessageRow) -> bool:
+    """Nothing more will happen to it: its report is final and no push of it is pending."""
+    return row.state is not None and not row.hold
+
+
 def _cursor(sms_id: int) -> str:
     return str(sms_id).zfill(_SMS_ID_DIGITS)  # smsIds of equal length compare as text as numbers
 
@@ -398,7 +403,7 @@ class Messages:
         if not waiting:
             return
         for row in rows:
-            if row.state is not None and not row.hold and waiting.pop(row.msg_id, None) is not None:
+            if _done(row) and waiting.pop(row.msg_id, None) is not None:
                 heapq.heappush(self._settled, (row.msg_id, row))
 
     def removable(self, count: int, before: int | None) -> list[MessageRow]:
@@ -429,10 +434,10 @@ class Messages:
                 heapq.heappop(settled)
             if row.gone:
                 continue
-            if row.state is None or row.hold:
-                waiting[row.msg_id] = row  # still waiting for its report or a push: kept
-            else:
+            if _done(row):
                 found.append(row)
+            else:
+                waiting[row.msg_id] = row  # still waiting for its report or a push: kept
         self._walk_at = i
         return found
 
