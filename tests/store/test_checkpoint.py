@@ -20,7 +20,7 @@ from emay_mock.settings import Settings
 from emay_mock.store import checkpoint
 from emay_mock.store.db import Database
 from emay_mock.store.log import Log
-from emay_mock.store.messages import Messages, _index_rows
+from emay_mock.store.messages import MessageFilter, Messages
 from emay_mock.store.state import Store
 from tests.store.test_state import snapshot, started, submit
 
@@ -42,8 +42,8 @@ def held(m: Messages) -> dict[str, object]:
         "by_sms_id": {r.sms_id: getattr(m.by_sms_id(r.sms_id), "msg_id", None) for r in rows},
         "count": m.count(),
         "apps": {app: [r.msg_id for r in m.oldest(app)] for app in m.apps()},
-        "mobile": {k: [r.msg_id for r in _index_rows(m._mobile, k)] for k in mobiles},
-        "custom": {k: [r.msg_id for r in _index_rows(m._custom, k)] for k in customs},
+        "mobile": {k: [r.msg_id for r in m._mobile.rows(k)] for k in mobiles},
+        "custom": {k: [r.msg_id for r in m._custom.rows(k)] for k in customs},
         "waiting": [r.msg_id for r in m.waiting_at_start],
         "linked": [r.msg_id for r in m.linked_at_start],
         "next": (m.reserve(0), m.last_sms_id),
@@ -174,3 +174,43 @@ def test_a_database_in_memory_has_no_checkpoint(tmp_path: Path, monkeypatch: pyt
     monkeypatch.chdir(tmp_path)
     Store(":memory:").close()
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("clean_stop", [True, False], ids=["from the checkpoint", "from the rows"])
+async def test_keys_a_start_read_and_keys_sent_after_it_answer_as_one_index(
+    tmp_path: Path, clean_stop: bool
+) -> None:
+    """The index keeps the keys a start read apart from those that arrive later (so that it
+    never grows in one step): a filter still finds a key's old and new messages together,
+    and removing either leaves the other."""
+    path = tmp_path / "state.db"
+    p = await started(path)
+    twice = [Recipient("13800000001", "old", custom_sms_id="c1")] * 2
+    old = await submit(p, SendOrder("sendBatchOnlySMS", twice, LONG_FORMAT))
+    await p.stop()
+    if clean_stop:
+        p.store.close()
+    else:
+        crash_close(p.store)
+    again = Platform(Store(path), Clock(), Settings())
+    assert again.store.messages.from_checkpoint is clean_stop
+    await again.start()
+    pair = [
+        Recipient("13800000001", "new", custom_sms_id="c1"),
+        Recipient("13800000002", "new", custom_sms_id="c2"),
+    ]
+    new = await submit(again, SendOrder("sendBatchOnlySMS", pair, LONG_FORMAT))
+    m = again.messages
+
+    def found(mobile: str, custom: str) -> tuple[list[str], list[str]]:
+        return ([r.sms_id for r in m.find(MessageFilter(mobile=mobile), 10)],
+                [r.sms_id for r in m.find(MessageFilter(custom_sms_id=custom), 10)])  # fmt: skip
+
+    assert found("13800000001", "c1") == ([new[0], old[1], old[0]],) * 2
+    assert found("13800000002", "c2") == ([new[1]],) * 2
+    m.remove(m.by_sms_ids(old))
+    assert found("13800000001", "c1") == ([new[0]],) * 2
+    m.remove(m.by_sms_ids(new))
+    assert found("13800000001", "c1") == found("13800000002", "c2") == ([], [])
+    again.store.messages.forget(None)
+    await again.stop()
