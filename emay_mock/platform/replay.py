@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import deque
+
+# A dict that outgrows its table, or (at the bound, as removed keys use the table up) that
+# rebuilds it, moves every key in one step, in the request that adds the key: 10 ms at
+# the default bound of 100,000, measured. Spread over this many dicts per account by the
+# digest's hash, a move takes a 256th of them.
+_SHARDS = 256
 
 
 class ReplayGuard:
@@ -10,8 +16,25 @@ class ReplayGuard:
 
     def __init__(self, max_entries: int) -> None:
         self.max_entries = max_entries
-        self._seen: OrderedDict[tuple[str, bytes], int] = OrderedDict()
+        self._apps: dict[str, list[dict[bytes, int]]] = {}  # digest: its window's end
+        # What was remembered, in order, for "oldest out", and how many of each body's
+        # places in it are stale (it was remembered again since): those come first, and
+        # eviction skips them. No new object per body: the collector has no more to walk
+        # than before. Forgetting an account takes its places out at once.
+        self._order_apps: deque[str] = deque()
+        self._order: deque[bytes] = deque()
+        self._stale: dict[tuple[str, bytes], int] = {}
+        self._count = 0
         self.evicted = 0
+
+    def _shards_of(self, app_id: str) -> list[dict[bytes, int]]:
+        shards = self._apps.get(app_id)
+        if shards is None:
+            shards = self._apps[app_id] = [{} for _ in range(_SHARDS)]
+        return shards
+
+    def _shard(self, app_id: str, digest: bytes) -> dict[bytes, int]:
+        return self._shards_of(app_id)[hash(digest) % _SHARDS]
 
     def check_and_remember(self, app_id: str, digest: bytes, expires_ms: int, now_ms: int) -> bool:
         """True when this body was already seen and its window is still open."""
@@ -21,20 +44,68 @@ class ReplayGuard:
         return False
 
     def seen(self, app_id: str, digest: bytes, now_ms: int) -> bool:
-        seen_until = self._seen.get((app_id, digest))
-        return seen_until is not None and seen_until > now_ms
+        shards = self._apps.get(app_id)
+        if shards is None:
+            return False
+        until = shards[hash(digest) % _SHARDS].get(digest)
+        return until is not None and until > now_ms
 
     def remember(self, app_id: str, digest: bytes, expires_ms: int) -> None:
-        key = (app_id, digest)
-        self._seen[key] = expires_ms
-        self._seen.move_to_end(key)
-        while len(self._seen) > self.max_entries:
-            self._seen.popitem(last=False)
+        shards = self._apps.get(app_id)
+        shard = (shards or self._shards_of(app_id))[hash(digest) % _SHARDS]
+        if digest in shard:
+            key = (app_id, digest)
+            self._stale[key] = self._stale.get(key, 0) + 1
+        else:
+            self._count += 1
+        shard[digest] = expires_ms
+        self._order_apps.append(app_id)
+        self._order.append(digest)
+        while self._count > self.max_entries:
+            self._evict_oldest()
+        if len(self._order) > 2 * self.max_entries + 1000:  # stale places piling up
+            self._compact()
+
+    def _evict_oldest(self) -> None:
+        stale = self._stale
+        while True:
+            app_id, digest = self._order_apps.popleft(), self._order.popleft()
+            if stale:
+                key = (app_id, digest)
+                left = stale.pop(key, 0)
+                if left:
+                    if left > 1:
+                        stale[key] = left - 1
+                    continue
+            del self._shard(app_id, digest)[digest]
+            self._count -= 1
             self.evicted += 1
+            return
+
+    def _compact(self) -> None:
+        """The order without its stale places: each remembered body's last one."""
+        last: dict[tuple[str, bytes], None] = {}
+        for key in zip(reversed(self._order_apps), reversed(self._order), strict=True):
+            if key not in last and key[1] in self._shard(*key):
+                last[key] = None
+        kept = list(reversed(last))
+        self._order_apps = deque(app_id for app_id, _ in kept)
+        self._order = deque(digest for _, digest in kept)
+        self._stale.clear()
 
     def forget(self, app_id: str | None = None) -> None:
         if app_id is None:
-            self._seen.clear()
+            self._apps.clear()
+            self._order_apps.clear()
+            self._order.clear()
+            self._stale.clear()
+            self._count = 0
             return
-        for key in [k for k in self._seen if k[0] == app_id]:
-            del self._seen[key]
+        shards = self._apps.pop(app_id, None)
+        if shards is None:
+            return
+        self._count -= sum(map(len, shards))
+        kept = [(a, d) for a, d in zip(self._order_apps, self._order, strict=True) if a != app_id]
+        self._order_apps = deque(a for a, _ in kept)
+        self._order = deque(d for _, d in kept)
+        self._stale = {key: n for key, n in self._stale.items() if key[0] != app_id}

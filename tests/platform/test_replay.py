@@ -20,3 +20,36 @@ def test_replay_guard_is_bounded() -> None:
     assert guard.evicted == 7
     assert guard.check_and_remember("A", bytes([9]), 10**15, 0) is True
     assert guard.check_and_remember("A", bytes([0]), 10**15, 0) is False
+
+
+def test_a_body_remembered_again_after_its_window_is_the_newest_and_counts_once() -> None:
+    guard = ReplayGuard(2)
+    guard.remember("A", b"a", expires_ms=1000)
+    guard.remember("A", b"b", expires_ms=9000)
+    assert guard.check_and_remember("A", b"a", expires_ms=9000, now_ms=1500) is False  # window closed
+    guard.remember("A", b"c", expires_ms=9000)  # over the bound: the oldest is now b, not a
+    assert guard.evicted == 1
+    assert [guard.seen("A", d, 2000) for d in (b"a", b"b", b"c")] == [True, False, True]
+
+
+def test_forgetting_an_account_frees_its_room_and_never_evicts_another_s_bodies() -> None:
+    guard = ReplayGuard(3)
+    for digest in (b"1", b"2"):
+        guard.remember("A", digest, 10**15)
+    guard.remember("B", b"1", 10**15)
+    guard.forget("A")
+    guard.remember("B", b"2", 10**15)
+    guard.remember("B", b"3", 10**15)
+    assert guard.evicted == 0 and all(guard.seen("B", d, 0) for d in (b"1", b"2", b"3"))
+    guard.remember("B", b"4", 10**15)
+    assert guard.evicted == 1 and not guard.seen("B", b"1", 0) and guard.seen("B", b"4", 0)
+    assert not guard.seen("A", b"1", 0)
+
+
+def test_what_forgotten_bodies_leave_behind_stays_bounded() -> None:
+    guard = ReplayGuard(10)
+    for i in range(3_000):
+        guard.remember("A", i.to_bytes(4, "big"), 10**15)
+        guard.forget("A")
+    assert len(guard._order) <= 2 * 10 + 1000 + 1
+    assert guard.evicted == 0
