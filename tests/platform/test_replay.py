@@ -46,10 +46,15 @@ def test_forgetting_an_account_frees_its_room_and_never_evicts_another_s_bodies(
     assert not guard.seen("A", b"1", 0)
 
 
-def test_what_forgotten_bodies_leave_behind_stays_bounded() -> None:
+def test_what_forgotten_or_re_remembered_bodies_leave_behind_stays_bounded() -> None:
     guard = ReplayGuard(10)
     for i in range(3_000):
         guard.remember("A", i.to_bytes(4, "big"), 10**15)
         guard.forget("A")
+    for now in range(3_000):  # the same body, each time after its window closed
+        assert guard.check_and_remember("B", b"again", expires_ms=now + 1, now_ms=now) is False
     assert len(guard._order) <= 2 * 10 + 1000 + 1
-    assert guard.evicted == 0
+    assert guard.evicted == 0 and guard.seen("B", b"again", 2_999)
+    for digest in range(10):  # the bound still counts the body once
+        guard.remember("B", bytes([digest]), 10**15)
+    assert guard.evicted == 1 and not guard.seen("B", b"again", 0)
