@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench import harness, report
-from bench.figures import delays, push, retention, scale, startup, store, throughput
+from bench.figures import delays, growth, push, retention, scale, startup, store, throughput
 from bench.harness import Context
 from bench.report import Figure
 
@@ -25,6 +25,7 @@ FIGURES: dict[str, Callable[[Context], list[Figure]]] = {
     "7": delays.delays,
     "8": scale.scale,
     "9": retention.retention,
+    "10": growth.growth,
 }
 RESULTS = harness.BENCH / "results"
 

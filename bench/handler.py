@@ -25,6 +25,7 @@ import os
 import pstats
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, cast
 
@@ -38,9 +39,10 @@ from emay_mock.observe import logs
 from emay_mock.server import MockServer
 
 WARM_UP = 1000
+Handler = Callable[["BenchRequest"], Awaitable[web.StreamResponse]]
 
 
-class _Request:
+class BenchRequest:
     """What the secure handler reads of a request: headers, the peer, the body and its length."""
 
     method = "POST"
@@ -57,8 +59,8 @@ class _Request:
         return self._body
 
 
-async def measure(requests: int, profile: bool = False, *, general: bool = False) -> tuple[float, str]:
-    """Microseconds per request through the handler (after a warm-up), and the profile's table."""
+async def start_handler(*, general: bool = False) -> tuple[MockServer, Handler]:
+    """An in-process mock with the bench account, started, and its sendSingleSMS handler."""
     with tempfile.TemporaryDirectory(prefix="emay-handler-") as work:
         path = Path(work) / "handler.yaml"
         path.write_text(f"accounts: [{{appId: {bodies.APP_ID}, secretKey: '{bodies.SECRET_KEY}', "
@@ -68,19 +70,24 @@ async def measure(requests: int, profile: bool = False, *, general: bool = False
             config.settings = dataclasses.replace(config.settings, plain_lane=False)
         mock = MockServer(config)
     await mock.start()
+    route = next(r for r in mock.app().router.routes() if r.resource and r.resource.canonical == PATH)
+    return mock, cast(Handler, route.handler)
+
+
+async def measure(requests: int, profile: bool = False, *, general: bool = False) -> tuple[float, str]:
+    """Microseconds per request through the handler (after a warm-up), and the profile's table."""
+    mock, handler = await start_handler(general=general)
     try:
-        route = next(r for r in mock.app().router.routes() if r.resource and r.resource.canonical == PATH)
-        handler = route.handler
-        calls = [_Request(b) for b in bodies.generate(bodies.single, WARM_UP + requests)]
+        calls = [BenchRequest(b) for b in bodies.generate(bodies.single, WARM_UP + requests)]
         for request in calls[:WARM_UP]:
-            await handler(cast(web.Request, request))
+            await handler(request)
         profiler = cProfile.Profile() if profile else None
         started = time.perf_counter()
         if profiler is not None:
             profiler.enable()
         refused: list[str | None] = []
         for request in calls[WARM_UP:]:
-            answer = await handler(cast(web.Request, request))
+            answer = await handler(request)
             if answer.headers.get("result") != "SUCCESS":
                 refused.append(answer.headers.get("result"))
         if profiler is not None:

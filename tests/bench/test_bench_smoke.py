@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from bench import bodies, handler, report
-from bench.figures import startup
+from bench.figures import growth, startup
 from bench.harness import Context
 from emay_mock.protocol import envelope
 
@@ -44,3 +44,10 @@ async def test_the_handler_figure_runs_the_real_handler_to_success() -> None:
     assert "sending.py" in table and "(send_plain)" in table  # the plain lane ran: every answer was SUCCESS
     per_request_us, table = await handler.measure(200, profile=True, general=True)
     assert "(send)" in table and "(send_plain)" not in table
+
+
+def test_the_growth_figure_times_every_send_of_the_real_handler(tmp_path: Path) -> None:
+    (figure,) = growth.growth(Context(tmp_path, tmp_path, scale=0.01))
+    assert figure.number == "10" and figure.details["sends"] == 20_000
+    assert figure.reference is not None and 0 < figure.reference <= figure.measured  # median, slowest
+    assert figure.details["over_count"] >= len(figure.details["over_2_ms"])
