@@ -248,9 +248,15 @@ class Index:
 
     def add(self, key: str, row: MessageRow) -> None:
         index = self.base
-        if key not in index:
+        if not index or key not in index:
             index = self._shards[hash(key) % _SHARDS]
-        _index_add(index, key, row)
+        found = index.get(key)  # _index_add, written out: this runs for every message
+        if found is None:
+            index[key] = row
+        elif isinstance(found, list):
+            found.append(row)
+        else:
+            index[key] = [found, row]
 
     def remove(self, key: str, row: MessageRow) -> None:
         _index_remove(self._home(key), key, row)
