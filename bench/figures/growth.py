@@ -2,11 +2,11 @@
 
 A send must not pay for the size of what is stored. A Python dict that outgrows its table
 moves every key to a bigger one in one step, in the call that adds the key: with one dict
-per index, the send that took the indexes past 349,525 keys waited 39 ms, and each
-doubling doubles that. The real handler of an in-process mock is called with fresh
-bodies, the collector frozen as `serve` freezes it, and each call is timed alone: no
-HTTP, no other process, so what it shows is the handler's own worst case, steady from
-run to run.
+per index, the send that took the store past 349,525 messages waited 27 ms here, and each
+doubling doubles that (docs/benchmarks.md#index-shards). The real handler of an
+in-process mock is called with fresh bodies, the collector frozen as `serve` freezes it,
+and each call is timed alone: no HTTP, no other process, so what it shows is the
+handler's own worst case, steady from run to run.
 """
 
 from __future__ import annotations

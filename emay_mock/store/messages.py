@@ -232,10 +232,10 @@ class Index:
     A dict that outgrows its table moves every key to a bigger one in a single step, and
     the send that adds the key pays for it: with one dict per index, the send that took
     the store past 349,525 messages waited 27 ms (bench figure 10), and each doubling
-    doubles the wait. So the keys a start reads stay in the one dict it fills in C (`base`, which
-    afterwards only loses keys, and that never moves any), and each key that arrives later
-    goes to one of _SHARDS dicts picked by its hash, where a move takes a 256th of them.
-    A key is in one place: `base` while it is there, else its shard."""
+    doubles the wait. So the keys a start reads stay in the one dict it fills in C
+    (`base`, which afterwards only loses keys, and that never moves any), and each key that
+    arrives later goes to one of _SHARDS dicts picked by its hash, where a move takes a
+    256th of them. A key is in one place: `base` while it is there, else its shard."""
 
     __slots__ = ("_shards", "base")
 
