@@ -6,9 +6,12 @@ from collections import deque
 
 # A dict that outgrows its table, or (at the bound, as removed keys use the table up) that
 # rebuilds it, moves every key in one step, in the request that adds the key: 10 ms at
-# the default bound of 100,000, measured. Spread over this many dicts per account by the
-# digest's hash, a move takes a 256th of them.
+# the default bound of 100,000, measured. So an account's bodies are spread over this many
+# dicts by the digest's hash, where a move takes a 256th of them; until it has _SPLIT_AT
+# of them they are in one dict (a move of that many is quick), so that an account that
+# sends little costs no more than before.
 _SHARDS = 256
+_SPLIT_AT = 4096
 
 
 class ReplayGuard:
@@ -27,14 +30,17 @@ class ReplayGuard:
         self._count = 0
         self.evicted = 0
 
-    def _shards_of(self, app_id: str) -> list[dict[bytes, int]]:
+    def _shard(self, app_id: str, digest: bytes) -> dict[bytes, int]:
         shards = self._apps.get(app_id)
         if shards is None:
-            shards = self._apps[app_id] = [{} for _ in range(_SHARDS)]
-        return shards
+            shards = self._apps[app_id] = [{}]
+        return shards[hash(digest) % len(shards)]
 
-    def _shard(self, app_id: str, digest: bytes) -> dict[bytes, int]:
-        return self._shards_of(app_id)[hash(digest) % _SHARDS]
+    def _split(self, app_id: str, one: dict[bytes, int]) -> None:
+        shards: list[dict[bytes, int]] = [{} for _ in range(_SHARDS)]
+        for digest, until in one.items():
+            shards[hash(digest) % _SHARDS][digest] = until
+        self._apps[app_id] = shards
 
     def check_and_remember(self, app_id: str, digest: bytes, expires_ms: int, now_ms: int) -> bool:
         """True when this body was already seen and its window is still open."""
@@ -47,18 +53,19 @@ class ReplayGuard:
         shards = self._apps.get(app_id)
         if shards is None:
             return False
-        until = shards[hash(digest) % _SHARDS].get(digest)
+        until = shards[hash(digest) % len(shards)].get(digest)
         return until is not None and until > now_ms
 
     def remember(self, app_id: str, digest: bytes, expires_ms: int) -> None:
-        shards = self._apps.get(app_id)
-        shard = (shards or self._shards_of(app_id))[hash(digest) % _SHARDS]
+        shard = self._shard(app_id, digest)
         if digest in shard:
             key = (app_id, digest)
             self._stale[key] = self._stale.get(key, 0) + 1
         else:
             self._count += 1
         shard[digest] = expires_ms
+        if len(shard) == _SPLIT_AT and len(self._apps[app_id]) == 1:
+            self._split(app_id, shard)
         self._order_apps.append(app_id)
         self._order.append(digest)
         while self._count > self.max_entries:

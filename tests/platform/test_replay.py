@@ -58,3 +58,18 @@ def test_what_forgotten_or_re_remembered_bodies_leave_behind_stays_bounded() -> 
     for digest in range(10):  # the bound still counts the body once
         guard.remember("B", bytes([digest]), 10**15)
     assert guard.evicted == 1 and not guard.seen("B", b"again", 0)
+
+
+def test_an_account_s_bodies_are_found_and_evicted_in_order_across_its_split() -> None:
+    """An account's bodies move from one dict to many when it has sent enough of them."""
+    guard = ReplayGuard(5_000)
+    digests = [i.to_bytes(4, "big") for i in range(5_100)]
+    for digest in digests[:4_500]:  # past the split
+        guard.remember("A", digest, 10**15)
+    guard.remember("B", b"b", 10**15)
+    assert all(guard.seen("A", d, 0) for d in digests[:4_500]) and guard.seen("B", b"b", 0)
+    for digest in digests[4_500:]:
+        guard.remember("A", digest, 10**15)
+    assert guard.evicted == 101  # 5,101 remembered, 5,000 kept: the oldest went first
+    assert not any(guard.seen("A", d, 0) for d in digests[:101])
+    assert all(guard.seen("A", d, 0) for d in digests[101:]) and guard.seen("B", b"b", 0)
