@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 
 from emay_mock.store.db import Database
 from emay_mock.store.log import Log
@@ -17,6 +19,11 @@ INSERT_LINK = f"INSERT INTO short_links({_LINK_COLS}) VALUES (?, ?, ?, ?, ?, ?, 
 INSERT_CLICK = f"INSERT INTO clicks({_CLICK_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 DELETE_LINK = "DELETE FROM short_links WHERE code = ?"
 DELETE_CLICK = "DELETE FROM clicks WHERE click_id = ?"
+# Links are found by code in this many dicts, picked by the code's hash: one dict would move
+# all its codes to a bigger table, in the send that adds one, each time it doubles (some
+# 25 ms at 175,000, as the message indexes did; docs/DECISIONS.md#index-shards).
+_SHARDS = 256
+_seq = attrgetter("seq")
 
 
 @dataclass(slots=True, eq=False)
@@ -31,6 +38,7 @@ class LinkRow:
     created_at: int
     users: int = 0  # in memory only: messages that carry it (retention removes it with the last)
     seq: int = 0  # in memory only: its place in creation order, the console's cursor
+    gone: bool = False  # in memory only: removed (retention, a reset)
 
 
 @dataclass(slots=True, eq=False)
@@ -56,7 +64,12 @@ class ClickRow:
 class LinkStore:
     def __init__(self, db: Database, log: Log) -> None:
         self.log = log
-        self._links: dict[str, LinkRow] = {}
+        self._codes: list[dict[str, LinkRow]] = [{} for _ in range(_SHARDS)]
+        # Every link in creation order (seq order), for the console's pages. A removed one
+        # stays, marked gone, until it reaches the front or the gone ones are many.
+        self._order: list[LinkRow] = []
+        self._start = 0  # links before it are all gone
+        self._gone = 0  # gone links at or after start
         self._clicks: dict[int, ClickRow] = {}
         self._by_code: dict[str, list[ClickRow]] = {}
         self._last_click = 0
@@ -74,7 +87,8 @@ class LinkStore:
     def _place(self, link: LinkRow) -> None:
         self._last_seq += 1
         link.seq = self._last_seq
-        self._links[link.code] = link
+        self._codes[hash(link.code) % _SHARDS][link.code] = link
+        self._order.append(link)
 
     def insert(self, rows: Sequence[LinkRow]) -> None:
         for row in rows:
@@ -88,7 +102,7 @@ class LinkStore:
         )
 
     def get(self, code: str) -> LinkRow | None:
-        return self._links.get(code)
+        return self._codes[hash(code) % _SHARDS].get(code)
 
     def add_click(self, click: ClickRow) -> ClickRow:
         click.click_id = self._last_click + 1
@@ -99,10 +113,11 @@ class LinkStore:
     def links(self, app_id: str | None, before: int | None = None, limit: int = 100) -> list[LinkRow]:
         """Newest first; `before` a link's seq: only older ones."""
         out: list[LinkRow] = []
-        for link in reversed(self._links.values()):
-            if before is not None and link.seq >= before:
-                continue
-            if app_id is not None and link.app_id != app_id:
+        order, start = self._order, self._start
+        end = len(order) if before is None else bisect_left(order, before, start, key=_seq)
+        for i in range(end - 1, start - 1, -1):
+            link = order[i]
+            if link.gone or (app_id is not None and link.app_id != app_id):
                 continue
             out.append(link)
             if len(out) >= limit:
@@ -122,18 +137,38 @@ class LinkStore:
     def remove(self, codes: Iterable[str]) -> None:
         """Links (and their clicks) whose messages retention removed."""
         for code in codes:
-            link = self._links.pop(code, None)
+            link = self._codes[hash(code) % _SHARDS].pop(code, None)
             if link is None:
                 continue
+            self._gone_one(link)
             self.log.delete(DELETE_LINK, (code,))
             for click in self._by_code.pop(code, []):
                 click.gone = True
                 del self._clicks[click.click_id]
                 self.log.delete(DELETE_CLICK, (click.click_id,))
 
+    def _gone_one(self, link: LinkRow) -> None:
+        """Mark a removed link, and drop the gone ones from the front of the order (or all
+        of them, when they are a quarter of it)."""
+        link.gone = True
+        self._gone += 1
+        order = self._order
+        while self._start < len(order) and order[self._start].gone:
+            self._start += 1
+            self._gone -= 1
+        if self._gone > 1000 and self._gone * 4 > len(order) - self._start:
+            self._order = [kept for kept in order[self._start :] if not kept.gone]
+            self._start = self._gone = 0
+        elif self._start > 1000 and self._start * 2 > len(order):
+            del order[: self._start]
+            self._start = 0
+
     def forget(self, app_id: str | None) -> None:
-        for code in [c for c, link in self._links.items() if app_id is None or link.app_id == app_id]:
-            del self._links[code]
+        for shard in self._codes:
+            for code in [c for c, link in shard.items() if app_id is None or link.app_id == app_id]:
+                shard.pop(code).gone = True
+        self._order = [link for link in self._order[self._start :] if not link.gone]
+        self._start = self._gone = 0
         for click in [c for c in self._clicks.values() if app_id is None or c.app_id == app_id]:
             click.gone = True
             del self._clicks[click.click_id]
