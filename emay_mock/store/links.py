@@ -9,6 +9,7 @@ from operator import attrgetter
 
 from emay_mock.store.db import Database
 from emay_mock.store.log import Log
+from emay_mock.store.order import InOrder
 
 _LINK_COLS = "code, app_id, long_url, short_url, rule, mobile, sms_id, created_at"
 _CLICK_COLS = (
@@ -65,11 +66,7 @@ class LinkStore:
     def __init__(self, db: Database, log: Log) -> None:
         self.log = log
         self._codes: list[dict[str, LinkRow]] = [{} for _ in range(_SHARDS)]
-        # Every link in creation order (seq order), for the console's pages. A removed one
-        # stays, marked gone, until it reaches the front or the gone ones are many.
-        self._order: list[LinkRow] = []
-        self._start = 0  # links before it are all gone
-        self._gone = 0  # gone links at or after start
+        self._order: InOrder[LinkRow] = InOrder()  # creation order (seq order): the console's pages
         self._clicks: dict[int, ClickRow] = {}
         self._by_code: dict[str, list[ClickRow]] = {}
         self._last_click = 0
@@ -88,7 +85,7 @@ class LinkStore:
         self._last_seq += 1
         link.seq = self._last_seq
         self._codes[hash(link.code) % _SHARDS][link.code] = link
-        self._order.append(link)
+        self._order.rows.append(link)
 
     def insert(self, rows: Sequence[LinkRow]) -> None:
         for row in rows:
@@ -113,7 +110,7 @@ class LinkStore:
     def links(self, app_id: str | None, before: int | None = None, limit: int = 100) -> list[LinkRow]:
         """Newest first; `before` a link's seq: only older ones."""
         out: list[LinkRow] = []
-        order, start = self._order, self._start
+        order, start = self._order.rows, self._order.start
         end = len(order) if before is None else bisect_left(order, before, start, key=_seq)
         for i in range(end - 1, start - 1, -1):
             link = order[i]
@@ -140,35 +137,21 @@ class LinkStore:
             link = self._codes[hash(code) % _SHARDS].pop(code, None)
             if link is None:
                 continue
-            self._gone_one(link)
+            link.gone = True
+            self._order.removed()
             self.log.delete(DELETE_LINK, (code,))
             for click in self._by_code.pop(code, []):
                 click.gone = True
                 del self._clicks[click.click_id]
                 self.log.delete(DELETE_CLICK, (click.click_id,))
 
-    def _gone_one(self, link: LinkRow) -> None:
-        """Mark a removed link, and drop the gone ones from the front of the order (or all
-        of them, when they are a quarter of it)."""
-        link.gone = True
-        self._gone += 1
-        order = self._order
-        while self._start < len(order) and order[self._start].gone:
-            self._start += 1
-            self._gone -= 1
-        if self._gone > 1000 and self._gone * 4 > len(order) - self._start:
-            self._order = [kept for kept in order[self._start :] if not kept.gone]
-            self._start = self._gone = 0
-        elif self._start > 1000 and self._start * 2 > len(order):
-            del order[: self._start]
-            self._start = 0
-
     def forget(self, app_id: str | None) -> None:
         for shard in self._codes:
             for code in [c for c, link in shard.items() if app_id is None or link.app_id == app_id]:
                 shard.pop(code).gone = True
-        self._order = [link for link in self._order[self._start :] if not link.gone]
-        self._start = self._gone = 0
+        kept: InOrder[LinkRow] = InOrder()
+        kept.rows = [link for link in self._order.rows[self._order.start :] if not link.gone]
+        self._order = kept
         for click in [c for c in self._clicks.values() if app_id is None or c.app_id == app_id]:
             click.gone = True
             del self._clicks[click.click_id]

@@ -25,6 +25,7 @@ from typing import Any, cast
 from emay_mock.store import checkpoint
 from emay_mock.store.db import Database
 from emay_mock.store.log import Log
+from emay_mock.store.order import InOrder
 
 _COLUMNS = (
     "msg_id, sms_id, app_id, mobile, mobile_norm, content, custom_sms_id, extended_code, endpoint, "
@@ -113,31 +114,10 @@ def _cursor(sms_id: int) -> str:
     return str(sms_id).zfill(_SMS_ID_DIGITS)  # smsIds of equal length compare as text as numbers
 
 
-class Timeline:
+class Timeline(InOrder["MessageRow"]):
     """Messages in submit order (one account's, or all); removed ones are skipped, then compacted away."""
 
-    __slots__ = ("gone", "rows", "start")
-
-    def __init__(self) -> None:
-        self.rows: list[MessageRow] = []
-        self.start = 0  # rows before it were all removed
-        self.gone = 0  # removed rows at or after start
-
-    def __len__(self) -> int:
-        return len(self.rows) - self.start - self.gone
-
-    def removed(self) -> None:
-        self.gone += 1
-        rows = self.rows
-        while self.start < len(rows) and rows[self.start].gone:
-            self.start += 1
-            self.gone -= 1
-        if self.gone > 1000 and self.gone * 4 > len(self):
-            self.rows = [r for r in rows[self.start :] if not r.gone]
-            self.start = self.gone = 0
-        elif self.start > 1000 and self.start * 2 > len(rows):
-            del rows[: self.start]
-            self.start = 0
+    __slots__ = ()
 
     def newest_first(self, before: str | None = None) -> Iterator[MessageRow]:
         rows, start = self.rows, self.start
