@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import heapq
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import compress, groupby, islice, pairwise
+from itertools import chain, compress, groupby, islice, pairwise
 from operator import attrgetter, is_not, itemgetter
 from sys import intern
 from typing import Any, cast
@@ -203,59 +204,91 @@ def _index_remove(index: Keyed, key: str, row: MessageRow) -> None:
             index[key] = found[0]
 
 
-_SHARDS = 256
+# Keys a dict takes before the next one starts (see Index): moving them all to a bigger
+# table, when one grows, takes well under a millisecond.
+_GENERATION = 16_384
 
 
 class Index:
-    """Each key's message, or its messages in msg_id order when it names several.
+    """Each key's messages (a mobile's, a customSmsId's), in msg_id order.
 
     A dict that outgrows its table moves every key to a bigger one in a single step, and
     the send that adds the key pays for it: with one dict per index, the send that took
     the store past 349,525 messages waited 27 ms (bench figure 10), and each doubling
-    doubles the wait. So the keys a start reads stay in the one dict it fills in C
-    (`base`, which afterwards only loses keys, and that never moves any), and each key that
-    arrives later goes to one of _SHARDS dicts picked by its hash, where a move takes a
-    256th of them. A key is in one place: `base` while it is there, else its shard."""
+    doubles the wait. So keys go to a young dict until it holds _GENERATION of them, then
+    to a new one; the older dicts only lose keys, and removing never moves any. A key that
+    recurs across dicts has an entry in each, holding the messages it named then, so its
+    messages are its entries in the dicts' order, which is msg_id order. The dict a start
+    fills, in C, is the first; the next send starts a young one (`sealed`)."""
 
-    __slots__ = ("_shards", "base")
+    __slots__ = ("_dicts", "_firsts", "young")
 
     def __init__(self) -> None:
-        self.base: Keyed = {}
-        self._shards: list[Keyed] = [{} for _ in range(_SHARDS)]
+        self.young: Keyed = {}
+        self._dicts: list[Keyed] = [self.young]
+        self._firsts: list[int] = [0]  # the first msg_id each dict holds
 
-    def _home(self, key: str) -> Keyed:
-        return self.base if key in self.base else self._shards[hash(key) % _SHARDS]
+    def _start(self, first: int) -> Keyed:
+        self.young = {}
+        self._dicts.append(self.young)
+        self._firsts.append(first)
+        return self.young
+
+    def sealed(self, next_msg_id: int) -> None:
+        """What a start read stays in its dict: later keys go to a new one."""
+        if self.young:
+            self._start(next_msg_id)
 
     def add(self, key: str, row: MessageRow) -> None:
-        index = self.base
-        if not index or key not in index:
-            index = self._shards[hash(key) % _SHARDS]
-        found = index.get(key)  # _index_add, written out: this runs for every message
+        young = self.young
+        found = young.get(key)  # _index_add, written out: this runs for every message
         if found is None:
-            index[key] = row
+            if len(young) >= _GENERATION:
+                young = self._start(row.msg_id)
+            young[key] = row
         elif isinstance(found, list):
             found.append(row)
         else:
-            index[key] = [found, row]
+            young[key] = [found, row]
 
     def remove(self, key: str, row: MessageRow) -> None:
-        _index_remove(self._home(key), key, row)
+        at = bisect_right(self._firsts, row.msg_id) - 1
+        index = self._dicts[at]
+        _index_remove(index, key, row)
+        if not index and index is not self.young:
+            del self._dicts[at], self._firsts[at]
 
     def rows(self, key: str) -> list[MessageRow]:
-        found = self._home(key).get(key)
-        if found is None:
-            return []
-        return found if isinstance(found, list) else [found]
+        out: list[MessageRow] = []
+        for index in self._dicts:
+            found = index.get(key)
+            if found is None:
+                continue
+            if isinstance(found, list):
+                out.extend(found)
+            else:
+                out.append(found)
+        return out
 
-    def items(self) -> Iterator[tuple[str, MessageRow | list[MessageRow]]]:
-        yield from self.base.items()
-        for shard in self._shards:
-            yield from shard.items()
+    def several(self) -> Iterator[tuple[str, list[MessageRow]]]:
+        """The keys that name more than one message, with their messages."""
+        if len(self._dicts) == 1:
+            yield from ((key, found) for key, found in self.young.items() if isinstance(found, list))
+            return
+        counts = Counter(chain.from_iterable(self._dicts))  # in how many dicts each key is
+        for index in self._dicts:
+            for key, found in index.items():
+                n = counts[key]
+                if n > 1:
+                    counts[key] = 0  # the key once, with all its messages
+                    yield key, self.rows(key)
+                elif n == 1 and isinstance(found, list):
+                    yield key, found
 
     def clear(self) -> None:
-        self.base.clear()
-        for shard in self._shards:
-            shard.clear()
+        self.young = {}
+        self._dicts = [self.young]
+        self._firsts = [0]
 
 
 class Messages:
@@ -289,6 +322,8 @@ class Messages:
             self._load_columns(columns, saved.get("repeated"))
         else:
             self._load(db)
+        self._mobile.sealed(self._next_msg_id)
+        self._custom.sealed(self._next_msg_id)
 
     def to_checkpoint(self) -> dict[str, Any]:
         """Every message, column by column, in msg_id order (the part `_load_columns` reads),
@@ -300,7 +335,7 @@ class Messages:
             return bisect_left(rows, row.msg_id, key=_msg_key)
 
         saved["repeated"] = [
-            [[key, sorted(map(at, found))] for key, found in index.items() if type(found) is list]
+            [[key, sorted(map(at, found))] for key, found in index.several()]
             for index in (self._mobile, self._custom)
         ]
         return saved
@@ -319,7 +354,7 @@ class Messages:
             timeline.rows.extend(map(itemgetter(1), group))
         self.waiting_at_start = [row for row in rows if row.state is None]
         self.linked_at_start = [row for row in rows if row.short_url is not None]
-        indexes = ((self._mobile.base, col["mobile_norm"]), (self._custom.base, col["custom_sms_id"]))
+        indexes = ((self._mobile.young, col["mobile_norm"]), (self._custom.young, col["custom_sms_id"]))
         if type(repeated) is not list or len(repeated) != len(indexes):
             repeated = [None] * len(indexes)
         for (index, keys), saved in zip(indexes, repeated, strict=True):
@@ -331,7 +366,7 @@ class Messages:
         self.last_sms_id = int(rows[-1].sms_id)
 
     def _load(self, db: Database) -> None:
-        all_rows, mobiles, customs = self._all.rows, self._mobile.base, self._custom.base
+        all_rows, mobiles, customs = self._all.rows, self._mobile.young, self._custom.young
         waiting, linked = self.waiting_at_start, self.linked_at_start
         timeline: Timeline | None = None
         row = None

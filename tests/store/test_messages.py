@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from emay_mock.store import messages
 from emay_mock.store.db import Database
 from emay_mock.store.log import Log
 from emay_mock.store.messages import MessageFilter, MessageRow, Messages
@@ -89,3 +92,30 @@ def test_by_sms_id_finds_any_accounts_message_and_nothing_removed_or_unknown() -
     assert m.by_sms_id(str(10**19 + 2001)) is not None  # account B's stay
     m.forget(None)
     assert m.count() == 0 and m.by_sms_id(str(10**19 + 2001)) is None
+
+
+def test_an_index_over_many_generations_answers_removes_and_checkpoints_as_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Keys go to a new dict every _GENERATION keys (4 here): a key recurring across them is
+    still found whole and in order, removed from the dict that holds it, and saved whole."""
+    monkeypatch.setattr(messages, "_GENERATION", 4)
+    rows = [row(i, mobile=f"1380000{i // 2 % 7:04d}", custom=f"c{i // 3 % 5}") for i in range(1, 61)]
+    m = store(*rows)
+
+    def check(live: list[MessageRow], found: Messages) -> None:
+        for key in {r.mobile for r in rows}:
+            assert ids(found.find(MessageFilter(mobile=key), 100)) == [
+                r.msg_id for r in reversed(live) if r.mobile == key
+            ]
+        for key in {r.custom_sms_id for r in rows if r.custom_sms_id}:
+            assert ids(found.find(MessageFilter(custom_sms_id=key), 100)) == [
+                r.msg_id for r in reversed(live) if r.custom_sms_id == key
+            ]
+
+    check(rows, m)
+    gone = rows[:20] + rows[20::4]
+    m.remove(gone)
+    live = [r for r in rows if r not in gone]
+    check(live, m)
+    check(live, Messages(Database(None), Log(Database(None)), m.to_checkpoint()))
