@@ -272,17 +272,16 @@ class Index:
 
     def several(self) -> Iterator[tuple[str, list[MessageRow]]]:
         """The keys that name more than one message, with their messages."""
-        if len(self._dicts) == 1:
-            yield from ((key, found) for key, found in self.young.items() if isinstance(found, list))
-            return
-        counts = Counter(chain.from_iterable(self._dicts))  # in how many dicts each key is
+        first, later = self._dicts[0], self._dicts[1:]
+        # Keys in more than one dict: counted over the later dicts only (after a restart the
+        # first, which the start filled, is most of the keys, and it is only looked into).
+        counts = Counter(chain.from_iterable(later))
+        spread = {key for key, n in counts.items() if n > 1 or key in first}
+        for key in spread:
+            yield key, self.rows(key)
         for index in self._dicts:
             for key, found in index.items():
-                n = counts[key]
-                if n > 1:
-                    counts[key] = 0  # the key once, with all its messages
-                    yield key, self.rows(key)
-                elif n == 1 and isinstance(found, list):
+                if isinstance(found, list) and key not in spread:
                     yield key, found
 
     def clear(self) -> None:

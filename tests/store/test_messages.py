@@ -118,4 +118,15 @@ def test_an_index_over_many_generations_answers_removes_and_checkpoints_as_one(
     m.remove(gone)
     live = [r for r in rows if r not in gone]
     check(live, m)
-    check(live, Messages(Database(None), Log(Database(None)), m.to_checkpoint()))
+    again = Messages(Database(None), Log(Database(None)), m.to_checkpoint())
+    check(live, again)
+    extra = row(1000, mobile=live[-1].mobile, custom=live[-1].custom_sms_id)  # keys the start read, again
+    again.add([extra])
+    check([*live, extra], again)
+    for found, rows_now in ((m, live), (again, [*live, extra])):  # what a checkpoint keeps
+        for index, field in ((found._mobile, "mobile"), (found._custom, "custom_sms_id")):
+            named: dict[str, list[int]] = {}
+            for r in rows_now:
+                named.setdefault(getattr(r, field), []).append(r.msg_id)
+            several = {key: ids(kept) for key, kept in index.several()}
+            assert several == {key: v for key, v in named.items() if len(v) > 1}
