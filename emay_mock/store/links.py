@@ -149,9 +149,7 @@ class LinkStore:
         for shard in self._codes:
             for code in [c for c, link in shard.items() if app_id is None or link.app_id == app_id]:
                 shard.pop(code).gone = True
-        kept: InOrder[LinkRow] = InOrder()
-        kept.rows = [link for link in self._order.rows[self._order.start :] if not link.gone]
-        self._order = kept
+        self._order.compact()
         for click in [c for c in self._clicks.values() if app_id is None or c.app_id == app_id]:
             click.gone = True
             del self._clicks[click.click_id]

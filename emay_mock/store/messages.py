@@ -219,7 +219,7 @@ class Index:
     to a new one; the older dicts only lose keys, and removing never moves any. A key that
     recurs across dicts has an entry in each, holding the messages it named then, so its
     messages are its entries in the dicts' order, which is msg_id order. The dict a start
-    fills, in C, is the first; the next send starts a young one (`sealed`)."""
+    fills, in C, is the first; `sealed()` starts a young one once the load is done."""
 
     __slots__ = ("_dicts", "_firsts", "young")
 

@@ -35,8 +35,12 @@ class InOrder(Generic[R]):
             self.start += 1
             self.gone -= 1
         if self.gone > 1000 and self.gone * 4 > len(self):
-            self.rows = [r for r in rows[self.start :] if not r.gone]
-            self.start = self.gone = 0
+            self.compact()
         elif self.start > 1000 and self.start * 2 > len(rows):
             del rows[: self.start]
             self.start = 0
+
+    def compact(self) -> None:
+        """Drop every gone row now (rows may have been marked gone without `removed()`)."""
+        self.rows = [r for r in self.rows[self.start :] if not r.gone]
+        self.start = self.gone = 0
