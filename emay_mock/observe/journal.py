@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,10 +19,14 @@ _SCALARS = (int, float, bool, type(None))
 
 def _small(value: dict[Any, Any]) -> bool:
     """Already within the journal's bounds: a few keys, each a short string or a number."""
-    if len(value) > _MAX_ITEMS:
+    # The keys of parsed JSON or of a form are strings.
+    if len(value) > _MAX_ITEMS or max(map(len, value), default=0) > _MAX_TEXT:
         return False
-    for k, v in value.items():
-        if len(k) > _MAX_TEXT or not (isinstance(v, _SCALARS) or (type(v) is str and len(v) <= _MAX_TEXT)):
+    for v in value.values():
+        if type(v) is str:
+            if len(v) > _MAX_TEXT:
+                return False
+        elif not isinstance(v, _SCALARS):
             return False
     return True
 
@@ -66,7 +71,7 @@ class Entry:
     code: str | None = None
     reason: dict[str, Any] | None = None
     notes: Notes = field(default_factory=Notes)
-    rules: list[dict[str, Any]] = field(default_factory=list)
+    rules: Sequence[dict[str, Any]] = ()  # the fired rules' list (Context.fired), when a request fired any
     # The smsIds a request issued are consecutive numbers: the first and a count keep an entry
     # small whatever the batch size (500 strings per entry would make the journal's memory
     # grow with the recipients, not with the entries).
@@ -95,7 +100,10 @@ class Entry:
         """The end of the request's log line: a refusal's reason, or the diagnoses a success carries."""
         if self.reason:
             return f" reason: {self.reason.get('reason', '')}"
-        diagnosed = [n.message for n in self.notes.items if n.diagnosis is not None]
+        items = self.notes.items
+        if not items:
+            return ""
+        diagnosed = [n.message for n in items if n.diagnosis is not None]
         return f" note: {'; '.join(diagnosed)}" if diagnosed else ""
 
     def as_dict(self) -> dict[str, Any]:
@@ -112,7 +120,7 @@ class Entry:
             "code": self.code,
             "reason": self.reason,
             "notes": [n.as_dict() for n in self.notes.items],
-            "rules": self.rules,
+            "rules": list(self.rules),
             "smsIds": self.sms_ids(_MAX_ITEMS)
             + ([f"… {self.sms_id_count - _MAX_ITEMS} more"] if self.sms_id_count > _MAX_ITEMS else []),
             "smsIdCount": self.sms_id_count,

@@ -36,18 +36,16 @@ class LineFormatter(logging.Formatter):
         return f"{self.formatTime(record)} {record.levelname} {record.name}: {record.getMessage()}"
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
-        return self._stamp(record.created, int(record.msecs))
+        return self.stamp(record.created)
 
-    def now(self) -> str:
-        created = time.time()
-        return self._stamp(created, int((created - int(created)) * 1000))
-
-    def _stamp(self, created: float, msecs: int) -> str:
+    def stamp(self, created: float) -> str:
+        """`created` (seconds since the epoch) as `formatTime` writes it: the milliseconds as
+        LogRecord counts them, so a line made without a record reads the same."""
         second = int(created)
         if second != self._second:
             self._text = time.strftime(self.default_time_format, self.converter(created))
             self._second = second
-        return f"{self._text},{msecs:03d}"
+        return f"{self._text},{int((created - second) * 1000):03d}"
 
 
 class GatheringHandler(logging.StreamHandler[TextIO]):
@@ -80,13 +78,13 @@ class GatheringHandler(logging.StreamHandler[TextIO]):
             loop.call_later(FLUSH_AFTER_S, self.flush)
 
     def add(self, levelname: str, name: str, message: str) -> None:
-        """A line as the formatter would make it, without a LogRecord (the request lines' fast path)."""
-        formatter = self.formatter
-        assert isinstance(formatter, LineFormatter)
+        """A line as the formatter would make it, without a LogRecord (the request lines' fast
+        path; `gathering` has made sure the formatter is a LineFormatter)."""
+        line = f"{self.formatter.stamp(time.time())} {levelname} {name}: {message}"  # type: ignore[union-attr]
         with self.lock:  # type: ignore[union-attr]  # created by Handler.__init__
-            self._lines.append(f"{formatter.now()} {levelname} {name}: {message}")
-            first = len(self._lines) == 1
-        if first:
+            lines = self._lines
+            lines.append(line)
+        if len(lines) == 1:
             try:
                 asyncio.get_running_loop().call_later(FLUSH_AFTER_S, self.flush)
             except RuntimeError:
@@ -107,15 +105,14 @@ def gathering(logger: logging.Logger) -> GatheringHandler | None:
     """The handler a logger's lines end in, when it is this module's alone (as `serve` sets it
     up): then a line may skip the LogRecord. Anything else (a test's capture, a user's own
     handlers or filters) gets every record the standard way."""
-    root = logging.getLogger()
-    if logger.handlers or logger.filters or not logger.propagate or root.filters or len(root.handlers) != 1:
+    root = logging.root
+    handlers = root.handlers
+    if len(handlers) != 1 or logger.handlers or logger.filters or not logger.propagate or root.filters:
         return None
-    handler = root.handlers[0]
-    if type(handler) is not GatheringHandler or handler.filters:
-        return None
-    if type(handler.formatter) is not LineFormatter:
-        return None
-    return handler
+    handler = handlers[0]
+    if type(handler) is GatheringHandler and type(handler.formatter) is LineFormatter and not handler.filters:
+        return handler
+    return None
 
 
 def configure(level: str) -> None:

@@ -12,6 +12,7 @@ from emay_mock.observe.contract import ContractBook
 from emay_mock.observe.journal import Entry, Journal
 
 requests_log = logging.getLogger("emay_mock.requests")
+_NAME = requests_log.name
 ObserveFn = Callable[[Entry], None]
 
 
@@ -34,7 +35,7 @@ class Recorder:
         code = entry.code
         if code is not None:
             self.codes[code] += 1
-        level = logging.INFO if code == "SUCCESS" else logging.WARNING
+        level, level_name = (logging.INFO, "INFO") if code == "SUCCESS" else (logging.WARNING, "WARNING")
         if not requests_log.isEnabledFor(level):
             return
         message = (
@@ -43,7 +44,7 @@ class Recorder:
         )
         handler = logs.gathering(requests_log)
         if handler is not None:  # `serve`: straight into the lines written together
-            handler.add(logging.getLevelName(level), requests_log.name, message)
+            handler.add(level_name, _NAME, message)
         else:
             requests_log.log(level, "%s", message)
 

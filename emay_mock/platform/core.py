@@ -73,6 +73,7 @@ class Core:
         scenarios: Outcomes | None = None,
     ) -> None:
         self.store = store
+        self.durable = store.log.durable  # changes wait for the group commit (`committed`)
         self.clock = clock
         self.settings = settings
         self.tz = settings.rules.tz

@@ -7,7 +7,7 @@ are stored with it, and the scheduler's report buckets fire them (docs/protocol.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,6 +78,7 @@ class Sender:
         # The platform's own plans, shared by the recipients no rule decides: never changed.
         delay = platform.settings.report_delay_ms
         self._delivered = RecipientPlan(ReportState.DELIVRD, delay)
+        self._delivered_state = ReportState.DELIVRD.value
         self._repeated = RecipientPlan(ReportState.FAIL_MOBILE_REPEAT, delay)
         platform.scheduler.on_bucket(REPORT, self._fire)
         # Reports still due when the last process stopped (their messages have no state yet).
@@ -155,16 +156,17 @@ class Sender:
         """What `send` does for one recipient that no rule, timer, template or link touches,
         once the platform has found nothing to refuse (Platform.submit_plain)."""
         p = self.p
-        item = Planned(0, plain.mobile, plain.mobile, plain.content, plain.custom_sms_id, None, None,
-                       plain.segments, False)  # fmt: skip
-        first = p.sms_ids.take(1, wall_now)
+        sms_id = str(p.sms_ids.take(1, wall_now))
         now = p.clock.now_ms()
-        row = _row(p.messages.reserve(1), first, account.app_id, item, endpoint, None, wall_now, now,
-                   self._delivered, None)  # fmt: skip
-        self._keep(account, [row], plain.segments)
+        mobile = plain.mobile
+        # The row `_row` makes of a recipient with no timer, template, link or rule.
+        row = MessageRow(p.messages.reserve(1), sms_id, account.app_id, mobile, mobile, plain.content,
+                         plain.custom_sms_id, None, endpoint, None, wall_now, now, None, now, plain.segments,
+                         self._delivered_state, now + self._delivered.delay_ms)  # fmt: skip
+        self._keep(account, (row,), plain.segments)
         return row
 
-    def _keep(self, account: Account, rows: list[MessageRow], cost: int) -> None:
+    def _keep(self, account: Account, rows: Sequence[MessageRow], cost: int) -> None:
         """Store accepted messages, charge them, and put each in the bucket of its report."""
         p = self.p
         app_id = account.app_id

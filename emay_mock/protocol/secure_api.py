@@ -43,6 +43,7 @@ def _mobile_value(value: Any, notes: Notes, path: str) -> str | None:
 
 _SINGLE_KNOWN = frozenset(("mobile", "content", "customSmsId", *SHARED_OPTIONS, *WINDOW_FIELDS))
 _ABSENT = object()
+_PLAIN_OPTIONS = ("customSmsId", *SHARED_OPTIONS)  # in the order `single` reads them: same notes
 
 
 def single(f: Fields, limit: int) -> SendOrder:
@@ -89,7 +90,7 @@ def plain_single(payload: dict[str, Any], notes: Notes, rules: Rules) -> PlainSi
     if units > rules.max_content_units:
         return None
     options: list[str | None] = []
-    for name in ("customSmsId", *SHARED_OPTIONS):  # in the order `single` reads them: same notes
+    for name in _PLAIN_OPTIONS:
         value = get(name, _ABSENT)
         if value is _ABSENT:
             options.append(None)

@@ -50,12 +50,20 @@ class _Sieve:
                 if content.search(r.content):
                     return False
                 seen.add(r.content)
-            if r.mobile is not None and suffixes:
-                mobile = r.mobile.rstrip()
-                for length, values in suffixes.items():
-                    if mobile[-length:] in values:
-                        return False
+            if r.mobile is not None and suffixes and self._known_suffix(r.mobile.rstrip()):
+                return False
         return True
+
+    def rules_out_one(self, mobile: str, content: str) -> bool:
+        """`rules_out` for one recipient with a stripped mobile and a content."""
+        if not self.applies:
+            return False
+        if self.content is not None and self.content.search(content):
+            return False
+        return not (self.suffixes and self._known_suffix(mobile))
+
+    def _known_suffix(self, mobile: str) -> bool:
+        return any(mobile[-length:] in values for length, values in self.suffixes.items())
 
 
 class ScenarioBook:
@@ -64,7 +72,7 @@ class ScenarioBook:
     def __init__(self) -> None:
         self.scenarios: list[Scenario] = []
         self._faker: Faker | None = None
-        self._sieve: tuple[int, int, _Sieve] | None = None
+        self._sieve: _Sieve | None = None  # made again after every change to the list
 
     # -- managing -----------------------------------------------------------------------------
 
@@ -117,14 +125,16 @@ class ScenarioBook:
     # -- deciding -----------------------------------------------------------------------------
 
     def _sieve_for(self) -> _Sieve:
-        key = (id(self.scenarios), len(self.scenarios))
-        cached = self._sieve
-        if cached is None or cached[:2] != key:
-            cached = self._sieve = (*key, _Sieve(self.scenarios))
-        return cached[2]
+        sieve = self._sieve
+        if sieve is None:
+            sieve = self._sieve = _Sieve(self.scenarios)
+        return sieve
 
     def ignores(self, recipients: list[Recipient]) -> bool:
         return self._sieve_for().rules_out(recipients)
+
+    def ignores_one(self, mobile: str, content: str) -> bool:
+        return (self._sieve or self._sieve_for()).rules_out_one(mobile, content)
 
     def on_request(self, facts: RequestFacts) -> RequestDecision:
         if self.ignores(facts.recipients):

@@ -95,6 +95,10 @@ class Outcomes(Protocol):
         (then `on_request` would decide nothing and count nothing)."""
         ...
 
+    def ignores_one(self, mobile: str, content: str) -> bool:
+        """`ignores` for one recipient whose mobile has nothing to strip (the plain lane)."""
+        ...
+
     def on_request(self, facts: RequestFacts) -> RequestDecision: ...
 
     def plan(self, facts: RequestFacts, recipient: Planned, default: RecipientPlan) -> RecipientPlan: ...
@@ -110,6 +114,9 @@ class NoScenarios:
     """The platform's defaults, unchanged."""
 
     def ignores(self, recipients: list[Recipient]) -> bool:
+        return True
+
+    def ignores_one(self, mobile: str, content: str) -> bool:
         return True
 
     def on_request(self, facts: RequestFacts) -> RequestDecision:

@@ -172,7 +172,8 @@ class SecureFamily:
             return None
         answer = payloads.send_result(row.mobile, row.sms_id, row.custom_sms_id)
         out = envelope.encode_response(answer, account.key, gzip_on=gzip_on, charset=codec)
-        await platform.committed()
+        if platform.durable:
+            await platform.committed()
         entry = Entry("secure", "sendSingleSMS", request.method, request.remote, at, app_id, content_type,
                       redact(payload), SUCCESS, None, notes)  # fmt: skip
         entry.issued(int(row.sms_id), 1)
