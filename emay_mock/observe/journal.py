@@ -11,7 +11,7 @@ from typing import Any
 from emay_mock.protocol.notes import Notes
 
 _MAX_ITEMS = 20
-_MAX_TEXT = 500
+MAX_TEXT = 500  # the longest string an entry keeps whole
 
 
 _SCALARS = (int, float, bool, type(None))
@@ -20,11 +20,11 @@ _SCALARS = (int, float, bool, type(None))
 def _small(value: dict[Any, Any]) -> bool:
     """Already within the journal's bounds: a few keys, each a short string or a number."""
     # The keys of parsed JSON or of a form are strings.
-    if len(value) > _MAX_ITEMS or max(map(len, value), default=0) > _MAX_TEXT:
+    if len(value) > _MAX_ITEMS or max(map(len, value), default=0) > MAX_TEXT:
         return False
     for v in value.values():
         if type(v) is str:
-            if len(v) > _MAX_TEXT:
+            if len(v) > MAX_TEXT:
                 return False
         elif not isinstance(v, _SCALARS):
             return False
@@ -46,15 +46,15 @@ def redact(value: Any, depth: int = 0) -> Any:
             if i >= _MAX_ITEMS * 2:
                 out["…"] = f"{len(value) - i} more keys"
                 break
-            out[str(k)[:_MAX_TEXT]] = redact(v, depth + 1)
+            out[str(k)[:MAX_TEXT]] = redact(v, depth + 1)
         return out
     if isinstance(value, list):
         head = [redact(v, depth + 1) for v in value[:_MAX_ITEMS]]
         if len(value) > _MAX_ITEMS:
             head.append(f"… {len(value) - _MAX_ITEMS} more")
         return head
-    if isinstance(value, str) and len(value) > _MAX_TEXT:
-        return value[:_MAX_TEXT] + f"… ({len(value)} chars)"
+    if isinstance(value, str) and len(value) > MAX_TEXT:
+        return value[:MAX_TEXT] + f"… ({len(value)} chars)"
     return value
 
 

@@ -19,6 +19,7 @@ from typing import TextIO
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 FLUSH_AFTER_S = 0.1
+_MILLIS = tuple(f"{ms:03d}" for ms in range(1000))  # ",mmm" as %03d writes it, looked up
 
 
 class LineFormatter(logging.Formatter):
@@ -45,7 +46,7 @@ class LineFormatter(logging.Formatter):
         if second != self._second:
             self._text = time.strftime(self.default_time_format, self.converter(created))
             self._second = second
-        return f"{self._text},{int((created - second) * 1000):03d}"
+        return f"{self._text},{_MILLIS[int((created - second) * 1000)]}"
 
 
 class GatheringHandler(logging.StreamHandler[TextIO]):

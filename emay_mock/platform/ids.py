@@ -26,13 +26,20 @@ class IdSequence:
             raise ValueError("ids need at least 17 digits")
         self.digits = digits
         self._suffix = 10 ** (digits - 17)
+        self._limit = 10**digits
         self.last = last
+        self._ms = -1  # the millisecond whose smallest id `_floor` is: found once per millisecond
+        self._floor = 0
 
     def take(self, count: int, wall_ms: int) -> int:
         """Reserve `count` consecutive ids; returns the first."""
-        base = _second_stamp(wall_ms // 1000) * 1000 + wall_ms % 1000
-        first: int = max(self.last + 1, base * self._suffix)
-        if first >= 10**self.digits:
+        if wall_ms != self._ms:
+            self._floor = (_second_stamp(wall_ms // 1000) * 1000 + wall_ms % 1000) * self._suffix
+            self._ms = wall_ms
+        first = self.last + 1
+        if first < self._floor:
+            first = self._floor
+        if first + count > self._limit:
             raise OverflowError("id space exhausted")
         self.last = first + count - 1
         return first

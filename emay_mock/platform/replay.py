@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Hashable
+
+# What a body is remembered by (platform.core.body_digest: an int; any hashable will do).
+Digest = Hashable
 
 # A dict that outgrows its table, or (at the bound, as removed keys use the table up) that
 # rebuilds it, moves every key in one step, in the request that adds the key: 10 ms at
@@ -20,44 +24,44 @@ class ReplayGuard:
     def __init__(self, max_entries: int) -> None:
         self.max_entries = max_entries
         # Each account's dicts, one or _SHARDS of them: digest to its window's end.
-        self._apps: dict[str, list[dict[bytes, int]]] = {}
+        self._apps: dict[str, list[dict[Digest, int]]] = {}
         # What was remembered, in order, for "oldest out", and how many of each body's
         # places in it are stale (it was remembered again since): those come first, and
         # eviction skips them. No new object per body: the collector has no more to walk
         # than before. Forgetting an account takes its places out at once.
         self._order_apps: deque[str] = deque()
-        self._order: deque[bytes] = deque()
-        self._stale: dict[tuple[str, bytes], int] = {}
+        self._order: deque[Digest] = deque()
+        self._stale: dict[tuple[str, Digest], int] = {}
         self._count = 0
         self.evicted = 0
 
-    def _shard(self, app_id: str, digest: bytes) -> dict[bytes, int]:
+    def _shard(self, app_id: str, digest: Digest) -> dict[Digest, int]:
         shards = self._apps.get(app_id)
         if shards is None:
             shards = self._apps[app_id] = [{}]
         return shards[hash(digest) % len(shards)]
 
-    def _split(self, app_id: str, one: dict[bytes, int]) -> None:
-        shards: list[dict[bytes, int]] = [{} for _ in range(_SHARDS)]
+    def _split(self, app_id: str, one: dict[Digest, int]) -> None:
+        shards: list[dict[Digest, int]] = [{} for _ in range(_SHARDS)]
         for digest, until in one.items():
             shards[hash(digest) % _SHARDS][digest] = until
         self._apps[app_id] = shards
 
-    def check_and_remember(self, app_id: str, digest: bytes, expires_ms: int, now_ms: int) -> bool:
+    def check_and_remember(self, app_id: str, digest: Digest, expires_ms: int, now_ms: int) -> bool:
         """True when this body was already seen and its window is still open."""
         if self.seen(app_id, digest, now_ms):
             return True
         self.remember(app_id, digest, expires_ms)
         return False
 
-    def seen(self, app_id: str, digest: bytes, now_ms: int) -> bool:
+    def seen(self, app_id: str, digest: Digest, now_ms: int) -> bool:
         shards = self._apps.get(app_id)
         if shards is None:
             return False
         until = shards[hash(digest) % len(shards)].get(digest)
         return until is not None and until > now_ms
 
-    def remember(self, app_id: str, digest: bytes, expires_ms: int) -> None:
+    def remember(self, app_id: str, digest: Digest, expires_ms: int) -> None:
         shard = self._shard(app_id, digest)
         if digest in shard:
             key = (app_id, digest)
@@ -92,7 +96,7 @@ class ReplayGuard:
 
     def _compact(self) -> None:
         """The order without its stale places: each remembered body's last one."""
-        last: dict[tuple[str, bytes], None] = {}
+        last: dict[tuple[str, Digest], None] = {}
         for key in zip(reversed(self._order_apps), reversed(self._order), strict=True):
             if key not in last and key[1] in self._shard(*key):
                 last[key] = None

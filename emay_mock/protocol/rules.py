@@ -51,12 +51,13 @@ def normalize_mobile(raw: str, rules: Rules, notes: Notes, where: str) -> str:
     return bare
 
 
-_ASTRAL = "\U00010000"
+# A character beyond U+FFFF (a lone surrogate, which JSON allows, is not one of them).
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
 def content_units(text: str) -> int:
     """Length as carriers count it: UTF-16 code units (an emoji counts twice)."""
-    if text.isascii() or max(text) < _ASTRAL:  # nothing beyond U+FFFF: one unit a character
+    if text.isascii() or _ASTRAL.search(text) is None:  # one unit a character
         return len(text)
     # Each character is 2 bytes in UTF-16 but for one beyond U+FFFF (4); a lone surrogate
     # (JSON allows "\ud800") passes as 2 bytes, one unit, as it counted before.

@@ -63,7 +63,10 @@ class _Sieve:
         return not (self.suffixes and self._known_suffix(mobile))
 
     def _known_suffix(self, mobile: str) -> bool:
-        return any(mobile[-length:] in values for length, values in self.suffixes.items())
+        for length, values in self.suffixes.items():  # noqa: SIM110 (a generator costs more than the loop)
+            if mobile[-length:] in values:
+                return True
+        return False
 
 
 class ScenarioBook:
