@@ -1,6 +1,6 @@
 """The sendSingleSMS handler's own cost, without HTTP: a steady figure on a noisy machine.
 
-python -m bench.handler [--requests 20000] [--profile]
+python -m bench.handler [--requests 20000] [--profile | --bytecodes | --instructions]
 
 The real `/inter/sendSingleSMS` handler of an in-process mock (defaults, the bench account,
 INFO request lines through the gathering handler `serve` sets up, into /dev/null) is called directly with
@@ -11,6 +11,14 @@ parsing and the socket do not. The figure moves by about 1% from run to run wher
 Under load the same work costs two to three times more (interleaved with aiohttp's and
 the kernel's); figure 1 remains the measure of throughput. `--profile` adds cProfile's
 table, sorted by own time.
+
+Two figures that do not move with the machine at all, for tuning the lane (they follow
+its cost under load: docs/DECISIONS.md#lane-instructions):
+- `--instructions`: the machine instructions a request, counted by valgrind's callgrind
+  in two runs of the handler that differ only in the number of sends (start-up, warm-up
+  and making the bodies cancel out). Some two minutes for the default 6,000 sends.
+- `--bytecodes`: the Python bytecodes and calls a request, by function (sys.settrace's
+  opcode events), for seeing where the instructions come from.
 """
 
 from __future__ import annotations
@@ -23,20 +31,28 @@ import io
 import logging
 import os
 import pstats
+import re
+import subprocess
+import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, cast
+from types import FrameType
+from typing import TYPE_CHECKING, Any, cast
 
 from aiohttp import web
 from multidict import CIMultiDict
 
-from bench import bodies
+from bench import bodies, harness
 from bench.figures.throughput import PATH, bench_account
 from emay_mock import config as emay_config
 from emay_mock.observe import logs
 from emay_mock.server import MockServer
+
+if TYPE_CHECKING:
+    from _typeshed import TraceFunction
 
 WARM_UP = 1000
 Handler = Callable[["BenchRequest"], Awaitable[web.StreamResponse]]
@@ -103,15 +119,101 @@ async def measure(requests: int, profile: bool = False, *, general: bool = False
     return per_request_us, table.getvalue()
 
 
+async def send_plain_requests(sends: int, made: int) -> None:
+    """The warm-up and `sends` requests through the handler, from `made` bodies made first:
+    two runs with the same `made` differ only by their sends (what --instructions subtracts)."""
+    requests = [BenchRequest(b) for b in bodies.generate(bodies.single, made)]
+    mock, handler = await start_handler()
+    try:
+        for request in requests[: WARM_UP + sends]:
+            answer = await handler(request)
+            if answer.headers.get("result") != "SUCCESS":
+                raise RuntimeError(f"a request was refused: {answer.headers.get('result')}")
+    finally:
+        await mock.stop()
+
+
+_COLLECTED = re.compile(r"Collected : (\d+)")
+
+
+def instructions(sends: int) -> float:
+    """Machine instructions a request: callgrind's totals for `sends` and a third of them."""
+    valgrind = harness.debian_tool("valgrind")
+    runs = (sends // 3, sends)
+    totals = []
+    with tempfile.TemporaryDirectory(prefix="emay-callgrind-") as work:
+        for run in runs:
+            argv = [valgrind, "--tool=callgrind", f"--callgrind-out-file={work}/out.{run}", sys.executable,
+                    "-m", "bench.handler", "--sends", str(run), "--made", str(WARM_UP + sends)]  # fmt: skip
+            done = subprocess.run(argv, cwd=harness.ROOT, capture_output=True, text=True, check=True)
+            found = _COLLECTED.search(done.stderr)
+            if found is None:
+                raise RuntimeError(f"callgrind printed no total:\n{done.stderr[-2000:]}")
+            totals.append(int(found.group(1)))
+    return (totals[1] - totals[0]) / (runs[1] - runs[0])
+
+
+async def bytecodes(sends: int) -> tuple[float, float, list[tuple[str, float, float]]]:
+    """Bytecodes and Python calls a request, and by function (name, bytecodes, calls), most first."""
+    requests = [BenchRequest(b) for b in bodies.generate(bodies.single, WARM_UP + sends)]
+    mock, handler = await start_handler()
+    ops: Counter[str] = Counter()
+    calls: Counter[str] = Counter()
+
+    def trace(frame: FrameType, event: str, arg: Any) -> TraceFunction:
+        code = frame.f_code
+        name = f"{Path(code.co_filename).name}:{code.co_name}"
+        if event == "call":
+            calls[name] += 1
+            frame.f_trace_opcodes = True
+        elif event == "opcode":
+            ops[name] += 1
+        return trace
+
+    try:
+        for request in requests[:WARM_UP]:
+            await handler(request)
+        sys.settrace(trace)
+        try:
+            for request in requests[WARM_UP:]:
+                await handler(request)
+        finally:
+            sys.settrace(None)
+    finally:
+        await mock.stop()
+    rows = [(name, n / sends, calls[name] / sends) for name, n in ops.most_common()]
+    return ops.total() / sends, calls.total() / sends, rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.handler", description=__doc__)
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--profile", action="store_true", help="print cProfile's table (slows the figure)")
     parser.add_argument("--general", action="store_true", help="without the plain lane (the general path)")
+    parser.add_argument("--instructions", action="store_true", help="instructions a request, under callgrind")
+    parser.add_argument("--bytecodes", action="store_true", help="bytecodes and calls a request, by function")
+    parser.add_argument("--sends", type=int, help=argparse.SUPPRESS)  # one run of --instructions
+    parser.add_argument("--made", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     logs.configure("INFO")  # as `serve` does, the lines going nowhere rather than to the terminal
     devnull = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 (open for the run)
     cast(logging.StreamHandler[Any], logging.getLogger().handlers[0]).setStream(devnull)
+    if args.sends is not None:
+        asyncio.run(send_plain_requests(args.sends, args.made))
+        return 0
+    if args.instructions:
+        sends = 6000 if args.requests == parser.get_default("requests") else args.requests
+        print(f"sendSingleSMS handler without HTTP, the plain lane: {instructions(sends):,.0f} "
+              f"instructions a request (callgrind, {sends:,} sends)")  # fmt: skip
+        return 0
+    if args.bytecodes:
+        sends = 1000 if args.requests == parser.get_default("requests") else args.requests
+        ops, calls, rows = asyncio.run(bytecodes(sends))
+        print(f"sendSingleSMS handler without HTTP, the plain lane: {ops:,.0f} bytecodes and "
+              f"{calls:.0f} Python calls a request ({sends:,})")  # fmt: skip
+        for name, n, called in rows[:30]:
+            print(f"{n:8.1f} {called:5.2f}  {name}")
+        return 0
     per_request_us, table = asyncio.run(measure(args.requests, args.profile, general=args.general))
     path = "the general path" if args.general else "the plain lane"
     print(f"sendSingleSMS handler without HTTP, {path}: {per_request_us:.1f} µs a request "

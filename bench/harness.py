@@ -152,23 +152,28 @@ class WrkRun:
         return {**self.__dict__, "rate": round(self.rate, 1)}
 
 
-def wrk_path() -> str:
-    """wrk, installed from Debian's packages on first use when this runs as root with apt-get."""
-    found = shutil.which("wrk")
+def debian_tool(name: str) -> str:
+    """A command from the Debian package of the same name, installed with apt-get on first
+    use when this runs as root."""
+    found = shutil.which(name)
     if found is None and os.geteuid() == 0 and shutil.which("apt-get"):
-        print("bench: installing wrk with apt-get …", file=sys.stderr)
+        print(f"bench: installing {name} with apt-get …", file=sys.stderr)
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        for step in (["install", "-y", "-q", "wrk"], ["update", "-q"], ["install", "-y", "-q", "wrk"]):
+        for step in (["install", "-y", "-q", name], ["update", "-q"], ["install", "-y", "-q", name]):
             subprocess.run(["apt-get", *step], env=env, capture_output=True, timeout=600, check=False)
-            found = shutil.which("wrk")
+            found = shutil.which(name)
             if found is not None:
                 break
     if found is None:
         raise SystemExit(
-            "bench: wrk is not installed and could not be installed. Install it "
-            "(Debian/Ubuntu: `sudo apt-get install -y wrk`) and run the benchmark again."
+            f"bench: {name} is not installed and could not be installed. Install it "
+            f"(Debian/Ubuntu: `sudo apt-get install -y {name}`) and run the benchmark again."
         )
     return found
+
+
+def wrk_path() -> str:
+    return debian_tool("wrk")
 
 
 def run_wrk(

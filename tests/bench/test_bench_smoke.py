@@ -51,3 +51,11 @@ def test_the_growth_figure_times_every_send_of_the_real_handler(tmp_path: Path) 
     assert figure.number == "10" and figure.details["sends"] == 20_000
     assert figure.reference is not None and 0 < figure.reference <= figure.measured  # median, slowest
     assert figure.details["over_count"] >= len(figure.details["over_2_ms"])
+
+
+async def test_the_bytecode_count_follows_the_handler_through_the_plain_lane() -> None:
+    ops, calls, rows = await handler.bytecodes(50)
+    by_name = {name: (n, called) for name, n, called in rows}
+    assert by_name["secure.py:_plain_single"][1] == 1  # once a request: every request took the lane
+    assert by_name["sending.py:send_plain"][1] == 1
+    assert ops == sum(n for _, n, _ in rows) and calls >= 20
