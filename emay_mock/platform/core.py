@@ -127,7 +127,8 @@ class Core:
 
     def set_balance(self, account: Account, balance: int) -> None:
         account.balance = balance
-        self.store.accounts.set_balance(account.app_id, balance)
+        if self.durable:
+            self.store.accounts.set_balance(account.app_id, balance)
 
     def give_balance(self, account: Account, balance: int) -> None:
         """A balance set by hand (the console): stored, and told to live views. Sends, which

@@ -30,6 +30,7 @@ class Retention:
         # Pruned in steps: at most 1% over the limit between two rounds, so the check after a
         # send is one comparison and a round's cost is shared by the messages that caused it.
         self.slack = max(1, self.max_messages // 100)
+        self._room = self.max_messages + self.slack - core.messages.count()
         self.pruned = 0
         self.on_pruned = on_pruned
         self._timer: asyncio.TimerHandle | None = None
@@ -47,9 +48,15 @@ class Retention:
         self.run()
         self._timer = asyncio.get_running_loop().call_later(CHECK_EVERY_S, self._tick)
 
-    def after_accept(self) -> None:
-        if self.p.messages.count() > self.max_messages + self.slack:
+    def after_accept(self, accepted: int) -> None:
+        """`accepted` messages were just stored: a round once they take the count past the
+        limit and its slack. The room left is counted down, and found again after a round
+        (removals elsewhere only make the count lower: a round then comes early, and finds
+        nothing to do)."""
+        self._room -= accepted
+        if self._room < 0:
             self.run()
+            self._room = self.max_messages + self.slack - self.p.messages.count()
 
     def run(self) -> int:
         """One round: remove what is over the count or the age, oldest first; returns how many."""

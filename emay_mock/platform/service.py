@@ -82,7 +82,7 @@ class Platform(Core):
         facts = self._facts(ctx, order.recipients, order.template_id)
         await self.consult(ctx, facts)
         accepted = self.sending.send(ctx, order, facts, links)
-        self.retention.after_accept()
+        self.retention.after_accept(len(accepted.results))
         if accepted.early:  # a scenario's `push: {early: true}`: those reports go out before the answer
             await self.scheduler.advance(0)
         return accepted
@@ -117,7 +117,7 @@ class Platform(Core):
         if digest is not None:
             self.replay.remember(app_id, digest, expires)
         row = self.sending.send_plain(account, plain, SINGLE_PATH, now)
-        self.retention.after_accept()
+        self.retention.after_accept(1)
         return row
 
     async def balance(self, ctx: Context) -> int:

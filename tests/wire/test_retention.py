@@ -179,3 +179,19 @@ async def test_a_reset_while_retention_waits_on_messages_leaves_the_counts_right
         assert sorted(await stored(http, mock)) == sorted(fresh[2:] + newest)
     assert await metric(http, mock, "emay_messages_stored") == 2
     assert await metric(http, mock, "emay_messages_pruned_total") == 2
+
+
+async def test_single_sends_past_the_limit_start_a_round_and_the_room_is_counted_again_after_it(
+    make_mock: MockFactory, http: aiohttp.ClientSession
+) -> None:
+    mock = await make_mock(settings=limits(maxMessages=10))  # a round once 12 are stored (1 of slack)
+    async with EmayClient(mock.url, APP_ID, SECRET) as client:
+        await send_many(client, 8)
+        await advance(http, mock, 1)  # final: free to go
+        counts = []
+        for i in range(6):
+            await client.send_single_sms(f"1390000{i:04d}", "hi")
+            counts.append(len(await stored(http, mock)))
+            await advance(http, mock, 1)
+    # 12 stored is past the limit and its slack: back to 10, then room for one more again.
+    assert counts == [9, 10, 11, 10, 11, 10]
