@@ -16,7 +16,7 @@ Two figures that do not move with the machine at all, for tuning the lane (they 
 its cost under load: docs/DECISIONS.md#lane-instructions):
 - `--instructions`: the machine instructions a request, counted by valgrind's callgrind
   in two runs of the handler that differ only in the number of sends (start-up, warm-up
-  and making the bodies cancel out). Some two minutes for the default 6,000 sends.
+  and making the bodies cancel out). About a minute for the default 6,000 sends.
 - `--bytecodes`: the Python bytecodes and calls a request, by function (sys.settrace's
   opcode events), for seeing where the instructions come from.
 """
@@ -120,12 +120,13 @@ async def measure(requests: int, profile: bool = False, *, general: bool = False
 
 
 async def send_plain_requests(sends: int, made: int) -> None:
-    """The warm-up and `sends` requests through the handler, from `made` bodies made first:
-    two runs with the same `made` differ only by their sends (what --instructions subtracts)."""
+    """`sends` requests through the handler, from `made` bodies made first: two runs with the
+    same `made` differ only by their sends (what --instructions subtracts; the first run's
+    sends are the second's warm-up)."""
     requests = [BenchRequest(b) for b in bodies.generate(bodies.single, made)]
     mock, handler = await start_handler()
     try:
-        for request in requests[: WARM_UP + sends]:
+        for request in requests[:sends]:
             answer = await handler(request)
             if answer.headers.get("result") != "SUCCESS":
                 raise RuntimeError(f"a request was refused: {answer.headers.get('result')}")
@@ -144,7 +145,7 @@ def instructions(sends: int) -> float:
     with tempfile.TemporaryDirectory(prefix="emay-callgrind-") as work:
         for run in runs:
             argv = [valgrind, "--tool=callgrind", f"--callgrind-out-file={work}/out.{run}", sys.executable,
-                    "-m", "bench.handler", "--sends", str(run), "--made", str(WARM_UP + sends)]  # fmt: skip
+                    "-m", "bench.handler", "--sends", str(run), "--made", str(sends)]  # fmt: skip
             done = subprocess.run(argv, cwd=harness.ROOT, capture_output=True, text=True, check=True)
             found = _COLLECTED.search(done.stderr)
             if found is None:

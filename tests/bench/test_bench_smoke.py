@@ -59,3 +59,8 @@ async def test_the_bytecode_count_follows_the_handler_through_the_plain_lane() -
     assert by_name["secure.py:_plain_single"][1] == 1  # once a request: every request took the lane
     assert by_name["sending.py:send_plain"][1] == 1
     assert ops == sum(n for _, n, _ in rows) and calls >= 20
+
+
+def test_the_instruction_count_runs_the_handler_twice_under_callgrind() -> None:
+    per_request = handler.instructions(300)  # 100 and 300 sends; valgrind installed if missing
+    assert 50_000 < per_request < 2_000_000  # some 190,000 on this project's machine
