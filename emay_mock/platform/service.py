@@ -103,7 +103,7 @@ class Platform(Core):
         ahead = plain.request_time - now
         if expires <= now or ahead > self.settings.future_tolerance_s * 1000:
             return None
-        if plain.segments > account.balance or (account.networks and not account.allows(remote)):
+        if plain.segments > account.balance or not account.allows(remote):
             return None
         if not self.scenarios.ignores_one(plain.mobile, plain.content):
             return None
@@ -111,8 +111,7 @@ class Platform(Core):
         digest = body_digest(body, SINGLE) if self.settings.replay_protection else None
         if digest is not None and self.replay.seen(app_id, digest, now):
             return None
-        limiter = account.limiter
-        if limiter.limit > 0 and not limiter.admit():
+        if not account.limiter.admit():
             return None
         if digest is not None:
             self.replay.remember(app_id, digest, expires)

@@ -137,7 +137,7 @@ class ScenarioBook:
         return self._sieve_for().rules_out(recipients)
 
     def ignores_one(self, mobile: str, content: str) -> bool:
-        return (self._sieve or self._sieve_for()).rules_out_one(mobile, content)
+        return self._sieve_for().rules_out_one(mobile, content)
 
     def on_request(self, facts: RequestFacts) -> RequestDecision:
         if self.ignores(facts.recipients):
