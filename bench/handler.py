@@ -12,8 +12,10 @@ Under load the same work costs two to three times more (interleaved with aiohttp
 the kernel's); figure 1 remains the measure of throughput. `--profile` adds cProfile's
 table, sorted by own time.
 
-Two figures that do not move with the machine at all, for tuning the lane (they follow
-its cost under load: docs/DECISIONS.md#lane-instructions):
+Two figures that a busy machine does not change, for tuning the lane (they follow its
+cost under load: docs/DECISIONS.md#lane-instructions). They move by about 1% from run to
+run, as some work follows the clock (a report bucket every 10 ms, the smsId's prefix
+once a millisecond):
 - `--instructions`: the machine instructions a request, counted by valgrind's callgrind
   in two runs of the handler that differ only in the number of sends (start-up, warm-up
   and making the bodies cancel out). About a minute for the default 6,000 sends.
