@@ -39,7 +39,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, cast
@@ -92,7 +92,7 @@ async def start_handler(*, general: bool = False) -> tuple[MockServer, Handler]:
     return mock, cast(Handler, route.handler)
 
 
-async def send_all(handler: Handler, requests: list[BenchRequest]) -> None:
+async def send_all(handler: Handler, requests: Iterable[BenchRequest]) -> None:
     """Each request through the handler; RuntimeError at the first one not answered SUCCESS."""
     for request in requests:
         answer = await handler(request)
