@@ -33,7 +33,7 @@ def fill(mock: MockServer, app_id: str, count: int, *, pending: int = 0) -> None
     done = 0
     while done < count:
         size = min(CHUNK, count - done)
-        first_sms = p.sms_ids.take(size, wall)
+        first_sms = p.sending.sms_ids.take(size, wall)
         first_row = p.messages.reserve(size)
         rows = []
         for k in range(size):
@@ -52,7 +52,7 @@ def fill(mock: MockServer, app_id: str, count: int, *, pending: int = 0) -> None
             )  # fmt: skip
         p.messages.add(rows)
         final_rows = [row for row in rows if row.state is not None]
-        p.queues.append(app_id, REPORT, final_rows)
+        p.store.queues.append(app_id, REPORT, final_rows)
         for row in rows:
             if row.state is None:
                 p.scheduler.add_to_bucket(REPORT, app_id, row.report_due, row)

@@ -239,7 +239,7 @@ async def _run(config: Config, host: str, port: int, db: str | None) -> int:
     # a few hundred thousand objects (measured: 26 ms each, every few batches of 500 sends).
     # Then what survives each tenth of a second is frozen too (emay_mock.freezing).
     loop = asyncio.get_running_loop()
-    Freezer(lambda: mock.platform.push.failed).run(loop)
+    Freezer(lambda: mock.push.failed).run(loop)
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)

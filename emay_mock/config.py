@@ -17,12 +17,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from emay_mock import validation, yamlfile
 from emay_mock.control_auth import Credentials, parse_credentials
-from emay_mock.delivery.push_settings import DEFAULT_RETRY_SCHEDULE, PushSettings
-from emay_mock.platform.accounts import AUTO_REVIEW, AccountSpec
 from emay_mock.protocol.envelope import KEY_LENGTHS
 from emay_mock.protocol.rules import Rules
 from emay_mock.scenarios.loader import ScenarioError, load_file
-from emay_mock.settings import Settings
+from emay_mock.settings import AUTO_REVIEW, DEFAULT_RETRY_SCHEDULE, AccountSpec, PushSettings, Settings
 
 DEMO_APP_ID = "EUCP-EMY-SMS1-DEMO0"
 DEMO_SECRET_KEY = "0123456789ABCDEF"

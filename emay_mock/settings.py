@@ -1,10 +1,17 @@
-"""Server-wide settings with the spec's defaults; `config` fills them from YAML."""
+"""What the configuration decides, with the spec's defaults: the server's settings and each
+account's. `config` fills them from YAML; every layer may read them (they import nothing
+but the protocol's rules)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from emay_mock.protocol.rules import Rules
+
+DEFAULT_RETRY_SCHEDULE = (10.0, 60.0, 600.0)
+# How an account's new templates are reviewed: after `templateReviewSeconds`, or by hand
+# (the UI or POST /_mock/templates/{templateId}/review), as the real platform's people do.
+AUTO_REVIEW, MANUAL_REVIEW = "auto", "manual"
 
 
 @dataclass(frozen=True)
@@ -30,3 +37,31 @@ class Settings:
     # Not a configuration key: the tests turn it off to compare the plain lane of
     # sendSingleSMS (web/secure.py) with the general path it must match.
     plain_lane: bool = True
+
+
+@dataclass(frozen=True)
+class PushSettings:
+    """Where and how an account's reports and MO are pushed (§2.3; docs/protocol.md#push-success)."""
+
+    report_url: str | None = None
+    mo_url: str | None = None
+    mode: str = "encrypted"  # encrypted | plain
+    retry_schedule: tuple[float, ...] = DEFAULT_RETRY_SCHEDULE
+    timeout_s: float = 5.0
+
+    def url_for(self, kind: str) -> str | None:
+        return self.report_url if kind == "report" else self.mo_url
+
+
+@dataclass(frozen=True)
+class AccountSpec:
+    app_id: str
+    secret_key: str
+    balance: int = 100_000
+    allowed_ips: tuple[str, ...] = ()
+    max_requests_per_second: int = 0
+    retrieve_report: bool = True
+    voice: bool = True
+    push: PushSettings | None = None
+    strict: bool = False
+    template_review: str = AUTO_REVIEW

@@ -12,9 +12,8 @@ import pytest
 
 from emay_mock.client import EmayClient
 from emay_mock.config import Config, parse_account
-from emay_mock.platform.accounts import AccountSpec
 from emay_mock.server import MockServer
-from emay_mock.settings import Settings
+from emay_mock.settings import AccountSpec, Settings
 from emay_mock.testing.receiver import Receiver
 
 ROOT = Path(__file__).resolve().parents[1]  # the repository

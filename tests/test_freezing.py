@@ -86,12 +86,12 @@ async def test_refused_pushes_leave_no_frozen_cycles(
 ) -> None:
     url = f"http://127.0.0.1:{_closed_port()}/report"
     mock = await make_mock([account(push={"reportUrl": url, "retrySchedule": [0.05], "timeoutSeconds": 1})])
-    push = mock.platform.push
+    push = mock.push
     freezer = Freezer((lambda: push.failed) if counted else (lambda: 0))
     async with EmayClient(mock.url, APP_ID, SECRET) as client:
         for i in range(5):
             await client.send_single_sms(f"1380000000{i}", "x")
-    await mock.platform.advance(2)
+    await mock.advance(2)
     for _ in range(200):  # every attempt refused, the retries too
         if push.dead:
             break

@@ -45,7 +45,7 @@ class _Collections:
 
 async def _slowest(sends: int) -> tuple[list[float], list[tuple[int, float, float]]]:
     mock, handler = await start_handler()
-    Freezer(lambda: mock.platform.push.failed).run(asyncio.get_running_loop())
+    Freezer(lambda: mock.push.failed).run(asyncio.get_running_loop())
     try:
         # Made as they are sent, so the bench's own objects stay few (400,000 requests held
         # at once would be the larger part of what the collector walks).

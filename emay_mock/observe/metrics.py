@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from emay_mock.delivery.push import PushEngine
 from emay_mock.observe.journal import Entry
 from emay_mock.observe.recorder import Recorder
 from emay_mock.platform.service import Platform
@@ -35,12 +36,12 @@ class Tally:
 
 
 class Metrics:
-    def __init__(self, platform: Platform, recorder: Recorder) -> None:
+    def __init__(self, platform: Platform, push: PushEngine, recorder: Recorder) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         # The keys are bounded: route names times result codes.
         self.tallies: dict[tuple[str, str, str], Tally] = {}
         self.registry.register(_RequestCollector(self.tallies))
-        self.registry.register(_PlatformCollector(platform, recorder))
+        self.registry.register(_PlatformCollector(platform, push, recorder))
         recorder.also(self.observe)
 
     def observe(self, entry: Entry) -> None:
@@ -89,8 +90,9 @@ class _RequestCollector(Collector):
 
 
 class _PlatformCollector(Collector):
-    def __init__(self, platform: Platform, recorder: Recorder) -> None:
+    def __init__(self, platform: Platform, push: PushEngine, recorder: Recorder) -> None:
         self.platform = platform
+        self.push = push
         self.recorder = recorder
 
     def collect(self) -> Iterator[Metric]:
@@ -117,16 +119,16 @@ class _PlatformCollector(Collector):
             "Push attempts by kind and outcome (ok, failed).",
             labels=["kind", "outcome"],
         )
-        for (kind, outcome), count in sorted(platform.push.attempts.items()):
+        for (kind, outcome), count in sorted(self.push.attempts.items()):
             attempts.add_metric([kind, outcome], count)
         yield attempts
         yield CounterMetricFamily(
-            "emay_push_batches_dead", "Push batches that failed every attempt.", value=platform.push.dead
+            "emay_push_batches_dead", "Push batches that failed every attempt.", value=self.push.dead
         )
         depth = GaugeMetricFamily(
             "emay_queue_depth", "Items waiting in a pull queue.", labels=["app_id", "kind"]
         )
-        for (app_id, kind), size in sorted(platform.queues.sizes.items()):
+        for (app_id, kind), size in sorted(platform.store.queues.sizes.items()):
             if size:
                 depth.add_metric([app_id, kind], size)
         yield depth

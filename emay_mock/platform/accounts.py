@@ -7,26 +7,13 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from emay_mock.delivery.push_settings import PushSettings
+from emay_mock.delivery.push import PushTarget
+from emay_mock.observe.events import EventHub
+from emay_mock.protocol.codes import ResultCode
 from emay_mock.protocol.envelope import key_bytes
-
-# How an account's new templates are reviewed: after `templateReviewSeconds`, or by hand
-# (the UI or POST /_mock/templates/{templateId}/review), as the real platform's people do.
-AUTO_REVIEW, MANUAL_REVIEW = "auto", "manual"
-
-
-@dataclass(frozen=True)
-class AccountSpec:
-    app_id: str
-    secret_key: str
-    balance: int = 100_000
-    allowed_ips: tuple[str, ...] = ()
-    max_requests_per_second: int = 0
-    retrieve_report: bool = True
-    voice: bool = True
-    push: PushSettings | None = None
-    strict: bool = False
-    template_review: str = AUTO_REVIEW
+from emay_mock.protocol.errors import EmayError
+from emay_mock.settings import AccountSpec
+from emay_mock.store.accounts import AccountStore
 
 
 class RateLimiter:
@@ -78,3 +65,51 @@ class Account:
 
     def push_url(self, kind: str) -> str | None:
         return None if self.spec.push is None else self.spec.push.url_for(kind)
+
+
+class Accounts(dict[str, Account]):
+    """Every account by appId, as stored; a balance is written to the file only with --db
+    (sends change it far more often than anything reads it back)."""
+
+    def __init__(self, store: AccountStore, events: EventHub) -> None:
+        super().__init__((spec.app_id, Account(spec, balance)) for spec, balance in store.load())
+        self.store = store
+        self.events = events
+
+    def require(self, app_id: str | None) -> Account:
+        account = self.get(app_id or "")
+        if account is None:
+            raise EmayError(
+                ResultCode.ERROR_APPID,
+                "appId is missing" if not app_id else f"no account has appId {app_id[:64]!r}",
+                field="appId",
+            )
+        return account
+
+    def put(self, spec: AccountSpec) -> Account:
+        """Add or replace an account; replacing keeps its messages and sets the new balance."""
+        account = Account(spec, spec.balance)
+        self.store.put(spec, spec.balance)
+        self[spec.app_id] = account
+        self.events.publish("account", spec.app_id, account)
+        return account
+
+    def set_balance(self, account: Account, balance: int) -> None:
+        account.balance = balance
+        if self.store.durable:
+            self.store.set_balance(account.app_id, balance)
+
+    def give_balance(self, account: Account, balance: int) -> None:
+        """A balance set by hand (the console): stored, and told to live views. Sends, which
+        change it far more often, tell nobody: a view reads it again when messages arrive."""
+        self.set_balance(account, balance)
+        self.events.publish("account", account.app_id, account)
+
+    def push_target(self, app_id: str, kind: str) -> PushTarget | None:
+        """Where the account's reports or MO are pushed; None: they wait in its pull queue."""
+        account = self.get(app_id)
+        push = None if account is None else account.spec.push
+        url = None if push is None else push.url_for(kind)
+        if push is None or account is None or not url:
+            return None
+        return PushTarget(url, push.mode, account.key, push.retry_schedule, push.timeout_s)

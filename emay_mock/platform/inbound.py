@@ -4,22 +4,41 @@ from __future__ import annotations
 
 from typing import Any
 
-from emay_mock.platform.accounts import Account
-from emay_mock.platform.core import Core
+from emay_mock.delivery.clock import Clock
+from emay_mock.delivery.scheduler import Scheduler
+from emay_mock.observe.events import EventHub
+from emay_mock.platform.accounts import Account, Accounts
+from emay_mock.platform.routing import Router
 from emay_mock.protocol import payloads
 from emay_mock.protocol.notes import Notes
-from emay_mock.protocol.rules import check_extended_code, normalize_mobile
-from emay_mock.store.inbound import MoRow
+from emay_mock.protocol.rules import Rules, check_extended_code, normalize_mobile
+from emay_mock.store.inbound import MoRow, MoStore
 from emay_mock.store.jobs import Job
+from emay_mock.store.queues import PullQueues
 
 MO_REPLY = "mo-reply"
 
 
 class Inbound:
-    def __init__(self, platform: Core) -> None:
-        self.p = platform
-        self.store = platform.store.mo
-        platform.scheduler.on(MO_REPLY, self._reply_due)
+    def __init__(
+        self,
+        store: MoStore,
+        accounts: Accounts,
+        scheduler: Scheduler,
+        clock: Clock,
+        router: Router,
+        queues: PullQueues,
+        events: EventHub,
+        rules: Rules,
+    ) -> None:
+        self.store = store
+        self.accounts = accounts
+        self.clock = clock
+        self.router = router
+        self.queues = queues
+        self.events = events
+        self.rules = rules
+        scheduler.on(MO_REPLY, self._reply_due)
 
     def receive(
         self,
@@ -38,23 +57,23 @@ class Inbound:
             mobile=mobile,
             content=content,
             extended_code=extended_code,
-            mo_at=self.p.clock.now_ms() if at is None else at,
+            mo_at=self.clock.now_ms() if at is None else at,
             reply_to=reply_to,
             source=source,
         )
-        self.p.route(app_id, "mo", [row], self.item)
-        self.p.events.publish("mo", app_id, row)
+        self.router.route(app_id, "mo", [row], self.item)
+        self.events.publish("mo", app_id, row)
         return row
 
     def inject(self, account: Account, mobile: str, content: str, extended_code: str | None) -> MoRow:
         """From the control API: a real number and an extended code a send could have used."""
-        normalize_mobile(mobile, self.p.settings.rules, Notes(), "mobile")
-        check_extended_code(extended_code, self.p.settings.rules, "extendedCode")
+        normalize_mobile(mobile, self.rules, Notes(), "mobile")
+        check_extended_code(extended_code, self.rules, "extendedCode")
         return self.receive(account.app_id, mobile.strip(), content, extended_code, source="api")
 
     def _reply_due(self, job: Job) -> None:
         data = job.payload
-        if job.app_id is None or job.app_id not in self.p.accounts:
+        if job.app_id is None or job.app_id not in self.accounts:
             return
         self.receive(
             job.app_id,
@@ -72,8 +91,8 @@ class Inbound:
             content=row.content,
             mo_ms=row.mo_at,
             extended_code=row.extended_code,
-            tz=self.p.tz,
+            tz=self.rules.tz,
         )
 
     def pull(self, account: Account, number: int) -> list[dict[str, Any]]:
-        return [self.item(row) for row in self.p.queues.take(account.app_id, "mo", number)]
+        return [self.item(row) for row in self.queues.take(account.app_id, "mo", number)]

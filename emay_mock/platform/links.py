@@ -6,7 +6,7 @@ import asyncio
 import secrets
 import string
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -14,14 +14,18 @@ from zoneinfo import ZoneInfo
 
 from ua_parser import parse as parse_ua
 
+from emay_mock.delivery.clock import Clock
+from emay_mock.delivery.scheduler import Scheduler
+from emay_mock.observe.events import EventHub
 from emay_mock.platform.accounts import Account
-from emay_mock.platform.core import Core
+from emay_mock.platform.routing import Router
 from emay_mock.protocol import payloads
 from emay_mock.protocol.send import SendOrder
 from emay_mock.protocol.templates import SHORT_LINK
 from emay_mock.store.jobs import Job
-from emay_mock.store.links import ClickRow, LinkRow
-from emay_mock.store.messages import MessageRow
+from emay_mock.store.links import ClickRow, LinkRow, LinkStore
+from emay_mock.store.messages import MessageRow, Messages
+from emay_mock.store.queues import PullQueues
 
 if TYPE_CHECKING:
     from faker import Faker
@@ -29,9 +33,6 @@ if TYPE_CHECKING:
 CLICK = "click"
 PATH_PREFIX = "/s/"
 _ALPHABET = string.ascii_letters + string.digits
-# ua-parser compiles its regexes on first use (~70 ms); one worker keeps that off the loop
-# and serialises the first use.
-_UA_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ua-parser")
 
 
 @dataclass(frozen=True)
@@ -79,11 +80,30 @@ class PlannedLinks:
 
 
 class Links:
-    def __init__(self, platform: Core) -> None:
-        self.p = platform
-        self.store = platform.store.links
+    def __init__(
+        self,
+        store: LinkStore,
+        messages: Messages,
+        scheduler: Scheduler,
+        clock: Clock,
+        router: Router,
+        queues: PullQueues,
+        events: EventHub,
+        tz: ZoneInfo,
+        user_agents: Executor,
+    ) -> None:
+        """`user_agents`: where User-Agents are parsed; ua-parser compiles its regexes on first
+        use, which must not hold the event loop up (one worker also serialises that use)."""
+        self.store = store
+        self.messages = messages
+        self.clock = clock
+        self.router = router
+        self.queues = queues
+        self.events = events
+        self.tz = tz
+        self.user_agents = user_agents
         self._faker: Faker | None = None
-        platform.scheduler.on_async(CLICK, self._click_due)
+        scheduler.on_async(CLICK, self._click_due)
 
     def faker(self) -> Faker:
         if self._faker is None:
@@ -113,7 +133,7 @@ class Links:
         return PlannedLinks(spec.rule, spec.url, codes, per_recipient)
 
     def save(self, account: Account, planned: PlannedLinks, rows: list[MessageRow]) -> None:
-        now = self.p.clock.now_ms()
+        now = self.clock.now_ms()
         if planned.rule == "1":
             # One link for the request: it names the request's first message, for the console.
             first = rows[0].sms_id if rows else None
@@ -141,20 +161,22 @@ class Links:
         if link is None:
             return None
         agent = user_agent or ("" if source == "http" else self.faker().user_agent())
-        device = await asyncio.get_running_loop().run_in_executor(_UA_POOL, describe_user_agent, agent)
+        device = await asyncio.get_running_loop().run_in_executor(
+            self.user_agents, describe_user_agent, agent
+        )
         return self._record(link, agent, device, source)
 
     def _record(self, link: LinkRow, agent: str, device: Device, source: str) -> ClickRow:
-        click = ClickRow(0, link.app_id, link.code, link.mobile, self.p.clock.now_ms(), device.equipment,
+        click = ClickRow(0, link.app_id, link.code, link.mobile, self.clock.now_ms(), device.equipment,
                          device.browser, link.long_url, link.short_url, agent, source)  # fmt: skip
         self.store.add_click(click)
-        self.p.route(link.app_id, "click", [click], self.item)
-        self.p.events.publish("click", link.app_id, click)
+        self.router.route(link.app_id, "click", [click], self.item)
+        self.events.publish("click", link.app_id, click)
         return click
 
     async def _click_due(self, job: Job) -> Callable[[], None]:
         """A click a scenario planned: on the link of the message it names."""
-        message = self.p.messages.by_sms_id(str(job.payload["smsId"]))
+        message = self.messages.by_sms_id(str(job.payload["smsId"]))
         code = None
         if message is not None and message.short_url:
             code = message.short_url.rsplit("/", 1)[-1]
@@ -162,7 +184,9 @@ class Links:
         if link is None:
             return lambda: None
         agent = job.payload.get("userAgent") or self.faker().user_agent()
-        device = await asyncio.get_running_loop().run_in_executor(_UA_POOL, describe_user_agent, agent)
+        device = await asyncio.get_running_loop().run_in_executor(
+            self.user_agents, describe_user_agent, agent
+        )
 
         def commit() -> None:
             self._record(link, agent, device, "scenario")
@@ -170,7 +194,7 @@ class Links:
         return commit
 
     def item(self, click: ClickRow) -> dict[str, Any]:
-        return click_item(click, self.p.tz)
+        return click_item(click, self.tz)
 
     def pull(self, account: Account, number: int) -> list[dict[str, Any]]:
-        return [self.item(row) for row in self.p.queues.take(account.app_id, "click", number)]
+        return [self.item(row) for row in self.queues.take(account.app_id, "click", number)]

@@ -12,41 +12,43 @@ per send for them.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 
-from emay_mock.platform.core import Core
-from emay_mock.store.messages import MessageRow
+from emay_mock.delivery.clock import Clock
+from emay_mock.settings import Settings
+from emay_mock.store.links import LinkStore
+from emay_mock.store.messages import MessageRow, Messages
+from emay_mock.store.pushes import Pushes
+from emay_mock.store.queues import PullQueues
 
-CHECK_EVERY_S = 60.0  # real time, for maxAgeHours
+CHECK_EVERY_S = 60.0  # real time: how often a server with maxAgeHours runs a round by itself
 
 
 class Retention:
-    def __init__(self, core: Core, on_pruned: Callable[[int, str], None] | None = None) -> None:
-        self.p = core
-        settings = core.settings
+    def __init__(
+        self,
+        messages: Messages,
+        links: LinkStore,
+        pushes: Pushes,
+        queues: PullQueues,
+        clock: Clock,
+        settings: Settings,
+        on_pruned: Callable[[int, str], None] | None = None,
+    ) -> None:
+        """`on_pruned(count, why)`: told after each round that removed something."""
+        self.messages = messages
+        self.links = links
+        self.pushes = pushes
+        self.queues = queues
+        self.clock = clock
         self.max_messages = settings.max_messages
         self.max_age_ms = None if settings.max_age_hours is None else int(settings.max_age_hours * 3_600_000)
         # Pruned in steps: at most 1% over the limit between two rounds, so the check after a
         # send is one comparison and a round's cost is shared by the messages that caused it.
         self.slack = max(1, self.max_messages // 100)
-        self._room = self.max_messages + self.slack - core.messages.count()
+        self._room = self.max_messages + self.slack - messages.count()
         self.pruned = 0
         self.on_pruned = on_pruned
-        self._timer: asyncio.TimerHandle | None = None
-
-    def start(self) -> None:
-        if self.max_age_ms is not None:
-            self._timer = asyncio.get_running_loop().call_later(CHECK_EVERY_S, self._tick)
-
-    def stop(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-
-    def _tick(self) -> None:
-        self.run()
-        self._timer = asyncio.get_running_loop().call_later(CHECK_EVERY_S, self._tick)
 
     def after_accept(self, accepted: int) -> None:
         """`accepted` messages were just stored: a round once they take the count past the
@@ -56,13 +58,13 @@ class Retention:
         self._room -= accepted
         if self._room < 0:
             self.run()
-            self._room = self.max_messages + self.slack - self.p.messages.count()
+            self._room = self.max_messages + self.slack - self.messages.count()
 
     def run(self) -> int:
         """One round: remove what is over the count or the age, oldest first; returns how many."""
-        messages = self.p.messages
+        messages = self.messages
         over = messages.count() - self.max_messages
-        cutoff = None if self.max_age_ms is None else self.p.clock.now_ms() - self.max_age_ms
+        cutoff = None if self.max_age_ms is None else self.clock.now_ms() - self.max_age_ms
         if over <= 0 and cutoff is None:
             return 0
         gone = messages.removable(max(over, 0), cutoff)
@@ -77,17 +79,16 @@ class Retention:
         return len(gone)
 
     def _remove(self, rows: list[MessageRow]) -> None:
-        store = self.p.store
-        self.pruned += store.messages.remove(rows)
+        self.pruned += self.messages.remove(rows)
         codes = []
         for row in rows:
             if row.short_url is not None:
-                link = store.links.get(row.short_url.rsplit("/", 1)[-1])
+                link = self.links.get(row.short_url.rsplit("/", 1)[-1])
                 if link is not None:
                     link.users -= 1
                     if link.users <= 0:
                         codes.append(link.code)
             if row.batches:
-                store.pushes.release(row.batches)
-        store.links.remove(codes)
-        store.queues.drop_removed()
+                self.pushes.release(row.batches)
+        self.links.remove(codes)
+        self.queues.drop_removed()

@@ -7,41 +7,56 @@ range of up to ten minutes may hold many messages, so they are re-delivered in p
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import islice
+from typing import Any
 
-from emay_mock.platform.accounts import Account
-from emay_mock.platform.core import Core
-from emay_mock.platform.sending import Sender
+from emay_mock.delivery.clock import Clock
+from emay_mock.delivery.scheduler import Scheduler
+from emay_mock.platform.accounts import Account, Accounts
+from emay_mock.platform.routing import Router
 from emay_mock.store.jobs import Job
-from emay_mock.store.messages import MessageRow
+from emay_mock.store.messages import MessageRow, Messages
 
 RETRIEVE = "retrieve"
 _PAGE = 500
 
 
 class Retrieval:
-    def __init__(self, platform: Core, sender: Sender) -> None:
-        self.p = platform
-        self.sender = sender
-        platform.scheduler.on(RETRIEVE, self._page_due)
+    def __init__(
+        self,
+        messages: Messages,
+        accounts: Accounts,
+        scheduler: Scheduler,
+        clock: Clock,
+        router: Router,
+        report_item: Callable[[MessageRow], dict[str, Any]],
+    ) -> None:
+        self.messages = messages
+        self.accounts = accounts
+        self.scheduler = scheduler
+        self.clock = clock
+        self.router = router
+        self.report_item = report_item
+        scheduler.on(RETRIEVE, self._page_due)
 
     def retrieve(self, account: Account, start_wall: int, end_wall: int, sms_ids: list[str] | None) -> int:
         """Re-deliver what matches; returns how many reports went out before answering."""
         if sms_ids is not None:
             rows = [
                 m
-                for m in self.p.messages.by_sms_ids(sms_ids)
+                for m in self.messages.by_sms_ids(sms_ids)
                 if m.app_id == account.app_id and start_wall <= m.submit_wall <= end_wall
             ]
             return self._redeliver(account.app_id, rows)
         return self._page(account.app_id, start_wall, end_wall, 0)
 
     def _page(self, app_id: str, start: int, end: int, after: int) -> int:
-        rows = list(islice(self.p.messages.submitted(app_id, start, end, after), _PAGE))
+        rows = list(islice(self.messages.submitted(app_id, start, end, after), _PAGE))
         sent = self._redeliver(app_id, rows)
         if len(rows) == _PAGE:
-            self.p.scheduler.schedule(
-                self.p.clock.now_ms(),
+            self.scheduler.schedule(
+                self.clock.now_ms(),
                 RETRIEVE,
                 app_id,
                 {"start": start, "end": end, "after": rows[-1].msg_id},
@@ -50,7 +65,7 @@ class Retrieval:
 
     def _page_due(self, job: Job) -> None:
         data = job.payload
-        if job.app_id is None or job.app_id not in self.p.accounts:
+        if job.app_id is None or job.app_id not in self.accounts:
             return
         self._page(job.app_id, int(data["start"]), int(data["end"]), int(data["after"]))
 
@@ -58,5 +73,5 @@ class Retrieval:
         """Final reports only (a message still waiting will report anyway); SMS only, not voice."""
         done = [m for m in rows if m.state is not None and not m.endpoint.startswith("/voice/")]
         if done:
-            self.p.route(app_id, "report", done, self.sender.report_item, None)
+            self.router.route(app_id, "report", done, self.report_item, None)
         return len(done)

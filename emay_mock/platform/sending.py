@@ -11,17 +11,24 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from emay_mock.platform.accounts import Account
-from emay_mock.platform.core import Context, Core
+from emay_mock.delivery.clock import Clock
+from emay_mock.delivery.scheduler import Scheduler
+from emay_mock.observe.events import EventHub
+from emay_mock.platform.accounts import Account, Accounts
+from emay_mock.platform.context import Context
+from emay_mock.platform.ids import IdSequence
 from emay_mock.platform.links import Links, PlannedLinks
+from emay_mock.platform.routing import Router
 from emay_mock.platform.templates import Templates
 from emay_mock.protocol import payloads
 from emay_mock.protocol.codes import ReportState, ResultCode
 from emay_mock.protocol.errors import EmayError
 from emay_mock.protocol.secure_api import PlainSingle
 from emay_mock.protocol.send import Planned, SendOrder, validate
-from emay_mock.scenarios.outcomes import RecipientPlan, RequestFacts
-from emay_mock.store.messages import MessageRow
+from emay_mock.scenarios.outcomes import Outcomes, RecipientPlan, RequestFacts
+from emay_mock.settings import Settings
+from emay_mock.store.messages import MessageRow, Messages
+from emay_mock.store.queues import PullQueues
 
 REPORT = "report"
 
@@ -69,22 +76,45 @@ class Accepted:
 
 
 class Sender:
-    def __init__(self, platform: Core, templates: Templates, links: Links) -> None:
-        self.p = platform
+    def __init__(
+        self,
+        messages: Messages,
+        accounts: Accounts,
+        sms_ids: IdSequence,
+        scheduler: Scheduler,
+        clock: Clock,
+        router: Router,
+        queues: PullQueues,
+        scenarios: Outcomes,
+        events: EventHub,
+        settings: Settings,
+        templates: Templates,
+        links: Links,
+    ) -> None:
+        self.messages = messages
+        self.accounts = accounts
+        self.sms_ids = sms_ids
+        self.scheduler = scheduler
+        self.clock = clock
+        self.router = router
+        self.queues = queues
+        self.scenarios = scenarios
+        self.events = events
+        self.settings = settings
+        self.tz = settings.rules.tz
         self.templates = templates
         self.links = links
         self.accepted: Counter[str] = Counter()  # messages accepted, per appId
         self.states: Counter[str] = Counter()  # final reports, per state
         # The platform's own plans, shared by the recipients no rule decides: never changed.
-        delay = platform.settings.report_delay_ms
+        delay = settings.report_delay_ms
         self._delivered = RecipientPlan(ReportState.DELIVRD, delay)
         self._delivered_state = ReportState.DELIVRD.value
         self._repeated = RecipientPlan(ReportState.FAIL_MOBILE_REPEAT, delay)
-        platform.scheduler.on_bucket(REPORT, self._fire)
+        scheduler.on_bucket(REPORT, self._fire)
         # Reports still due when the last process stopped (their messages have no state yet).
-        messages = platform.messages
         for row in messages.waiting_at_start:
-            platform.scheduler.add_to_bucket(REPORT, row.app_id, row.report_due, row)
+            scheduler.add_to_bucket(REPORT, row.app_id, row.report_due, row)
         messages.waiting_at_start = []
 
     def prepare(self, account: Account, order: SendOrder, base_url: Callable[[], str]) -> PlannedLinks | None:
@@ -93,17 +123,16 @@ class Sender:
             self.templates.fill(account, order)
         if order.short_link is None:
             return None
-        return self.links.plan(order, self.p.settings.public_url or base_url())
+        return self.links.plan(order, self.settings.public_url or base_url())
 
     def send(
         self, ctx: Context, order: SendOrder, facts: RequestFacts, links: PlannedLinks | None = None
     ) -> Accepted:
         """Accept a prepared order whole, or refuse it whole with nothing stored or charged."""
-        p = self.p
         account = ctx.account
         app_id = account.app_id
-        wall_now = p.clock.wall_ms()
-        planned = validate(order, p.settings.rules, wall_now, ctx.notes)
+        wall_now = self.clock.wall_ms()
+        planned = validate(order, self.settings.rules, wall_now, ctx.notes)
         cost = sum(item.segments for item in planned)
         if cost > account.balance:
             raise EmayError(
@@ -112,14 +141,14 @@ class Sender:
                 expected=cost,
                 got=account.balance,
             )
-        now = p.clock.now_ms()
+        now = self.clock.now_ms()
         count = len(planned)
-        first = p.sms_ids.take(count, wall_now)
-        first_row = p.messages.reserve(count)
+        first = self.sms_ids.take(count, wall_now)
+        first_row = self.messages.reserve(count)
         # With no scenario rule matching the request (nearly always), every recipient gets the
         # platform's own plan, shared, and nothing is attached to it.
         scripted = bool(facts.matched)
-        plan_of = p.scenarios.plan
+        plan_of = self.scenarios.plan
         delivered, repeated = self._delivered, self._repeated
         endpoint = facts.path
         template_id = order.template_id
@@ -155,12 +184,11 @@ class Sender:
     def send_plain(self, account: Account, plain: PlainSingle, endpoint: str, wall_now: int) -> MessageRow:
         """What `send` does for one recipient that no rule, timer, template or link touches,
         once the platform has found nothing to refuse (Platform.submit_plain)."""
-        p = self.p
-        sms_id = str(p.sms_ids.take(1, wall_now))
-        now = p.clock.now_ms()
+        sms_id = str(self.sms_ids.take(1, wall_now))
+        now = self.clock.now_ms()
         mobile = plain.mobile
         # The row `_row` makes of a recipient with no timer, template, link or rule.
-        row = MessageRow(p.messages.reserve(1), sms_id, account.app_id, mobile, mobile, plain.content,
+        row = MessageRow(self.messages.reserve(1), sms_id, account.app_id, mobile, mobile, plain.content,
                          plain.custom_sms_id, None, endpoint, None, wall_now, now, None, now, plain.segments,
                          self._delivered_state, now + self._delivered.delay_ms)  # fmt: skip
         self._keep(account, (row,), plain.segments)
@@ -168,17 +196,16 @@ class Sender:
 
     def _keep(self, account: Account, rows: Sequence[MessageRow], cost: int) -> None:
         """Store accepted messages, charge them, and put each in the bucket of its report."""
-        p = self.p
         app_id = account.app_id
-        p.messages.add(rows)
-        p.set_balance(account, account.balance - cost)
-        add_to_bucket = p.scheduler.add_to_bucket
+        self.messages.add(rows)
+        self.accounts.set_balance(account, account.balance - cost)
+        add_to_bucket = self.scheduler.add_to_bucket
         for row in rows:
             add_to_bucket(REPORT, app_id, row.report_due, row)
         self.accepted[app_id] += len(rows)
-        if p.events.listening:
+        if self.events.listening:
             for row in rows[:50]:
-                p.events.publish("message", app_id, row)
+                self.events.publish("message", app_id, row)
 
     def _plan_followups(
         self,
@@ -190,7 +217,7 @@ class Sender:
         """MO replies and short-link clicks that scenarios attach to a recipient."""
         for row, plan in zip(rows, plans, strict=True):
             for reply in plan.replies:
-                self.p.scheduler.schedule(
+                self.scheduler.schedule(
                     row.report_due + reply.delay_ms,
                     "mo-reply",
                     account.app_id,
@@ -205,7 +232,7 @@ class Sender:
                 )
             for click in plan.clicks:
                 if row.short_url:
-                    self.p.scheduler.schedule(
+                    self.scheduler.schedule(
                         row.send_at + click.delay_ms,
                         "click",
                         account.app_id,
@@ -214,10 +241,9 @@ class Sender:
 
     def _fire(self, app_id: str, due: list[MessageRow], dues: list[int]) -> None:
         """Reports due: each message takes its planned state, then goes to queue or callback."""
-        p = self.p
         # A report carries the time it was due, not when the timer happened to fire: exact
         # under any clock speed, and true after a restart that ran it late.
-        reported = p.messages.report(due)
+        reported = self.messages.report(due)
         if not reported:
             return
         # Voice reports wait for /voice/getReport; they are never pushed to the SMS callback.
@@ -227,12 +253,12 @@ class Sender:
             if rows:
                 self._route_reports(app_id, kind, rows)
         self.states.update(row.state for row in reported if row.state is not None)
-        if p.events.listening:
+        if self.events.listening:
             for row in reported[:50]:
-                p.events.publish("report", app_id, row)
+                self.events.publish("report", app_id, row)
 
     def _route_reports(self, app_id: str, kind: str, rows: list[MessageRow]) -> None:
-        self.p.route(app_id, kind, rows, self.report_item, _chaos)
+        self.router.route(app_id, kind, rows, self.report_item, _chaos)
 
     def report_item(self, row: MessageRow) -> dict[str, Any]:
         assert row.state is not None and row.report_at is not None
@@ -244,11 +270,11 @@ class Sender:
             receive_ms=row.report_at,
             submit_ms=row.submit_at,
             extended_code=row.extended_code,
-            tz=self.p.tz,
+            tz=self.tz,
         )
 
     def pull_reports(self, account: Account, number: int, kind: str = REPORT) -> list[dict[str, Any]]:
-        return [self.report_item(row) for row in self.p.queues.take(account.app_id, kind, number)]
+        return [self.report_item(row) for row in self.queues.take(account.app_id, kind, number)]
 
 
 def _chaos(row: MessageRow) -> str | None:

@@ -6,17 +6,20 @@ for a template that does not exist (never created, deleted, or another account's
 
 from __future__ import annotations
 
-from emay_mock.platform.accounts import MANUAL_REVIEW, Account
-from emay_mock.platform.core import Core
+from emay_mock.delivery.clock import Clock
+from emay_mock.delivery.scheduler import Scheduler
+from emay_mock.observe.events import EventHub
+from emay_mock.platform.accounts import Account
 from emay_mock.platform.ids import IdSequence
 from emay_mock.protocol import diagnose, rules
 from emay_mock.protocol.codes import ResultCode
 from emay_mock.protocol.errors import EmayError
 from emay_mock.protocol.send import SendOrder
 from emay_mock.protocol.templates import render
-from emay_mock.scenarios.outcomes import RequestFacts
+from emay_mock.scenarios.outcomes import Outcomes, RequestFacts
+from emay_mock.settings import MANUAL_REVIEW, Settings
 from emay_mock.store.jobs import Job
-from emay_mock.store.templates import TemplateRow
+from emay_mock.store.templates import TemplateRow, TemplateStore
 
 REVIEW = "template-review"
 PENDING, APPROVED, REJECTED, MISSING = 0, 1, 2, -1
@@ -30,22 +33,34 @@ class ReviewRefused(Exception):
 
 
 class Templates:
-    def __init__(self, platform: Core) -> None:
-        self.p = platform
-        self.store = platform.store.templates
-        self.ids = IdSequence(18, self.store.last_id())
-        platform.scheduler.on(REVIEW, self._review_due)
+    def __init__(
+        self,
+        store: TemplateStore,
+        scheduler: Scheduler,
+        clock: Clock,
+        settings: Settings,
+        scenarios: Outcomes,
+        events: EventHub,
+    ) -> None:
+        self.store = store
+        self.scheduler = scheduler
+        self.clock = clock
+        self.settings = settings
+        self.scenarios = scenarios
+        self.events = events
+        self.ids = IdSequence(18, store.last_id())
+        scheduler.on(REVIEW, self._review_due)
 
     def create(self, account: Account, content: str, facts: RequestFacts) -> TemplateRow:
-        rules.check_content(content, self.p.settings.rules, "templateContent")
+        rules.check_content(content, self.settings.rules, "templateContent")
         manual = account.spec.template_review == MANUAL_REVIEW
         # A scripted review applies in both modes; under manual review it takes no
         # templateReviewSeconds of its own, and without one the template waits for a person.
-        default_s = 0.0 if manual else self.p.settings.template_review_s
-        scripted = self.p.scenarios.template_review(facts, default_s)
+        default_s = 0.0 if manual else self.settings.template_review_s
+        scripted = self.scenarios.template_review(facts, default_s)
         status, delay_s = scripted or (APPROVED, default_s)
-        now = self.p.clock.now_ms()
-        template_id = str(self.ids.take(1, self.p.clock.wall_ms()))
+        now = self.clock.now_ms()
+        template_id = str(self.ids.take(1, self.clock.wall_ms()))
         waits = manual and scripted is None
         immediate = delay_s <= 0 and not waits
         row = TemplateRow(template_id, account.app_id, content, status if immediate else PENDING, now,
@@ -53,10 +68,10 @@ class Templates:
         self.store.insert(row)
         if not immediate and not waits:
             due = now + int(delay_s * 1000)
-            self.p.scheduler.schedule(
+            self.scheduler.schedule(
                 due, REVIEW, account.app_id, {"templateId": template_id, "status": status}
             )
-        self.p.events.publish("template", account.app_id, row)
+        self.events.publish("template", account.app_id, row)
         return row
 
     def _review_due(self, job: Job) -> None:
@@ -67,8 +82,8 @@ class Templates:
         self._decide(row, int(job.payload["status"]))
 
     def _decide(self, row: TemplateRow, status: int) -> None:
-        self.store.set_status(row.template_id, status, self.p.clock.now_ms())
-        self.p.events.publish("template", row.app_id, row)
+        self.store.set_status(row.template_id, status, self.clock.now_ms())
+        self.events.publish("template", row.app_id, row)
 
     def review(self, template_id: str, status: int) -> tuple[TemplateRow, int]:
         """The platform's reviewer decides, by hand: (the template, its status before).
@@ -111,7 +126,7 @@ class Templates:
         if row is None:
             return False
         self.store.delete(template_id)
-        self.p.events.publish("template", account.app_id, row)
+        self.events.publish("template", account.app_id, row)
         return True
 
     def fill(self, account: Account, order: SendOrder) -> None:
@@ -130,5 +145,5 @@ class Templates:
             )
         for i, recipient in enumerate(order.recipients):
             recipient.content = render(row.content, recipient.variables, order.paths.at("content", i))
-        now = self.p.clock.now_ms()
+        now = self.clock.now_ms()
         diagnose.fresh_template(order.notes, row.template_id, row.created_at, row.reviewed_at, now)

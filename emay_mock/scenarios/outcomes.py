@@ -7,6 +7,7 @@ default, so the platform never needs to know whether a scenario is present.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -75,11 +76,13 @@ class Fault:
 
 
 class FaultNow(Exception):
-    """A scripted fault that replaces the answer before anything is processed."""
+    """A scripted fault to play before anything is processed: its delay, then either the
+    fault in place of the answer (`resume` None) or the request's work (`resume()`)."""
 
-    def __init__(self, fault: Fault) -> None:
+    def __init__(self, fault: Fault, resume: Callable[[], Any] | None = None) -> None:
         super().__init__(fault.kind)
         self.fault = fault
+        self.resume = resume
 
 
 @dataclass(slots=True)

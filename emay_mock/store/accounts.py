@@ -6,8 +6,7 @@ import json
 from dataclasses import asdict, replace
 from typing import Any
 
-from emay_mock.delivery.push_settings import PushSettings
-from emay_mock.platform.accounts import AccountSpec
+from emay_mock.settings import AccountSpec, PushSettings
 from emay_mock.store.db import Database
 from emay_mock.store.log import Log
 
@@ -35,6 +34,10 @@ class AccountStore:
     def __init__(self, db: Database, log: Log) -> None:
         self.db = db
         self.log = log
+
+    @property
+    def durable(self) -> bool:
+        return self.db.durable
 
     def load(self) -> list[tuple[AccountSpec, int]]:
         rows = self.db.rows("SELECT spec, balance FROM accounts")

@@ -29,9 +29,8 @@ import aiohttp
 
 from emay_mock.client import EmayClient
 from emay_mock.config import DEMO_APP_ID, DEMO_SECRET_KEY, Config, demo_account
-from emay_mock.delivery.push_settings import PushSettings
-from emay_mock.platform.accounts import AccountSpec
 from emay_mock.server import MockServer
+from emay_mock.settings import AccountSpec, PushSettings
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from emay_mock.control_auth import Credentials
+from emay_mock.delivery.push import PushEngine
 from emay_mock.observe.metrics import Metrics
 from emay_mock.observe.recorder import Recorder
 from emay_mock.platform.service import Platform
@@ -14,7 +15,7 @@ from emay_mock.scenarios.engine import ScenarioBook
 from emay_mock.web import secure, signed
 from emay_mock.web.auth import guard
 from emay_mock.web.console import ConsoleApi
-from emay_mock.web.control import ControlApi
+from emay_mock.web.control import ControlApi, Steering
 from emay_mock.web.edge import MAX_BODY_KEY
 from emay_mock.web.events import EventStream
 from emay_mock.web.inspect import InspectApi
@@ -28,9 +29,11 @@ from emay_mock.web.waits import WaitApi
 
 def build_app(
     platform: Platform,
+    push: PushEngine,
     recorder: Recorder,
     metrics: Metrics,
     scenarios: ScenarioBook,
+    steering: Steering,
     *,
     on_startup: Callable[[], Awaitable[None]],
     on_cleanup: Callable[[], Awaitable[None]],
@@ -40,20 +43,22 @@ def build_app(
     app = web.Application(client_max_size=max_body)
     app[MAX_BODY_KEY] = max_body
     views = Views(platform.tz)
-    app.add_routes(secure.SecureFamily(platform, recorder).routes(secure.ACTIONS))
-    app.add_routes(
-        signed.SignedFamily(platform, recorder, "simple", "simpleinter").routes(signed.SIMPLE_ACTIONS)
-    )
-    app.add_routes(signed.SignedFamily(platform, recorder, "voice", "voice").routes(signed.VOICE_ACTIONS))
-    app.add_routes(signed.SignedFamily(platform, recorder, "report", "report").routes(signed.REPORT_ACTIONS))
+    push_due = steering.push_due
+    app.add_routes(secure.SecureFamily(platform, recorder, push_due).routes(secure.ACTIONS))
+    for family, prefix, actions in (
+        ("simple", "simpleinter", signed.SIMPLE_ACTIONS),
+        ("voice", "voice", signed.VOICE_ACTIONS),
+        ("report", "report", signed.REPORT_ACTIONS),
+    ):
+        app.add_routes(signed.SignedFamily(platform, recorder, family, prefix, push_due).routes(actions))
     events = EventStream(platform.events, views)
     control = [
         *links_routes(platform.links, views),
-        *ControlApi(platform, recorder, metrics.render).routes(),
+        *ControlApi(platform, push, recorder, metrics.render, steering).routes(),
         *ConsoleApi(platform).routes(),
         *ScenarioApi(scenarios, recorder.codes, platform.sending.states).routes(),
-        *InspectApi(platform, recorder).routes(),
-        *WaitApi(platform).routes(),
+        *InspectApi(platform, push.store, recorder).routes(),
+        *WaitApi(platform, push.store).routes(),
         *ui_routes(),
         *events.routes(),
     ]

@@ -95,5 +95,5 @@ class ConsoleApi:
         if not 0 <= balance <= _MAX_BALANCE:
             raise ApiError(400, f"the balance would be {balance}; it must be between 0 and {_MAX_BALANCE}")
         previous = account.balance
-        self.platform.give_balance(account, balance)
+        self.platform.accounts.give_balance(account, balance)
         return reply({"appId": app_id, "balance": balance, "previous": previous})

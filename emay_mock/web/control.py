@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 from aiohttp import web
@@ -15,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from emay_mock import __version__
 from emay_mock.config import ConfigError, parse_account
+from emay_mock.delivery.push import PushEngine
 from emay_mock.observe.recorder import Recorder
 from emay_mock.platform.service import Platform
 from emay_mock.protocol.errors import EmayError
@@ -36,11 +37,31 @@ def openapi_document() -> dict[str, Any]:
     return document
 
 
+class Steering(Protocol):
+    """What the control API steers beyond the platform: the scheduler's clock, and a reset
+    of everything (the platform, its deliveries and the journal)."""
+
+    async def advance(self, seconds: float) -> int: ...
+
+    async def push_due(self) -> None: ...
+
+    def reset(self, app_id: str | None = None) -> None: ...
+
+
 class ControlApi:
-    def __init__(self, platform: Platform, recorder: Recorder, metrics: Callable[[], bytes]) -> None:
+    def __init__(
+        self,
+        platform: Platform,
+        push: PushEngine,
+        recorder: Recorder,
+        metrics: Callable[[], bytes],
+        steering: Steering,
+    ) -> None:
         self.platform = platform
+        self.engine = push
         self.recorder = recorder
         self.render_metrics = metrics
+        self.steering = steering
         self.views = views.Views(platform.tz)
 
     def routes(self) -> list[web.RouteDef]:
@@ -81,7 +102,7 @@ class ControlApi:
         except ConfigError as exc:
             raise ApiError(400, "invalid account", problems=exc.problems) from None
         existed = spec.app_id in self.platform.accounts
-        account = self.platform.put_account(spec)
+        account = self.platform.accounts.put(spec)
         return reply({"account": views.account(account), "replaced": existed}, 200 if existed else 201)
 
     async def messages(self, request: web.Request) -> web.Response:
@@ -126,8 +147,7 @@ class ControlApi:
         app_id = text_field(data, "appId", required=False)
         if app_id is not None and app_id not in self.platform.accounts:
             raise ApiError(404, f"no account has appId {app_id!r}")
-        self.platform.reset(app_id)
-        self.recorder.forget(app_id)
+        self.steering.reset(app_id)
         return reply({"reset": app_id or "all"})
 
     async def pushes(self, request: web.Request) -> web.Response:
@@ -138,7 +158,7 @@ class ControlApi:
         kind = q.get("kind") or None
         if kind not in (None, "report", "mo"):
             raise ApiError(400, "kind must be report or mo")
-        batches = self.platform.push.store.batches(
+        batches = self.engine.store.batches(
             app_id=q.get("appId") or None,
             status=status,
             kind=kind,
@@ -149,8 +169,7 @@ class ControlApi:
         return reply({"pushes": [self._batch(b.batch_id, with_items=with_items) for b in batches]})
 
     def _batch(self, batch_id: int, *, with_items: bool = True) -> dict[str, Any]:
-        store = self.platform.push.store
-        batch = store.batch(batch_id)
+        batch = self.engine.store.batch(batch_id)
         if batch is None:
             raise ApiError(404, f"no push batch {batch_id}")
         return self.views.batch(batch, with_items=with_items)
@@ -167,7 +186,7 @@ class ControlApi:
     async def redeliver(self, request: web.Request) -> web.Response:
         """One attempt now, by hand; answers once it is done, with the batch and its attempts."""
         platform = self.platform
-        engine = platform.push
+        engine = self.engine
         batch_id = self._batch_id(request)
         done = platform.events.waiter(
             lambda e: e.topic == "push" and e.data.get("batchId") == batch_id and "n" in e.data
@@ -198,7 +217,7 @@ class ControlApi:
             raise ApiError(400, "seconds must be a non-negative number: the clock only moves forward")
         if seconds > 10 * 365 * 86400:
             raise ApiError(400, "seconds must be at most ten years")
-        ran = await self.platform.advance(seconds)
+        ran = await self.steering.advance(seconds)
         self.platform.save_clock()
         self.platform.events.publish(
             "clock", None, {"nowMs": self.platform.clock.now_ms(), "advancedSeconds": seconds}

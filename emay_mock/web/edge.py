@@ -10,11 +10,12 @@ import struct
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from aiohttp import web
 
 from emay_mock.observe.journal import Entry
-from emay_mock.platform.core import Context
+from emay_mock.platform.context import Context
 from emay_mock.protocol.codes import ResultCode
 from emay_mock.protocol.errors import EmayError
 from emay_mock.protocol.notes import Observation
@@ -22,6 +23,7 @@ from emay_mock.scenarios.outcomes import Fault, FaultNow
 
 # The body cap, read by the edge when it refuses a body as too large.
 MAX_BODY_KEY = web.AppKey("max_body_bytes", int)
+T = TypeVar("T")
 
 
 @dataclass
@@ -91,6 +93,19 @@ def note_content_type(call: Call, expected: tuple[str, ...]) -> None:
         )
 
 
+async def resumed(work: Callable[[], T]) -> T:
+    """Run a platform call; a scripted `latency` fault before the work is played here (a
+    timer, not a worker), then the work resumes. Any other fault goes on to `respond`."""
+    try:
+        return work()
+    except FaultNow as now:
+        if now.resume is None:
+            raise
+        await asyncio.sleep(now.fault.latency_ms / 1000)
+        result: T = now.resume()
+        return result
+
+
 async def respond(
     call: Call,
     work: Callable[[], Awaitable[web.StreamResponse]],
@@ -118,6 +133,8 @@ async def respond(
             entry.reason = {
                 "reason": f"scripted fault {now.fault.kind} by {now.fault.rule}; nothing processed"
             }
+            if now.fault.latency_ms:
+                await asyncio.sleep(now.fault.latency_ms / 1000)
             return await _misbehave(call, now.fault)
         fault = call.ctx.fault if call.ctx is not None else None
         if fault is not None and fault.when == "after":

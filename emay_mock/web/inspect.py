@@ -10,6 +10,7 @@ from emay_mock.observe.recorder import Recorder
 from emay_mock.platform.service import Platform
 from emay_mock.protocol.rules import strip_prefix
 from emay_mock.store.messages import MessageFilter
+from emay_mock.store.pushes import Pushes
 from emay_mock.web.jsonapi import ApiError, int_query, reply
 from emay_mock.web.views import Views
 
@@ -19,8 +20,9 @@ CONVERSATION_WINDOW = 2000
 
 
 class InspectApi:
-    def __init__(self, platform: Platform, recorder: Recorder) -> None:
+    def __init__(self, platform: Platform, pushes: Pushes, recorder: Recorder) -> None:
         self.platform = platform
+        self.pushes = pushes
         self.recorder = recorder
         self.views = Views(platform.tz)
 
@@ -112,7 +114,7 @@ class InspectApi:
         row = platform.messages.by_sms_id(request.match_info["smsId"])
         if row is None:
             raise ApiError(404, f"no message {request.match_info['smsId']}")
-        store = platform.push.store
+        store = self.pushes
         pushes = [views.batch(b, with_items=False) for b in store.of(row)]
         replies = [views.mo(r) for r in platform.inbound.store.replies_to(row.sms_id)]
         clicks = []

@@ -11,7 +11,8 @@ from aiohttp import web
 
 from emay_mock.observe.journal import MAX_TEXT, Entry, redact
 from emay_mock.observe.recorder import Recorder
-from emay_mock.platform.core import Context
+from emay_mock.platform.context import Context
+from emay_mock.platform.sending import Accepted
 from emay_mock.platform.service import Platform
 from emay_mock.protocol import envelope, payloads, secure_api
 from emay_mock.protocol.codes import ResultCode
@@ -26,6 +27,7 @@ from emay_mock.web.edge import (
     origin,
     read_body,
     respond,
+    resumed,
 )
 
 # The official Java SDK reads this header through a case-sensitive map: it must be lower case.
@@ -34,7 +36,7 @@ RESULT_HEADER = "result"
 OBSERVED_CONTENT_TYPES = ("application/x-www-form-urlencoded", "application/octet-stream", "")
 
 # Each endpoint: decode its fields, make one platform call, shape the answer.
-Action = Callable[[Platform, Context, Fields], Awaitable[Any]]
+Action = Callable[[Platform, Context, Fields], Any]
 SUCCESS = ResultCode.SUCCESS.value
 READ_ONLY = frozenset({"getBalance", "getReport", "getMo", "getShortLink", "queryTemplateSMS"})
 
@@ -50,42 +52,41 @@ def _refuse(exc: EmayError) -> web.Response:
 
 def _send(endpoint: str) -> Action:
     mapper = secure_api.SEND_MAPPERS[endpoint]
-    single = endpoint == "sendSingleSMS"
 
-    async def action(platform: Platform, ctx: Context, fields: Fields) -> Any:
-        accepted = await platform.submit(ctx, mapper(fields, platform.settings.rules.max_recipients))
-        return accepted.results[0] if single else accepted.results
+    def action(platform: Platform, ctx: Context, fields: Fields) -> Any:
+        accepted = platform.submit(ctx, mapper(fields, platform.settings.rules.max_recipients))
+        return accepted
 
     return action
 
 
-async def _get_balance(platform: Platform, ctx: Context, fields: Fields) -> Any:
+def _get_balance(platform: Platform, ctx: Context, fields: Fields) -> Any:
     Fields(fields.data, fields.notes, known=secure_api.WINDOW_FIELDS)
-    return {"balance": await platform.balance(ctx)}
+    return {"balance": platform.balance(ctx)}
 
 
 def _pull(kind: str) -> Action:
-    async def action(platform: Platform, ctx: Context, fields: Fields) -> Any:
+    def action(platform: Platform, ctx: Context, fields: Fields) -> Any:
         fields = Fields(fields.data, fields.notes, known=("number", *secure_api.WINDOW_FIELDS))
-        return await platform.pull(ctx, kind, secure_api.pull_number(fields))
+        return platform.pull(ctx, kind, secure_api.pull_number(fields))
 
     return action
 
 
-async def _create_template(platform: Platform, ctx: Context, fields: Fields) -> Any:
-    return {"templateId": await platform.create_template(ctx, secure_api.template_content(fields))}
+def _create_template(platform: Platform, ctx: Context, fields: Fields) -> Any:
+    return {"templateId": platform.create_template(ctx, secure_api.template_content(fields))}
 
 
-async def _delete_template(platform: Platform, ctx: Context, fields: Fields) -> Any:
+def _delete_template(platform: Platform, ctx: Context, fields: Fields) -> Any:
     template_id = secure_api.template_id_only(fields)
-    deleted = await platform.delete_template(ctx, template_id)
+    deleted = platform.delete_template(ctx, template_id)
     return {"templateId": template_id, "code": "true" if deleted else "false"}
 
 
-async def _query_template(platform: Platform, ctx: Context, fields: Fields) -> Any:
+def _query_template(platform: Platform, ctx: Context, fields: Fields) -> Any:
     template_id = secure_api.template_id_only(fields)
     # The vendor's table types status as String: "0", "1", "2" or "-1".
-    return {"templateId": template_id, "status": str(await platform.query_template(ctx, template_id))}
+    return {"templateId": template_id, "status": str(platform.query_template(ctx, template_id))}
 
 
 ACTIONS: dict[str, Action] = {
@@ -108,9 +109,12 @@ ACTIONS: dict[str, Action] = {
 
 
 class SecureFamily:
-    def __init__(self, platform: Platform, recorder: Recorder) -> None:
+    def __init__(
+        self, platform: Platform, recorder: Recorder, push_due: Callable[[], Awaitable[None]]
+    ) -> None:
         self.platform = platform
         self.recorder = recorder
+        self.push_due = push_due
 
     def routes(self, actions: dict[str, Action]) -> list[web.RouteDef]:
         return [web.post(f"/inter/{name}", self._handler(name, action)) for name, action in actions.items()]
@@ -194,7 +198,7 @@ class SecureFamily:
         note_content_type(call, OBSERVED_CONTENT_TYPES)
         app_id = request.headers.get("appId")
         entry.app_id = app_id
-        account = platform.admit(app_id, request.remote, entry.notes)
+        account = platform.gate.admit(app_id, request.remote, entry.notes)
         call.ctx = ctx = platform.context(
             account, "secure", entry.endpoint, entry.notes, partial(origin, request)
         )
@@ -211,8 +215,14 @@ class SecureFamily:
         )
         entry.request = redact(payload)
         fields = Fields(payload, entry.notes)
-        platform.check_window(account, entry.endpoint, fields, body, submits=entry.endpoint not in READ_ONLY)
-        result = await action(platform, ctx, fields)
+        platform.gate.check_window(
+            account, entry.endpoint, fields, body, submits=entry.endpoint not in READ_ONLY
+        )
+        result = await resumed(lambda: action(platform, ctx, fields))
+        if isinstance(result, Accepted):  # a send: one result, or a list for the batch sends
+            if result.early:
+                await self.push_due()
+            result = result.results[0] if entry.endpoint == "sendSingleSMS" else result.results
         out = envelope.encode_response(result, account.key, gzip_on=gzip_on, charset=charset)
         entry.code = SUCCESS
         return web.Response(body=out, headers={RESULT_HEADER: SUCCESS})

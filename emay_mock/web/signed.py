@@ -19,7 +19,8 @@ from aiohttp import web
 from emay_mock.observe.journal import redact
 from emay_mock.observe.recorder import Recorder
 from emay_mock.platform.accounts import Account
-from emay_mock.platform.core import Context
+from emay_mock.platform.context import Context
+from emay_mock.platform.sending import Accepted
 from emay_mock.platform.service import Platform
 from emay_mock.protocol import sign, simple_api
 from emay_mock.protocol.codes import ResultCode
@@ -27,7 +28,7 @@ from emay_mock.protocol.envelope import dump_json
 from emay_mock.protocol.errors import EmayError
 from emay_mock.protocol.fields import Fields
 from emay_mock.protocol.notes import Observation
-from emay_mock.web.edge import Call, note_content_type, open_call, origin, read_body, respond
+from emay_mock.web.edge import Call, note_content_type, open_call, origin, read_body, respond, resumed
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 MAX_PARAMS = 2000
@@ -42,7 +43,7 @@ class Params:
 
 
 # Each endpoint: decode its parameters, make one platform call, shape the answer's data.
-Action = Callable[[Platform, Context, Fields, Params], Awaitable[Any]]
+Action = Callable[[Platform, Context, Fields, Params], Any]
 
 
 async def read_params(call: Call) -> Params:
@@ -105,11 +106,19 @@ def _text(code: str) -> web.Response:
 class SignedFamily:
     """One md5-signed family; `family` is simple, voice or report."""
 
-    def __init__(self, platform: Platform, recorder: Recorder, family: str, prefix: str) -> None:
+    def __init__(
+        self,
+        platform: Platform,
+        recorder: Recorder,
+        family: str,
+        prefix: str,
+        push_due: Callable[[], Awaitable[None]],
+    ) -> None:
         self.platform = platform
         self.recorder = recorder
         self.family = family
         self.prefix = prefix
+        self.push_due = push_due
 
     def routes(self, actions: dict[str, Action]) -> list[web.RouteDef]:
         out: list[web.RouteDef] = []
@@ -137,7 +146,7 @@ class SignedFamily:
         entry.request = redact(params.merged)
         app_id = params.merged.get("appId")
         entry.app_id = app_id
-        account = platform.admit(app_id, call.request.remote, entry.notes)
+        account = platform.gate.admit(app_id, call.request.remote, entry.notes)
         call.ctx = ctx = platform.context(
             account, self.family, entry.endpoint, entry.notes, partial(origin, call.request)
         )
@@ -151,7 +160,11 @@ class SignedFamily:
         )
         self._check_service(account)
         fields = simple_api.fields_of(params.merged, entry.notes)
-        data = await action(platform, ctx, fields, params)
+        data = await resumed(lambda: action(platform, ctx, fields, params))
+        if isinstance(data, Accepted):  # a send: one result (voice), or a list
+            if data.early:
+                await self.push_due()
+            data = data.results[0] if self.family == "voice" else data.results
         entry.code = ResultCode.SUCCESS.value
         if self.family == "report":
             return _text(ResultCode.SUCCESS.value)
@@ -169,29 +182,28 @@ class SignedFamily:
 # -- actions ------------------------------------------------------------------------------
 
 
-def _send(build: Callable[[Fields, Params, int], Any], single: bool = False) -> Action:
-    async def action(platform: Platform, ctx: Context, fields: Fields, params: Params) -> Any:
-        accepted = await platform.submit(ctx, build(fields, params, platform.settings.rules.max_recipients))
-        return accepted.results[0] if single else accepted.results
+def _send(build: Callable[[Fields, Params, int], Any]) -> Action:
+    def action(platform: Platform, ctx: Context, fields: Fields, params: Params) -> Any:
+        return platform.submit(ctx, build(fields, params, platform.settings.rules.max_recipients))
 
     return action
 
 
 def _pull(kind: str) -> Action:
-    async def action(platform: Platform, ctx: Context, fields: Fields, params: Params) -> Any:
-        return await platform.pull(ctx, kind, simple_api.pull_number(fields))
+    def action(platform: Platform, ctx: Context, fields: Fields, params: Params) -> Any:
+        return platform.pull(ctx, kind, simple_api.pull_number(fields))
 
     return action
 
 
-async def _balance(platform: Platform, ctx: Context, fields: Fields, params: Params) -> Any:
+def _balance(platform: Platform, ctx: Context, fields: Fields, params: Params) -> Any:
     simple_api.no_params(fields)
-    return {"balance": await platform.balance(ctx)}
+    return {"balance": platform.balance(ctx)}
 
 
-async def _retrieve(platform: Platform, ctx: Context, fields: Fields, params: Params) -> Any:
+def _retrieve(platform: Platform, ctx: Context, fields: Fields, params: Params) -> Any:
     start, end, sms_ids = simple_api.retrieve_range(fields, platform.clock.wall_ms(), platform.tz)
-    await platform.retrieve(ctx, start, end, sms_ids)
+    platform.retrieve(ctx, start, end, sms_ids)
     return None
 
 
@@ -206,7 +218,7 @@ SIMPLE_ACTIONS: dict[str, Action] = {
 }
 
 VOICE_ACTIONS: dict[str, Action] = {
-    "sendSMS": _send(lambda f, p, limit: simple_api.voice_send(f), single=True),
+    "sendSMS": _send(lambda f, p, limit: simple_api.voice_send(f)),
     "getReport": _pull("voice-report"),
     "getBalance": _balance,
 }

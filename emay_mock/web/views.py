@@ -10,13 +10,13 @@ import json
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from emay_mock.delivery.push_settings import PushSettings
-from emay_mock.platform.accounts import Account, AccountSpec
+from emay_mock.platform.accounts import Account
 from emay_mock.platform.links import click_item
 from emay_mock.platform.templates import MISSING, STATUS_WORDS
 from emay_mock.protocol.codes import ReportState
 from emay_mock.protocol.templates import variables
 from emay_mock.protocol.times import format_long
+from emay_mock.settings import AccountSpec, PushSettings
 from emay_mock.store.inbound import MoRow
 from emay_mock.store.links import ClickRow, LinkRow
 from emay_mock.store.messages import MessageRow

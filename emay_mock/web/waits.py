@@ -17,6 +17,7 @@ from aiohttp import web
 from emay_mock.platform.service import Platform
 from emay_mock.protocol.rules import strip_prefix
 from emay_mock.store.messages import MessageFilter, MessageRow
+from emay_mock.store.pushes import Pushes
 from emay_mock.web.jsonapi import ApiError, reply
 from emay_mock.web.views import Views
 
@@ -25,8 +26,9 @@ MAX_TIMEOUT_S = 300.0
 
 
 class WaitApi:
-    def __init__(self, platform: Platform) -> None:
+    def __init__(self, platform: Platform, pushes: Pushes) -> None:
         self.platform = platform
+        self.pushes = pushes
         self.views = Views(platform.tz)
 
     def routes(self) -> list[web.RouteDef]:
@@ -97,7 +99,7 @@ class WaitApi:
         sms_id = request.query.get("smsId")
         if not sms_id:
             raise ApiError(400, "smsId is required")
-        store = self.platform.push.store
+        store = self.pushes
 
         def batches() -> tuple[MessageRow | None, list[dict[str, Any]]]:
             row = self.platform.messages.by_sms_id(sms_id)

@@ -246,8 +246,8 @@ async def test_kill_9_under_load_loses_nothing_answered_and_leaves_no_half_reque
 KILL_INSIDE_A_COMMIT = """
 import asyncio, os, signal, sys
 from emay_mock.delivery.clock import Clock
-from emay_mock.platform.accounts import AccountSpec
-from emay_mock.platform.service import Platform
+from emay_mock.server import Parts
+from emay_mock.settings import AccountSpec
 from emay_mock.protocol.notes import Notes
 from emay_mock.protocol.send import Recipient, SendOrder
 from emay_mock.protocol.times import LONG_FORMAT
@@ -267,14 +267,14 @@ class KilledHalfway(list):
 
 
 async def main(path):
-    platform = Platform(Store(path), Clock(), Settings())
-    platform.put_account(AccountSpec("A", "0123456789ABCDEF", balance=10_000))
+    platform = Parts(Store(path), Clock(), Settings()).platform
+    platform.accounts.put(AccountSpec("A", "0123456789ABCDEF", balance=10_000))
 
     async def send(tag):
         recipients = [Recipient(f"1380000{i:04d}", tag) for i in range(500)]
         order = SendOrder("sendBatchOnlySMS", recipients, LONG_FORMAT)
         ctx = platform.context(platform.accounts["A"], "secure", order.endpoint, Notes())
-        return await platform.submit(ctx, order)
+        return platform.submit(ctx, order)
 
     await send("committed")
     await platform.committed()

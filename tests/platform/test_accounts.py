@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from emay_mock.platform.accounts import Account, AccountSpec, RateLimiter
+from emay_mock.platform.accounts import Account, RateLimiter
+from emay_mock.settings import AccountSpec
 
 
 def test_rate_limiter_is_a_sliding_second() -> None:

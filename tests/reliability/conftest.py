@@ -10,9 +10,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from emay_mock.platform.accounts import AccountSpec
 from emay_mock.protocol import envelope
-from emay_mock.settings import Settings
+from emay_mock.settings import AccountSpec, Settings
 from tests.conftest import APP_ID, KEY, account
 from tests.reliability.live import LiveMock, Wire
 from tests.wire.secure_helpers import now_ms

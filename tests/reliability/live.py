@@ -18,9 +18,8 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from emay_mock.config import Config
-from emay_mock.platform.accounts import AccountSpec
 from emay_mock.server import MockServer
-from emay_mock.settings import Settings
+from emay_mock.settings import AccountSpec, Settings
 
 T = TypeVar("T")
 

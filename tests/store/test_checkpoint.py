@@ -11,12 +11,11 @@ from pathlib import Path
 import pytest
 
 from emay_mock.delivery.clock import Clock
-from emay_mock.platform.accounts import AccountSpec
-from emay_mock.platform.service import Platform
 from emay_mock.protocol.notes import Notes
 from emay_mock.protocol.send import Recipient, SendOrder
 from emay_mock.protocol.times import LONG_FORMAT
-from emay_mock.settings import Settings
+from emay_mock.server import Parts
+from emay_mock.settings import AccountSpec, Settings
 from emay_mock.store import checkpoint
 from emay_mock.store.db import Database
 from emay_mock.store.log import Log
@@ -50,21 +49,21 @@ def held(m: Messages) -> dict[str, object]:
     }
 
 
-async def varied(path: Path) -> Platform:
+async def varied(path: Path) -> Parts:
     """Messages of two accounts: recurring mobiles and customSmsIds, some without one, some
     reported and queued, some taken, some waiting, some removed as retention does."""
     p = await started(path)
-    p.put_account(AccountSpec("B", "0123456789ABCDEF", balance=100))
+    p.accounts.put(AccountSpec("B", "0123456789ABCDEF", balance=100))
     batch = [
         Recipient(f"1380000000{i % 4}", "x", custom_sms_id=f"c{i % 3}" if i % 2 else None) for i in range(8)
     ]
     sent = await submit(p, SendOrder("sendBatchOnlySMS", batch, LONG_FORMAT))
-    ctx = p.context(p.accounts["B"], "secure", "sendBatchOnlySMS", Notes(), lambda: "http://mock")
+    ctx = p.platform.context(p.accounts["B"], "secure", "sendBatchOnlySMS", Notes(), lambda: "http://mock")
     b_order = SendOrder("sendBatchOnlySMS", [Recipient("13800000001", "b", custom_sms_id="c1")], LONG_FORMAT)
-    await p.submit(ctx, b_order)
+    p.platform.submit(ctx, b_order)
     await p.advance(1)  # all reported and queued
-    p.sending.pull_reports(p.accounts["A"], 2)
-    p.messages.remove(p.messages.by_sms_ids(sent[3:5]))
+    p.platform.sending.pull_reports(p.accounts["A"], 2)
+    p.platform.messages.remove(p.platform.messages.by_sms_ids(sent[3:5]))
     await submit(p, SendOrder("sendBatchOnlySMS", [Recipient("13800000002", "late")], LONG_FORMAT))  # waits
     await p.stop()
     return p
@@ -88,11 +87,11 @@ async def test_a_start_from_the_checkpoint_builds_what_a_start_from_the_rows_bui
     part = from_checkpoint.messages.to_checkpoint()
     del part["repeated"]
     assert held(Messages(Database(None), Log(Database(None)), part)) == held(from_rows.messages)
-    again = Platform(from_checkpoint, Clock(), Settings())
-    assert snapshot(again) == snapshot(Platform(from_rows, Clock(), Settings())) == before
-    other = Platform(Store(copy), Clock(), Settings())
+    again = Parts(from_checkpoint, Clock(), Settings())
+    assert snapshot(again) == snapshot(Parts(from_rows, Clock(), Settings())) == before
+    other = Parts(Store(copy), Clock(), Settings())
     pulled = [
-        [r["smsId"] for r in q.sending.pull_reports(q.accounts[app], 100)]
+        [r["smsId"] for r in q.platform.sending.pull_reports(q.accounts[app], 100)]
         for q in (again, other)
         for app in "AB"
     ]
@@ -103,7 +102,7 @@ async def test_a_checkpoint_is_read_once_and_a_crash_after_falls_back_to_the_row
     path = tmp_path / "state.db"
     p = await varied(path)
     p.store.close()
-    again = Platform(Store(path), Clock(), Settings())
+    again = Parts(Store(path), Clock(), Settings())
     assert again.store.messages.from_checkpoint
     assert not Path(f"{path}-checkpoint").exists() and again.store.db.meta(checkpoint.META_KEY) is None
     await again.start()
@@ -192,7 +191,7 @@ async def test_keys_a_start_read_and_keys_sent_after_it_answer_as_one_index(
         p.store.close()
     else:
         crash_close(p.store)
-    again = Platform(Store(path), Clock(), Settings())
+    again = Parts(Store(path), Clock(), Settings())
     assert again.store.messages.from_checkpoint is clean_stop
     await again.start()
     pair = [
@@ -200,7 +199,7 @@ async def test_keys_a_start_read_and_keys_sent_after_it_answer_as_one_index(
         Recipient("13800000002", "new", custom_sms_id="c2"),
     ]
     new = await submit(again, SendOrder("sendBatchOnlySMS", pair, LONG_FORMAT))
-    m = again.messages
+    m = again.platform.messages
 
     def found(mobile: str, custom: str) -> tuple[list[str], list[str]]:
         return ([r.sms_id for r in m.find(MessageFilter(mobile=mobile), 10)],

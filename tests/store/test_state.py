@@ -6,32 +6,31 @@ import gc
 from pathlib import Path
 
 from emay_mock.delivery.clock import Clock
-from emay_mock.platform.accounts import AccountSpec
-from emay_mock.platform.service import Platform
 from emay_mock.protocol.notes import Notes
 from emay_mock.protocol.send import Recipient, SendOrder, ShortLinkSpec
 from emay_mock.protocol.times import LONG_FORMAT
 from emay_mock.scenarios.outcomes import RequestFacts
-from emay_mock.settings import Settings
+from emay_mock.server import Parts
+from emay_mock.settings import AccountSpec, Settings
 from emay_mock.store.state import Store
 from emay_mock.web.views import Views
 
 
-async def submit(p: Platform, order: SendOrder) -> list[str]:
-    ctx = p.context(p.accounts["A"], "secure", order.endpoint, Notes(), lambda: "http://mock")
-    return [r["smsId"] for r in (await p.submit(ctx, order)).results]
+async def submit(p: Parts, order: SendOrder) -> list[str]:
+    ctx = p.platform.context(p.accounts["A"], "secure", order.endpoint, Notes(), lambda: "http://mock")
+    return [r["smsId"] for r in (p.platform.submit(ctx, order)).results]
 
 
-async def started(path: Path) -> Platform:
+async def started(path: Path) -> Parts:
     """A platform on a new file, with account A, running."""
-    p = Platform(Store(path), Clock(), Settings())
-    p.put_account(AccountSpec("A", "0123456789ABCDEF", balance=100))
+    p = Parts(Store(path), Clock(), Settings())
+    p.accounts.put(AccountSpec("A", "0123456789ABCDEF", balance=100))
     await p.start()
     return p
 
 
-def snapshot(p: Platform) -> dict[str, object]:
-    views = Views(p.tz)
+def snapshot(p: Parts) -> dict[str, object]:
+    views = Views(p.platform.tz)
     store = p.store
     codes = [m.short_url.rsplit("/", 1)[-1] for m in store.messages.all() if m.short_url]
     return {
@@ -55,18 +54,20 @@ async def test_a_restart_from_the_file_rebuilds_what_was_held(tmp_path: Path) ->
     link = SendOrder("sendShortLinkSMS", [Recipient("13700000000", "go {#短网址#}")], LONG_FORMAT,
                      short_link=ShortLinkSpec("https://example.com", "2"))  # fmt: skip
     await submit(p, link)
-    code = next(m.short_url for m in p.messages.all() if m.short_url).rsplit("/", 1)[-1]
-    await p.links.click(code, "Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0", source="http")
-    p.inbound.receive("A", "13800000001", "reply", None, source="api")
-    p.templates.create(p.accounts["A"], "您好 {#name#}", RequestFacts("secure", "createTemplateSMS", "A"))
-    p.sending.pull_reports(p.accounts["A"], 2)  # two taken from the queue
+    code = next(m.short_url for m in p.platform.messages.all() if m.short_url).rsplit("/", 1)[-1]
+    await p.platform.links.click(code, "Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0", source="http")
+    p.platform.inbound.receive("A", "13800000001", "reply", None, source="api")
+    p.platform.templates.create(
+        p.accounts["A"], "您好 {#name#}", RequestFacts("secure", "createTemplateSMS", "A")
+    )
+    p.platform.sending.pull_reports(p.accounts["A"], 2)  # two taken from the queue
     before = snapshot(p)
     await p.stop()
     p.store.close()
 
-    again = Platform(Store(path), Clock(), Settings())
+    again = Parts(Store(path), Clock(), Settings())
     assert snapshot(again) == before
-    assert again.messages.by_sms_id(later[0]) is not None and again.scheduler.bucketed == 2
+    assert again.platform.messages.by_sms_id(later[0]) is not None and again.scheduler.bucketed == 2
 
 
 async def test_a_queue_read_back_is_resolved_when_taken_and_skips_what_is_gone(tmp_path: Path) -> None:
@@ -75,18 +76,20 @@ async def test_a_queue_read_back_is_resolved_when_taken_and_skips_what_is_gone(t
     six = [Recipient(f"1380000000{i}", "x") for i in range(6)]
     sent = await submit(p, SendOrder("sendBatchOnlySMS", six, LONG_FORMAT))
     await p.advance(1)  # six reports queued
-    p.messages.remove(p.messages.by_sms_ids(sent[1:3]))  # as retention does: their queue rows stay
+    p.platform.messages.remove(
+        p.platform.messages.by_sms_ids(sent[1:3])
+    )  # as retention does: their queue rows stay
     await p.stop()
     p.store.close()
 
-    again = Platform(Store(path), Clock(), Settings())
-    assert [r.sms_id for r in again.queues.peek("A", "report")] == [sent[0], *sent[3:]]
-    taken = again.sending.pull_reports(again.accounts["A"], 2)
+    again = Parts(Store(path), Clock(), Settings())
+    assert [r.sms_id for r in again.store.queues.peek("A", "report")] == [sent[0], *sent[3:]]
+    taken = again.platform.sending.pull_reports(again.accounts["A"], 2)
     assert [r["smsId"] for r in taken] == [sent[0], sent[3]]  # the two gone are skipped, not counted
     again.store.close()
 
-    third = Platform(Store(path), Clock(), Settings())
-    assert [r["smsId"] for r in third.sending.pull_reports(third.accounts["A"], 10)] == sent[4:]
+    third = Parts(Store(path), Clock(), Settings())
+    assert [r["smsId"] for r in third.platform.sending.pull_reports(third.accounts["A"], 10)] == sent[4:]
     third.store.close()
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from emay_mock.platform.accounts import Account, AccountSpec
+from emay_mock.platform.accounts import Account
 from emay_mock.protocol.times import parse
+from emay_mock.settings import AccountSpec
 from emay_mock.store.messages import MessageRow
 from emay_mock.web import views
 

@@ -182,9 +182,9 @@ async def test_the_plain_lane_matches_the_general_path(
     submitted = {"lane": 0}
     original = lane.platform.submit
 
-    async def counting(*args: Any, **kwargs: Any) -> Any:
+    def counting(*args: Any, **kwargs: Any) -> Any:
         submitted["lane"] += 1
-        return await original(*args, **kwargs)
+        return original(*args, **kwargs)
 
     lane.platform.submit = counting  # type: ignore[method-assign]
     accepted = 0
