@@ -26,6 +26,7 @@ from emay_mock.platform.gate import Gate
 from emay_mock.platform.ids import IdSequence
 from emay_mock.platform.inbound import Inbound
 from emay_mock.platform.links import Links
+from emay_mock.platform.readmodel import ReadModel
 from emay_mock.platform.replay import ReplayGuard
 from emay_mock.platform.retention import CHECK_EVERY_S, Retention
 from emay_mock.platform.retrieval import Retrieval
@@ -98,6 +99,9 @@ class Parts:
             gate=Gate(accounts, clock, settings, replay), sending=sending, templates=templates,
             links=links, inbound=inbound, retrieval=retrieval, retention=retention,
         )  # fmt: skip
+        self.read = ReadModel(
+            store, accounts, templates, sending, retention, scheduler, self.push, events, clock
+        )
         self._aging: asyncio.TimerHandle | None = None
 
     async def start(self) -> None:
@@ -167,7 +171,7 @@ class MockServer:
         accounts = self.config.accounts or ([demo_account()] if self.config.demo else [])
         for spec in accounts:
             self._install(spec)
-        self.metrics = Metrics(self.platform, self.push, self.recorder)
+        self.metrics = Metrics(self.parts.read.figures, self.recorder)
         self.url = ""  # the base URL once listen() has bound a port
         self._runner: web.AppRunner | None = None
 
@@ -208,12 +212,16 @@ class MockServer:
 
     def app(self) -> web.Application:
         return build_app(
-            self.platform, self.push, self.recorder, self.metrics, self.scenarios, self,
+            self.platform, self.parts.read, self.push, self.recorder, self.metrics, self.scenarios, self,
             on_startup=self.start, on_cleanup=self.stop, control_auth=self.config.control_auth,
         )  # fmt: skip
 
     async def advance(self, seconds: float) -> int:
-        return await self.parts.advance(seconds)
+        """Move the scheduler's clock (see Parts.advance), keep where it is, and tell live views."""
+        ran = await self.parts.advance(seconds)
+        self.platform.save_clock()
+        self.events.publish("clock", None, {"nowMs": self.clock.now_ms(), "advancedSeconds": seconds})
+        return ran
 
     async def push_due(self) -> None:
         await self.parts.push_due()

@@ -1,27 +1,45 @@
 """Prometheus metrics (`/_mock/metrics`), one registry per server.
 
 Each finished request adds to a plain counter and a latency histogram of its own
-(family, endpoint, code); everything else is read at scrape time from counters the
-platform keeps anyway. The scrape turns both into Prometheus families, so the request path
-never touches prometheus_client (its `.inc()` and `.observe()` take a lock each time).
+(family, endpoint, code); everything else is read at scrape time from the counts the
+platform and its deliveries keep anyway (`Figures`, which the platform's read model gives).
+The scrape turns both into Prometheus families, so the request path never touches
+prometheus_client (its `.inc()` and `.observe()` take a lock each time).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from emay_mock.delivery.push import PushEngine
 from emay_mock.observe.journal import Entry
 from emay_mock.observe.recorder import Recorder
-from emay_mock.platform.service import Platform
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _BUCKETS_MS = tuple(b * 1000 for b in LATENCY_BUCKETS)
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """What the platform and its deliveries count anyway, as a scrape reads it."""
+
+    accepted: Mapping[str, int]  # messages accepted, per appId
+    stored: int
+    pruned: int
+    reports: Mapping[str, int]  # final reports, per state
+    push_attempts: Mapping[tuple[str, str], int]  # (kind, ok | failed)
+    push_dead: int
+    queue_depth: Mapping[tuple[str, str], int]  # (appId, kind)
+    outbox_depth: int
+    scheduled: int
+    reports_pending: int
+    events_dropped: int
+    clock_offset_s: float
 
 
 class Tally:
@@ -36,12 +54,13 @@ class Tally:
 
 
 class Metrics:
-    def __init__(self, platform: Platform, push: PushEngine, recorder: Recorder) -> None:
+    def __init__(self, figures: Callable[[], Figures], recorder: Recorder) -> None:
+        """`figures`: what the platform and its deliveries count, read at each scrape."""
         self.registry = CollectorRegistry(auto_describe=True)
         # The keys are bounded: route names times result codes.
         self.tallies: dict[tuple[str, str, str], Tally] = {}
         self.registry.register(_RequestCollector(self.tallies))
-        self.registry.register(_PlatformCollector(platform, push, recorder))
+        self.registry.register(_PlatformCollector(figures, recorder))
         recorder.also(self.observe)
 
     def observe(self, entry: Entry) -> None:
@@ -90,28 +109,27 @@ class _RequestCollector(Collector):
 
 
 class _PlatformCollector(Collector):
-    def __init__(self, platform: Platform, push: PushEngine, recorder: Recorder) -> None:
-        self.platform = platform
-        self.push = push
+    def __init__(self, figures: Callable[[], Figures], recorder: Recorder) -> None:
+        self.figures = figures
         self.recorder = recorder
 
     def collect(self) -> Iterator[Metric]:
-        platform = self.platform
+        figures = self.figures()
         journal = self.recorder.journal
         accepted = CounterMetricFamily(
             "emay_messages_accepted", "Messages accepted, per appId.", labels=["app_id"]
         )
-        for app_id, count in sorted(platform.sending.accepted.items()):
+        for app_id, count in sorted(figures.accepted.items()):
             accepted.add_metric([app_id], count)
         yield accepted
-        yield GaugeMetricFamily("emay_messages_stored", "Messages held now.", value=platform.messages.count())
+        yield GaugeMetricFamily("emay_messages_stored", "Messages held now.", value=figures.stored)
         yield CounterMetricFamily(
             "emay_messages_pruned",
             "Messages retention removed (server.maxMessages, server.maxAgeHours).",
-            value=platform.retention.pruned,
+            value=figures.pruned,
         )
         reports = CounterMetricFamily("emay_reports", "Final reports produced, by state.", labels=["state"])
-        for state, count in sorted(platform.sending.states.items()):
+        for state, count in sorted(figures.reports.items()):
             reports.add_metric([state], count)
         yield reports
         attempts = CounterMetricFamily(
@@ -119,43 +137,42 @@ class _PlatformCollector(Collector):
             "Push attempts by kind and outcome (ok, failed).",
             labels=["kind", "outcome"],
         )
-        for (kind, outcome), count in sorted(self.push.attempts.items()):
+        for (kind, outcome), count in sorted(figures.push_attempts.items()):
             attempts.add_metric([kind, outcome], count)
         yield attempts
         yield CounterMetricFamily(
-            "emay_push_batches_dead", "Push batches that failed every attempt.", value=self.push.dead
+            "emay_push_batches_dead", "Push batches that failed every attempt.", value=figures.push_dead
         )
         depth = GaugeMetricFamily(
             "emay_queue_depth", "Items waiting in a pull queue.", labels=["app_id", "kind"]
         )
-        for (app_id, kind), size in sorted(platform.store.queues.sizes.items()):
+        for (app_id, kind), size in sorted(figures.queue_depth.items()):
             if size:
                 depth.add_metric([app_id, kind], size)
         yield depth
-        outbox = platform.store.pushes.outbox_depth()
         yield GaugeMetricFamily(
-            "emay_push_outbox_depth", "Items waiting to be batched for a push.", value=outbox
+            "emay_push_outbox_depth", "Items waiting to be batched for a push.", value=figures.outbox_depth
         )
-        scheduler = platform.scheduler
         yield GaugeMetricFamily(
             "emay_scheduled_jobs",
             "Entries waiting on the scheduler: one-off jobs, and report buckets (one per account "
             "and 10 ms window of due times, however many reports it holds).",
-            value=scheduler.pending(),
+            value=figures.scheduled,
         )
         yield GaugeMetricFamily(
             "emay_reports_pending",
             "Accepted messages still waiting for their report.",
-            value=scheduler.bucketed,
+            value=figures.reports_pending,
         )
         yield GaugeMetricFamily("emay_journal_entries", "Entries in the request journal.", value=len(journal))
         yield CounterMetricFamily(
             "emay_journal_evicted", "Journal entries evicted by its bound.", value=journal.evicted
         )
         yield CounterMetricFamily(
-            "emay_events_dropped", "Live events a slow reader missed.", value=platform.events.dropped
+            "emay_events_dropped", "Live events a slow reader missed.", value=figures.events_dropped
         )
-        offset = platform.clock.offset_ms / 1000
         yield GaugeMetricFamily(
-            "emay_clock_offset_seconds", "Scheduler's clock minus the wall clock.", value=offset
+            "emay_clock_offset_seconds",
+            "Scheduler's clock minus the wall clock.",
+            value=figures.clock_offset_s,
         )

@@ -204,24 +204,7 @@ class Platform:
             ctx, self._facts(ctx), lambda: self.retrieval.retrieve(ctx.account, start_wall, end_wall, sms_ids)
         )
 
-    # -- the console ------------------------------------------------------------------------
-
-    def counts(self) -> dict[str, dict[str, int]]:
-        """Per account, what it holds now: messages, what waits in its pull queues, its pushes."""
-        pushes = self.store.pushes.status_counts()
-        depth = self.store.queues.depth
-        return {
-            app_id: {
-                "messages": self.messages.count(app_id),
-                "queuedReports": depth(app_id, "report"),
-                "queuedVoiceReports": depth(app_id, "voice-report"),
-                "queuedMo": depth(app_id, "mo"),
-                "queuedClicks": depth(app_id, "click"),
-                "pendingPushes": pushes.get((app_id, "pending"), 0),
-                "deadPushes": pushes.get((app_id, "dead"), 0),
-            }
-            for app_id in self.accounts
-        }
+    # -- resetting --------------------------------------------------------------------------
 
     def reset(self, app_id: str | None = None) -> None:
         """Forget messages, queues, pending work, templates and links; restore balances.

@@ -10,6 +10,7 @@ from emay_mock.control_auth import Credentials
 from emay_mock.delivery.push import PushEngine
 from emay_mock.observe.metrics import Metrics
 from emay_mock.observe.recorder import Recorder
+from emay_mock.platform.readmodel import ReadModel
 from emay_mock.platform.service import Platform
 from emay_mock.scenarios.engine import ScenarioBook
 from emay_mock.web import secure, signed
@@ -29,6 +30,7 @@ from emay_mock.web.waits import WaitApi
 
 def build_app(
     platform: Platform,
+    read: ReadModel,
     push: PushEngine,
     recorder: Recorder,
     metrics: Metrics,
@@ -54,11 +56,11 @@ def build_app(
     events = EventStream(platform.events, views)
     control = [
         *links_routes(platform.links, views),
-        *ControlApi(platform, push, recorder, metrics.render, steering).routes(),
-        *ConsoleApi(platform).routes(),
-        *ScenarioApi(scenarios, recorder.codes, platform.sending.states).routes(),
-        *InspectApi(platform, push.store, recorder).routes(),
-        *WaitApi(platform, push.store).routes(),
+        *ControlApi(platform, read, push, metrics.render, steering).routes(),
+        *ConsoleApi(platform, read, views).routes(),
+        *ScenarioApi(scenarios, recorder.codes, read.report_states()).routes(),
+        *InspectApi(read, recorder, views).routes(),
+        *WaitApi(read, platform.events, views).routes(),
         *ui_routes(),
         *events.routes(),
     ]

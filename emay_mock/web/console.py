@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from emay_mock.platform.readmodel import ReadModel
 from emay_mock.platform.service import Platform
 from emay_mock.platform.templates import APPROVED, MISSING, PENDING, REJECTED, STATUS_WORDS, ReviewRefused
 from emay_mock.web.jsonapi import ApiError, body_object, int_query, reply
@@ -16,9 +17,10 @@ _CLICKS_SHOWN = 20
 
 
 class ConsoleApi:
-    def __init__(self, platform: Platform) -> None:
+    def __init__(self, platform: Platform, read: ReadModel, views: Views) -> None:
         self.platform = platform
-        self.views = Views(platform.tz)
+        self.read = read
+        self.views = views
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -36,7 +38,7 @@ class ConsoleApi:
         before = q.get("before") or None
         if before is not None and not (before.isascii() and before.isdigit()):
             raise ApiError(400, "before must be a templateId (digits)")
-        rows = self.platform.templates.listing(
+        rows = self.read.templates_listed(
             q.get("appId") or None,
             None if status is None else _STATUS_QUERY[status],
             before,
@@ -60,28 +62,19 @@ class ConsoleApi:
         return reply({"template": self.views.template(row), "previous": STATUS_WORDS[before]})
 
     async def short_links(self, request: web.Request) -> web.Response:
-        links = self.platform.links.store
-        messages = self.platform.messages
-        rows = links.links(
+        stories = self.read.links(
             request.query.get("appId") or None,
-            before=int_query(request, "before"),
-            limit=int_query(request, "limit", 50, lo=1, hi=1000) or 50,
+            int_query(request, "before"),
+            int_query(request, "limit", 50, lo=1, hi=1000) or 50,
+            _CLICKS_SHOWN,
         )
-        shown = [
-            self.views.link(
-                link,
-                links.clicks_of(link.code, _CLICKS_SHOWN),
-                links.click_count(link.code),
-                None if link.sms_id is None else messages.by_sms_id(link.sms_id),
-            )
-            for link in rows
-        ]
+        shown = [self.views.link(s.link, s.clicks, s.click_count, s.message) for s in stories]
         return reply({"shortLinks": shown})
 
     async def balance(self, request: web.Request) -> web.Response:
         """`{"set": N}` or `{"add": N}` (N may be negative); the result must stay within 0…2^63-1."""
         app_id = request.match_info["appId"]
-        account = self.platform.accounts.get(app_id)
+        account = self.read.account(app_id)
         if account is None:
             raise ApiError(404, f"no account has appId {app_id!r}")
         data = await body_object(request)

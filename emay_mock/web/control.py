@@ -16,7 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from emay_mock import __version__
 from emay_mock.config import ConfigError, parse_account
 from emay_mock.delivery.push import PushEngine
-from emay_mock.observe.recorder import Recorder
+from emay_mock.platform.readmodel import ReadModel
 from emay_mock.platform.service import Platform
 from emay_mock.protocol.errors import EmayError
 from emay_mock.protocol.rules import strip_prefix
@@ -38,8 +38,9 @@ def openapi_document() -> dict[str, Any]:
 
 
 class Steering(Protocol):
-    """What the control API steers beyond the platform: the scheduler's clock, and a reset
-    of everything (the platform, its deliveries and the journal)."""
+    """What the control API steers beyond the platform: the scheduler's clock (advanced,
+    kept, and told to live views), and a reset of everything (the platform, its deliveries
+    and the journal)."""
 
     async def advance(self, seconds: float) -> int: ...
 
@@ -52,14 +53,14 @@ class ControlApi:
     def __init__(
         self,
         platform: Platform,
+        read: ReadModel,
         push: PushEngine,
-        recorder: Recorder,
         metrics: Callable[[], bytes],
         steering: Steering,
     ) -> None:
         self.platform = platform
+        self.read = read
         self.engine = push
-        self.recorder = recorder
         self.render_metrics = metrics
         self.steering = steering
         self.views = views.Views(platform.tz)
@@ -91,8 +92,8 @@ class ControlApi:
         return web.Response(body=self.render_metrics(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def list_accounts(self, request: web.Request) -> web.Response:
-        counts = self.platform.counts()
-        shown = [{**views.account(a), "counts": counts[a.app_id]} for a in self.platform.accounts.values()]
+        counts = self.read.counts()
+        shown = [{**views.account(a), "counts": counts[a.app_id]} for a in self.read.accounts()]
         return reply({"accounts": shown})
 
     async def put_account(self, request: web.Request) -> web.Response:
@@ -101,7 +102,7 @@ class ControlApi:
             spec = parse_account(data)
         except ConfigError as exc:
             raise ApiError(400, "invalid account", problems=exc.problems) from None
-        existed = spec.app_id in self.platform.accounts
+        existed = self.read.account(spec.app_id) is not None
         account = self.platform.accounts.put(spec)
         return reply({"account": views.account(account), "replaced": existed}, 200 if existed else 201)
 
@@ -111,7 +112,7 @@ class ControlApi:
         if mobile is not None:
             mobile = strip_prefix(mobile)
         limit = int_query(request, "limit", 100, lo=1, hi=10_000) or 100
-        found = self.platform.messages.find(
+        found = self.read.messages(
             MessageFilter(
                 app_id=q.get("appId") or None,
                 mobile=mobile,
@@ -130,7 +131,7 @@ class ControlApi:
     async def inject_mo(self, request: web.Request) -> web.Response:
         data = await body_object(request)
         app_id = text_field(data, "appId")
-        account = self.platform.accounts.get(app_id or "")
+        account = self.read.account(app_id)
         if account is None:
             raise ApiError(404, f"no account has appId {app_id!r}")
         mobile = text_field(data, "mobile") or ""
@@ -145,7 +146,7 @@ class ControlApi:
     async def reset(self, request: web.Request) -> web.Response:
         data = await body_object(request, optional=True)
         app_id = text_field(data, "appId", required=False)
-        if app_id is not None and app_id not in self.platform.accounts:
+        if app_id is not None and self.read.account(app_id) is None:
             raise ApiError(404, f"no account has appId {app_id!r}")
         self.steering.reset(app_id)
         return reply({"reset": app_id or "all"})
@@ -158,18 +159,18 @@ class ControlApi:
         kind = q.get("kind") or None
         if kind not in (None, "report", "mo"):
             raise ApiError(400, "kind must be report or mo")
-        batches = self.engine.store.batches(
-            app_id=q.get("appId") or None,
-            status=status,
-            kind=kind,
-            before=int_query(request, "before"),
-            limit=int_query(request, "limit", 100, lo=1, hi=1000) or 100,
+        batches = self.read.pushes(
+            q.get("appId") or None,
+            status,
+            kind,
+            int_query(request, "before"),
+            int_query(request, "limit", 100, lo=1, hi=1000) or 100,
         )
         with_items = q.get("items", "true") != "false"
         return reply({"pushes": [self._batch(b.batch_id, with_items=with_items) for b in batches]})
 
     def _batch(self, batch_id: int, *, with_items: bool = True) -> dict[str, Any]:
-        batch = self.engine.store.batch(batch_id)
+        batch = self.read.push_batch(batch_id)
         if batch is None:
             raise ApiError(404, f"no push batch {batch_id}")
         return self.views.batch(batch, with_items=with_items)
@@ -218,15 +219,12 @@ class ControlApi:
         if seconds > 10 * 365 * 86400:
             raise ApiError(400, "seconds must be at most ten years")
         ran = await self.steering.advance(seconds)
-        self.platform.save_clock()
-        self.platform.events.publish(
-            "clock", None, {"nowMs": self.platform.clock.now_ms(), "advancedSeconds": seconds}
-        )
         return reply({**self._clock_view(), "advancedSeconds": seconds, "jobsRun": ran})
 
     def _clock_view(self) -> dict[str, object]:
         clock = self.platform.clock
         now = clock.now_ms()
+        jobs, reports = self.read.pending()
         return {
             "now": format_long(now, self.platform.tz),
             "nowMs": now,
@@ -234,6 +232,6 @@ class ControlApi:
             "offsetMs": clock.offset_ms,
             "speed": clock.speed,
             "timezone": str(self.platform.tz),
-            "pendingJobs": self.platform.scheduler.pending(),
-            "pendingReports": self.platform.scheduler.bucketed,
+            "pendingJobs": jobs,
+            "pendingReports": reports,
         }

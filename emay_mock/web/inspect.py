@@ -7,10 +7,9 @@ from typing import Any
 from aiohttp import web
 
 from emay_mock.observe.recorder import Recorder
-from emay_mock.platform.service import Platform
+from emay_mock.platform.readmodel import ReadModel
 from emay_mock.protocol.rules import strip_prefix
 from emay_mock.store.messages import MessageFilter
-from emay_mock.store.pushes import Pushes
 from emay_mock.web.jsonapi import ApiError, int_query, reply
 from emay_mock.web.views import Views
 
@@ -20,11 +19,10 @@ CONVERSATION_WINDOW = 2000
 
 
 class InspectApi:
-    def __init__(self, platform: Platform, pushes: Pushes, recorder: Recorder) -> None:
-        self.platform = platform
-        self.pushes = pushes
+    def __init__(self, read: ReadModel, recorder: Recorder, views: Views) -> None:
+        self.read = read
         self.recorder = recorder
-        self.views = Views(platform.tz)
+        self.views = views
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -61,12 +59,11 @@ class InspectApi:
     async def contract(self, request: web.Request) -> web.Response:
         """The client's deviations from the vendor document, per appId, each with a count and example."""
         contract = self.recorder.contract
-        accounts = self.platform.accounts
         app_id = request.query.get("appId")
-        apps = [app_id] if app_id else sorted(set(contract.apps) | set(accounts))
+        apps = [app_id] if app_id else sorted(set(contract.apps) | {a.app_id for a in self.read.accounts()})
         reports = []
         for one in apps:
-            account = accounts.get(one)
+            account = self.read.account(one)
             reports.append(contract.report(one, None if account is None else account.spec.strict))
         if app_id:
             return reply(reports[0])
@@ -75,9 +72,9 @@ class InspectApi:
     async def mo(self, request: web.Request) -> web.Response:
         q = request.query
         mobile = q.get("mobile") or None
-        rows = self.platform.inbound.store.find(
-            app_id=q.get("appId") or None,
-            mobile=mobile.strip() if mobile else None,
+        rows = self.read.mo(
+            q.get("appId") or None,
+            mobile.strip() if mobile else None,
             after=int_query(request, "after"),
             before=int_query(request, "before"),
             limit=int_query(request, "limit", 100, lo=1, hi=10_000) or 100,
@@ -98,9 +95,9 @@ class InspectApi:
             if at >= talk["lastMs"]:
                 talk.update(lastMs=at, last={"direction": direction, "text": text})
 
-        for m in self.platform.messages.find(MessageFilter(app_id=app_id), CONVERSATION_WINDOW):
+        for m in self.read.messages(MessageFilter(app_id=app_id), CONVERSATION_WINDOW):
             note(m.mobile_norm, m.submit_at, m.content, "mt")
-        for r in self.platform.inbound.store.find(app_id=app_id, limit=CONVERSATION_WINDOW):
+        for r in self.read.mo(app_id, limit=CONVERSATION_WINDOW):
             note(strip_prefix(r.mobile), r.mo_at, r.content, "mo")
         ordered = sorted(talks.values(), key=lambda t: t["lastMs"], reverse=True)[:limit]
         for talk in ordered:
@@ -109,18 +106,14 @@ class InspectApi:
 
     async def message(self, request: web.Request) -> web.Response:
         """One message and its whole life: accepted, scheduled, sent, report, pushes, replies, clicks."""
-        platform = self.platform
         views = self.views
-        row = platform.messages.by_sms_id(request.match_info["smsId"])
-        if row is None:
+        story = self.read.story(request.match_info["smsId"])
+        if story is None:
             raise ApiError(404, f"no message {request.match_info['smsId']}")
-        store = self.pushes
-        pushes = [views.batch(b, with_items=False) for b in store.of(row)]
-        replies = [views.mo(r) for r in platform.inbound.store.replies_to(row.sms_id)]
-        clicks = []
-        if row.short_url:
-            code = row.short_url.rsplit("/", 1)[-1]
-            clicks = [views.click(c) for c in platform.links.store.clicks_of(code)]
+        row = story.message
+        pushes = [views.batch(b, with_items=False) for b in story.pushes]
+        replies = [views.mo(r) for r in story.replies]
+        clicks = [views.click(c) for c in story.clicks]
         timeline: list[dict[str, Any]] = [{"ms": row.submit_at, "event": "accepted", "detail": row.endpoint}]
         if row.timer_time is not None:
             timeline.append({"ms": row.send_at, "event": "scheduled", "detail": "sent at its timerTime"})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
@@ -14,7 +14,7 @@ from emay_mock.web.jsonapi import ApiError, reply
 
 
 class ScenarioApi:
-    def __init__(self, book: ScenarioBook, codes: Counter[str], states: Counter[str]) -> None:
+    def __init__(self, book: ScenarioBook, codes: Mapping[str, int], states: Mapping[str, int]) -> None:
         """`codes`: result codes answered so far; `states`: final reports produced, by state."""
         self.book = book
         self.codes = codes

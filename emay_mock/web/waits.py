@@ -14,10 +14,10 @@ from typing import Any
 
 from aiohttp import web
 
-from emay_mock.platform.service import Platform
+from emay_mock.observe.events import EventHub
+from emay_mock.platform.readmodel import ReadModel
 from emay_mock.protocol.rules import strip_prefix
 from emay_mock.store.messages import MessageFilter, MessageRow
-from emay_mock.store.pushes import Pushes
 from emay_mock.web.jsonapi import ApiError, reply
 from emay_mock.web.views import Views
 
@@ -26,10 +26,10 @@ MAX_TIMEOUT_S = 300.0
 
 
 class WaitApi:
-    def __init__(self, platform: Platform, pushes: Pushes) -> None:
-        self.platform = platform
-        self.pushes = pushes
-        self.views = Views(platform.tz)
+    def __init__(self, read: ReadModel, events: EventHub, views: Views) -> None:
+        self.read = read
+        self.events = events
+        self.views = views
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -45,7 +45,7 @@ class WaitApi:
         timeout = _timeout(request)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        events = self.platform.events
+        events = self.events
         while True:
             found = check()
             if found is not None:
@@ -71,14 +71,14 @@ class WaitApi:
         return f
 
     def _latest(self, f: MessageFilter, limit: int = 10) -> list[dict[str, Any]]:
-        return [self.views.message(m) for m in self.platform.messages.find(f, limit)]
+        return [self.views.message(m) for m in self.read.messages(f, limit)]
 
     async def message(self, request: web.Request) -> web.Response:
         """A message to this mobile / with this customSmsId / this smsId has been accepted."""
         f = self._filter(request)
 
         def check() -> dict[str, Any] | None:
-            found = self.platform.messages.find(f, 1)
+            found = self.read.messages(f, 1)
             return {"message": self.views.message(found[0])} if found else None
 
         return await self._until(request, {"message", "reset"}, check, lambda: {"messages": self._latest(f)})
@@ -88,7 +88,7 @@ class WaitApi:
         f = self._filter(request)
 
         def check() -> dict[str, Any] | None:
-            found = self.platform.messages.find(f, 50)
+            found = self.read.messages(f, 50)
             done = [m for m in found if m.state is not None]
             return {"message": self.views.message(done[0])} if done else None
 
@@ -99,13 +99,12 @@ class WaitApi:
         sms_id = request.query.get("smsId")
         if not sms_id:
             raise ApiError(400, "smsId is required")
-        store = self.pushes
 
         def batches() -> tuple[MessageRow | None, list[dict[str, Any]]]:
-            row = self.platform.messages.by_sms_id(sms_id)
+            row = self.read.message(sms_id)
             if row is None:
                 return None, []
-            return row, [self.views.batch(b) for b in store.of(row)]
+            return row, [self.views.batch(b) for b in self.read.pushes_of(row)]
 
         def check() -> dict[str, Any] | None:
             _, described = batches()
@@ -126,10 +125,9 @@ class WaitApi:
         text = q.get("content") or None
         if app_id is None and mobile is None:
             raise ApiError(400, "say whose MO: appId and/or mobile")
-        store = self.platform.inbound.store
 
         def recent() -> list[Any]:
-            rows = store.find(app_id=app_id, limit=200)
+            rows = self.read.mo(app_id, limit=200)
             if mobile is not None:
                 rows = [r for r in rows if strip_prefix(r.mobile) == strip_prefix(mobile)]
             return rows

@@ -1,0 +1,182 @@
+"""What the control API, the UI and the metrics read of the platform: plain questions,
+answered from the stores; nothing here changes anything."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from emay_mock.delivery.clock import Clock
+from emay_mock.delivery.push import PushEngine
+from emay_mock.delivery.scheduler import Scheduler
+from emay_mock.observe.events import EventHub
+from emay_mock.observe.metrics import Figures
+from emay_mock.platform.accounts import Account, Accounts
+from emay_mock.platform.retention import Retention
+from emay_mock.platform.sending import Sender
+from emay_mock.platform.templates import Templates
+from emay_mock.store.inbound import MoRow
+from emay_mock.store.links import ClickRow, LinkRow
+from emay_mock.store.messages import MessageFilter, MessageRow
+from emay_mock.store.pushes import Batch
+from emay_mock.store.state import Store
+from emay_mock.store.templates import TemplateRow
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """One message and what became of it: the pushes that carried its report, the MO that
+    replied to it, the clicks on its short link."""
+
+    message: MessageRow
+    pushes: list[Batch]
+    replies: list[MoRow]
+    clicks: list[ClickRow]
+
+
+@dataclass(frozen=True, slots=True)
+class LinkStory:
+    """A short link, its newest clicks and their count, and the message that carries it
+    (rule 1: the request's first) while it is held."""
+
+    link: LinkRow
+    clicks: list[ClickRow]
+    click_count: int
+    message: MessageRow | None
+
+
+class ReadModel:
+    def __init__(
+        self,
+        store: Store,
+        accounts: Accounts,
+        templates: Templates,
+        sending: Sender,
+        retention: Retention,
+        scheduler: Scheduler,
+        push: PushEngine,
+        events: EventHub,
+        clock: Clock,
+    ) -> None:
+        self.store = store
+        self._accounts = accounts
+        self.templates = templates
+        self.sending = sending
+        self.retention = retention
+        self.scheduler = scheduler
+        self.push = push
+        self.events = events
+        self.clock = clock
+
+    # -- accounts ---------------------------------------------------------------------------
+
+    def account(self, app_id: str | None) -> Account | None:
+        return self._accounts.get(app_id or "")
+
+    def accounts(self) -> list[Account]:
+        return list(self._accounts.values())
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Per account, what it holds now: messages, what waits in its pull queues, its pushes."""
+        pushes = self.store.pushes.status_counts()
+        depth = self.store.queues.depth
+        messages = self.store.messages
+        return {
+            app_id: {
+                "messages": messages.count(app_id),
+                "queuedReports": depth(app_id, "report"),
+                "queuedVoiceReports": depth(app_id, "voice-report"),
+                "queuedMo": depth(app_id, "mo"),
+                "queuedClicks": depth(app_id, "click"),
+                "pendingPushes": pushes.get((app_id, "pending"), 0),
+                "deadPushes": pushes.get((app_id, "dead"), 0),
+            }
+            for app_id in self._accounts
+        }
+
+    # -- messages and what became of them ----------------------------------------------------
+
+    def messages(self, f: MessageFilter, limit: int) -> list[MessageRow]:
+        return self.store.messages.find(f, limit)
+
+    def message(self, sms_id: str) -> MessageRow | None:
+        return self.store.messages.by_sms_id(sms_id)
+
+    def story(self, sms_id: str) -> Story | None:
+        row = self.store.messages.by_sms_id(sms_id)
+        if row is None:
+            return None
+        clicks = []
+        if row.short_url:
+            clicks = self.store.links.clicks_of(row.short_url.rsplit("/", 1)[-1])
+        return Story(row, self.store.pushes.of(row), self.store.mo.replies_to(row.sms_id), clicks)
+
+    def pushes_of(self, row: MessageRow) -> list[Batch]:
+        return self.store.pushes.of(row)
+
+    def mo(
+        self,
+        app_id: str | None = None,
+        mobile: str | None = None,
+        *,
+        after: int | None = None,
+        before: int | None = None,
+        limit: int = 100,
+    ) -> list[MoRow]:
+        """Newest first; `before` and `after` are moId cursors."""
+        return self.store.mo.find(app_id=app_id, mobile=mobile, after=after, before=before, limit=limit)
+
+    # -- pushes, templates, short links ------------------------------------------------------
+
+    def pushes(
+        self, app_id: str | None, status: str | None, kind: str | None, before: int | None, limit: int
+    ) -> list[Batch]:
+        return self.store.pushes.batches(app_id=app_id, status=status, kind=kind, before=before, limit=limit)
+
+    def push_batch(self, batch_id: int) -> Batch | None:
+        return self.store.pushes.batch(batch_id)
+
+    def templates_listed(
+        self, app_id: str | None, status: int | None, before: str | None, limit: int
+    ) -> list[TemplateRow]:
+        return self.templates.listing(app_id, status, before, limit)
+
+    def links(self, app_id: str | None, before: int | None, limit: int, clicks: int) -> list[LinkStory]:
+        """Newest first, each with its `clicks` newest clicks."""
+        store, messages = self.store.links, self.store.messages
+        return [
+            LinkStory(
+                link,
+                store.clicks_of(link.code, clicks),
+                store.click_count(link.code),
+                None if link.sms_id is None else messages.by_sms_id(link.sms_id),
+            )
+            for link in store.links(app_id, before=before, limit=limit)
+        ]
+
+    # -- the scheduler and the figures -------------------------------------------------------
+
+    def report_states(self) -> Mapping[str, int]:
+        """Final reports produced so far, by state (kept up to date: read it when needed)."""
+        return self.sending.states
+
+    def pending(self) -> tuple[int, int]:
+        """Entries waiting on the scheduler (jobs, and report buckets), and the reports in them."""
+        return self.scheduler.pending(), self.scheduler.bucketed
+
+    def figures(self) -> Figures:
+        store = self.store
+        return Figures(
+            accepted=self.sending.accepted,
+            stored=store.messages.count(),
+            pruned=self.retention.pruned,
+            reports=self.sending.states,
+            push_attempts=self.push.attempts,
+            push_dead=self.push.dead,
+            queue_depth=store.queues.sizes,
+            outbox_depth=store.pushes.outbox_depth(),
+            scheduled=self.scheduler.pending(),
+            reports_pending=self.scheduler.bucketed,
+            events_dropped=self.events.dropped,
+            clock_offset_s=self.clock.offset_ms / 1000,
+        )
