@@ -16,8 +16,8 @@ import signal
 import time
 
 from emay_mock.config import load
+from emay_mock.platform.sending import message_row
 from emay_mock.server import MockServer
-from emay_mock.store.messages import MessageRow
 
 CHUNK = 10_000
 REPORT = "report"
@@ -40,16 +40,12 @@ def fill(mock: MockServer, app_id: str, count: int, *, pending: int = 0) -> None
             n = done + k
             mobile = str(13_800_000_000 + (n if n % 1000 else 0))
             final = n < count - pending
-            rows.append(
-                MessageRow(
-                    msg_id=first_row + k, sms_id=str(first_sms + k), app_id=app_id, mobile=mobile,
-                    mobile_norm=mobile, content=content, custom_sms_id=f"prefill-{n}", extended_code=None,
-                    endpoint="/inter/sendBatchSMS", template_id=None, submit_wall=wall, submit_at=now,
-                    timer_time=None, send_at=now, segments=1, planned_state="DELIVRD",
-                    report_due=now + 1000 if final else later, state="DELIVRD" if final else None,
-                    report_at=now + 1000 if final else None,
-                )
-            )  # fmt: skip
+            rows.append(message_row(
+                first_row + k, first_sms + k, app_id, "/inter/sendBatchSMS", mobile, mobile, content,
+                f"prefill-{n}", None, None, wall, now, None, 1, "DELIVRD", 1000 if final else later - now,
+            ))  # fmt: skip
+            if final:  # reported: as the report bucket would
+                rows[-1].state, rows[-1].report_at = "DELIVRD", rows[-1].report_due
         p.messages.add(rows)
         final_rows = [row for row in rows if row.state is not None]
         p.store.queues.append(app_id, REPORT, final_rows)

@@ -24,8 +24,9 @@ from emay_mock.protocol.send import SendOrder
 from emay_mock.protocol.templates import SHORT_LINK
 from emay_mock.store.jobs import Job
 from emay_mock.store.links import ClickRow, LinkRow, LinkStore
-from emay_mock.store.messages import MessageRow, Messages
+from emay_mock.store.messages import Messages
 from emay_mock.store.queues import PullQueues
+from emay_mock.store.rows import MessageRow
 
 if TYPE_CHECKING:
     from faker import Faker

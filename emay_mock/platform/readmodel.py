@@ -17,8 +17,9 @@ from emay_mock.platform.sending import Sender
 from emay_mock.platform.templates import Templates
 from emay_mock.store.inbound import MoRow
 from emay_mock.store.links import ClickRow, LinkRow
-from emay_mock.store.messages import MessageFilter, MessageRow
+from emay_mock.store.messages import MessageFilter
 from emay_mock.store.pushes import Batch
+from emay_mock.store.rows import MessageRow
 from emay_mock.store.state import Store
 from emay_mock.store.templates import TemplateRow
 

@@ -17,9 +17,10 @@ from collections.abc import Callable
 from emay_mock.delivery.clock import Clock
 from emay_mock.settings import Settings
 from emay_mock.store.links import LinkStore
-from emay_mock.store.messages import MessageRow, Messages
+from emay_mock.store.messages import Messages
 from emay_mock.store.pushes import Pushes
 from emay_mock.store.queues import PullQueues
+from emay_mock.store.rows import MessageRow
 
 CHECK_EVERY_S = 60.0  # real time: how often a server with maxAgeHours runs a round by itself
 

@@ -16,7 +16,8 @@ from emay_mock.delivery.scheduler import Scheduler
 from emay_mock.platform.accounts import Account, Accounts
 from emay_mock.platform.routing import Router
 from emay_mock.store.jobs import Job
-from emay_mock.store.messages import MessageRow, Messages
+from emay_mock.store.messages import Messages
+from emay_mock.store.rows import MessageRow
 
 RETRIEVE = "retrieve"
 _PAGE = 500

@@ -27,8 +27,9 @@ from emay_mock.protocol.secure_api import PlainSingle
 from emay_mock.protocol.send import Planned, SendOrder, validate
 from emay_mock.scenarios.outcomes import Outcomes, RecipientPlan, RequestFacts
 from emay_mock.settings import Settings
-from emay_mock.store.messages import MessageRow, Messages
+from emay_mock.store.messages import Messages
 from emay_mock.store.queues import PullQueues
+from emay_mock.store.rows import MessageRow
 
 REPORT = "report"
 
@@ -53,20 +54,19 @@ def _recipient_firings(plans: list[RecipientPlan]) -> list[dict[str, Any]]:
 VOICE_REPORT = "voice-report"
 
 
-def _row(
-    msg_id: int, sms_id: int, app_id: str, item: Planned, endpoint: str, template_id: str | None,
-    wall_now: int, now: int, plan: RecipientPlan, short_url: str | None,
+def message_row(
+    msg_id: int, sms_id: int, app_id: str, endpoint: str, mobile: str, mobile_norm: str, content: str,
+    custom_sms_id: str | None, extended_code: str | None, template_id: str | None, wall_now: int, now: int,
+    timer_ms: int | None, segments: int, state: str, delay_ms: int, short_url: str | None = None,
+    rules: str | None = None, chaos: str | None = None,
 ) -> MessageRow:  # fmt: skip
+    """An accepted message, its report planned: every message row is made here."""
     # timerTime is a wall-clock time: it is kept at the same distance on the scheduler's
     # clock, so `advance` by that distance reaches it.
-    send_at = now if item.timer_ms is None else now + max(0, item.timer_ms - wall_now)
-    return MessageRow(
-        msg_id, str(sms_id), app_id, item.mobile, item.mobile_norm, item.content, item.custom_sms_id,
-        item.extended_code, endpoint, template_id, wall_now, now, item.timer_ms, send_at, item.segments,
-        plan.state.value, send_at + plan.delay_ms, None, None, short_url,
-        ",".join(plan.fired) if plan.fired else None,
-        (",".join(sorted(plan.push - {"early"})) or None) if plan.push else None,
-    )  # fmt: skip
+    send_at = now if timer_ms is None else now + max(0, timer_ms - wall_now)
+    return MessageRow(msg_id, str(sms_id), app_id, mobile, mobile_norm, content, custom_sms_id, extended_code,
+                      endpoint, template_id, wall_now, now, timer_ms, send_at, segments, state,
+                      send_at + delay_ms, None, None, short_url, rules, chaos)  # fmt: skip
 
 
 @dataclass
@@ -168,8 +168,14 @@ class Sender:
                 plan = delivered
             index = item.index
             short_url = None if short_urls is None else short_urls[index]
-            rows.append(_row(first_row + index, first + index, app_id, item, endpoint, template_id, wall_now,
-                             now, plan, short_url))  # fmt: skip
+            push = plan.push
+            rows.append(message_row(
+                first_row + index, first + index, app_id, endpoint, item.mobile, item.mobile_norm,
+                item.content, item.custom_sms_id, item.extended_code, template_id, wall_now, now,
+                item.timer_ms, item.segments, plan.state.value, plan.delay_ms, short_url,
+                ",".join(plan.fired) if plan.fired else None,
+                (",".join(sorted(push - {"early"})) or None) if push else None,
+            ))  # fmt: skip
             plans.append(plan)
         self._keep(account, rows, cost)
         if links is not None:
@@ -184,13 +190,12 @@ class Sender:
     def send_plain(self, account: Account, plain: PlainSingle, endpoint: str, wall_now: int) -> MessageRow:
         """What `send` does for one recipient that no rule, timer, template or link touches,
         once the platform has found nothing to refuse (Platform.submit_plain)."""
-        sms_id = str(self.sms_ids.take(1, wall_now))
+        sms_id = self.sms_ids.take(1, wall_now)
         now = self.clock.now_ms()
         mobile = plain.mobile
-        # The row `_row` makes of a recipient with no timer, template, link or rule.
-        row = MessageRow(self.messages.reserve(1), sms_id, account.app_id, mobile, mobile, plain.content,
-                         plain.custom_sms_id, None, endpoint, None, wall_now, now, None, now, plain.segments,
-                         self._delivered_state, now + self._delivered.delay_ms)  # fmt: skip
+        row = message_row(self.messages.reserve(1), sms_id, account.app_id, endpoint, mobile, mobile,
+                          plain.content, plain.custom_sms_id, None, None, wall_now, now, None,
+                          plain.segments, self._delivered_state, self._delivered.delay_ms)  # fmt: skip
         self._keep(account, (row,), plain.segments)
         return row
 

@@ -31,7 +31,7 @@ from emay_mock.protocol.secure_api import PlainSingle
 from emay_mock.protocol.send import Recipient, SendOrder
 from emay_mock.scenarios.outcomes import FaultNow, Outcomes, RequestDecision, RequestFacts, endpoint_path
 from emay_mock.settings import Settings
-from emay_mock.store.messages import MessageRow
+from emay_mock.store.rows import MessageRow
 from emay_mock.store.state import Store
 
 PULL_KINDS = (REPORT, "voice-report", "mo", "click")

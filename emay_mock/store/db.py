@@ -13,6 +13,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from emay_mock.store.rows import MESSAGES
+
 SCHEMA_VERSION = 2
 
 SCHEMA = """
@@ -20,30 +22,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS accounts (
     app_id TEXT PRIMARY KEY, spec TEXT NOT NULL, balance INTEGER NOT NULL
 );
-CREATE TABLE IF NOT EXISTS messages (
-    msg_id INTEGER PRIMARY KEY,
-    sms_id TEXT NOT NULL,
-    app_id TEXT NOT NULL,
-    mobile TEXT NOT NULL,
-    mobile_norm TEXT,  -- NULL: the same as mobile
-    content TEXT NOT NULL,
-    custom_sms_id TEXT,
-    extended_code TEXT,
-    endpoint TEXT NOT NULL,
-    template_id TEXT,
-    submit_wall INTEGER NOT NULL,
-    submit_at INTEGER NOT NULL,
-    timer_time INTEGER,
-    send_at INTEGER NOT NULL,
-    segments INTEGER NOT NULL,
-    planned_state TEXT NOT NULL,
-    report_due INTEGER NOT NULL,
-    state TEXT,
-    report_at INTEGER,
-    short_url TEXT,
-    rules TEXT,
-    chaos TEXT
-);
+{messages}
 CREATE TABLE IF NOT EXISTS mo (
     mo_id INTEGER PRIMARY KEY,
     app_id TEXT NOT NULL,
@@ -136,7 +115,7 @@ CREATE TABLE IF NOT EXISTS clicks (
     user_agent TEXT NOT NULL,
     source TEXT NOT NULL
 );
-"""
+""".replace("{messages}", MESSAGES.create)
 
 # The tables that hold an account's data (reset and pruning delete from them).
 ACCOUNT_TABLES = (

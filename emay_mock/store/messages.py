@@ -27,59 +27,12 @@ from emay_mock.store import checkpoint
 from emay_mock.store.db import Database
 from emay_mock.store.log import Log
 from emay_mock.store.order import InOrder
+from emay_mock.store.rows import MESSAGES, MessageRow
 
-_COLUMNS = (
-    "msg_id, sms_id, app_id, mobile, mobile_norm, content, custom_sms_id, extended_code, endpoint, "
-    "template_id, submit_wall, submit_at, timer_time, send_at, segments, planned_state, "
-    "report_due, state, report_at, short_url, rules, chaos"
-)
-INSERT = f"INSERT INTO messages({_COLUMNS}) VALUES ({', '.join('?' * 22)})"
 REPORT = "UPDATE messages SET state = ?, report_at = ? WHERE msg_id = ?"
-DELETE = "DELETE FROM messages WHERE msg_id = ?"
 _SMS_ID_DIGITS = 20
-# What a checkpoint keeps of a message: the columns, as held in memory (mobile_norm filled in).
-_CHECKPOINT = tuple(c.strip() for c in _COLUMNS.split(","))
-
-
-@dataclass(slots=True, eq=False)
-class MessageRow:
-    msg_id: int
-    sms_id: str
-    app_id: str
-    mobile: str
-    mobile_norm: str
-    content: str
-    custom_sms_id: str | None
-    extended_code: str | None
-    endpoint: str
-    template_id: str | None
-    submit_wall: int
-    submit_at: int
-    timer_time: int | None
-    send_at: int
-    segments: int
-    planned_state: str
-    report_due: int
-    state: str | None = None
-    report_at: int | None = None
-    short_url: str | None = None
-    rules: str | None = None
-    chaos: str | None = None  # scenario push chaos for this message's report: duplicate, reverse
-    # In memory only: the push batches that carried its report, how many of its pushes are
-    # not final yet (it is kept until they are), and whether retention removed it.
-    batches: tuple[int, ...] = ()
-    hold: int = 0
-    gone: bool = False
-
-    def values(self) -> tuple[Any, ...]:
-        return (
-            self.msg_id, self.sms_id, self.app_id, self.mobile,
-            None if self.mobile_norm == self.mobile else self.mobile_norm, self.content,
-            self.custom_sms_id, self.extended_code, self.endpoint, self.template_id,
-            self.submit_wall, self.submit_at, self.timer_time, self.send_at, self.segments,
-            self.planned_state, self.report_due, self.state, self.report_at, self.short_url,
-            self.rules, self.chaos,
-        )  # fmt: skip
+# What a checkpoint keeps of a message: its columns, as held in memory (mobile_norm filled in).
+_CHECKPOINT = MESSAGES.columns
 
 
 @dataclass
@@ -373,7 +326,7 @@ class Messages:
         # made (a string per row per column costs some 250 bytes a message); equal to the row
         # before is the common case and costs less to see than interning.
         content = app_id = endpoint = planned = ""
-        for values in db.rows(f"SELECT {_COLUMNS} FROM messages ORDER BY msg_id"):
+        for values in db.rows(MESSAGES.select):
             # _index, written out: a million of these is most of a restart.
             row = MessageRow(*values)
             if row.content == content:
@@ -398,7 +351,7 @@ class Messages:
                 waiting.append(row)
             else:
                 row.state = planned if row.state == planned else intern(row.state)
-            if row.mobile_norm is None:
+            if row.mobile_norm is None:  # stored so when it is the mobile (MESSAGES.values)
                 row.mobile_norm = row.mobile
             if row.short_url is not None:
                 linked.append(row)
@@ -441,7 +394,8 @@ class Messages:
         for row in rows:
             self._index(row)
         if self.log.durable:
-            self.log.insert_many(INSERT, [row.values() for row in rows])
+            values = MESSAGES.values
+            self.log.insert_many(MESSAGES.insert, [values(row) for row in rows])
 
     def report(self, rows: Iterable[MessageRow]) -> list[MessageRow]:
         """Give each message still without a report (and not removed) its planned state, at its due time."""
@@ -513,7 +467,7 @@ class Messages:
             self._apps[row.app_id].removed()
             removed.append(row)
         if self.log.durable:
-            self.log.delete_many(DELETE, [(row.msg_id,) for row in removed])
+            self.log.delete_many(MESSAGES.delete, [(row.msg_id,) for row in removed])
         return len(removed)
 
     def forget(self, app_id: str | None) -> None:

@@ -19,8 +19,8 @@ from emay_mock.protocol.times import format_long
 from emay_mock.settings import AccountSpec, PushSettings
 from emay_mock.store.inbound import MoRow
 from emay_mock.store.links import ClickRow, LinkRow
-from emay_mock.store.messages import MessageRow
 from emay_mock.store.pushes import Attempt, Batch
+from emay_mock.store.rows import MessageRow
 from emay_mock.store.templates import TemplateRow
 
 

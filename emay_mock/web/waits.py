@@ -17,7 +17,8 @@ from aiohttp import web
 from emay_mock.observe.events import EventHub
 from emay_mock.platform.readmodel import ReadModel
 from emay_mock.protocol.rules import strip_prefix
-from emay_mock.store.messages import MessageFilter, MessageRow
+from emay_mock.store.messages import MessageFilter
+from emay_mock.store.rows import MessageRow
 from emay_mock.web.jsonapi import ApiError, reply
 from emay_mock.web.views import Views
 

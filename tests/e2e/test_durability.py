@@ -252,7 +252,7 @@ from emay_mock.protocol.notes import Notes
 from emay_mock.protocol.send import Recipient, SendOrder
 from emay_mock.protocol.times import LONG_FORMAT
 from emay_mock.settings import Settings
-from emay_mock.store.messages import INSERT
+from emay_mock.store.rows import MESSAGES
 from emay_mock.store.state import Store
 
 
@@ -281,7 +281,7 @@ async def main(path):
     print("first group committed", flush=True)
     await send("killed")
     log = platform.store.log
-    log._inserts[INSERT] = KilledHalfway(log._inserts[INSERT])
+    log._inserts[MESSAGES.insert] = KilledHalfway(log._inserts[MESSAGES.insert])
     await platform.committed()  # the group's flush: never returns
 
 

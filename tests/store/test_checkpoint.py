@@ -20,6 +20,7 @@ from emay_mock.store import checkpoint
 from emay_mock.store.db import Database
 from emay_mock.store.log import Log
 from emay_mock.store.messages import MessageFilter, Messages
+from emay_mock.store.rows import MESSAGES
 from emay_mock.store.state import Store
 from tests.store.test_state import snapshot, started, submit
 
@@ -36,7 +37,7 @@ def held(m: Messages) -> dict[str, object]:
     mobiles = {r.mobile_norm for r in rows}
     customs = {r.custom_sms_id for r in rows if r.custom_sms_id is not None}
     return {
-        "rows": [(r.values(), r.mobile_norm) for r in rows],
+        "rows": [(MESSAGES.values(r), r.mobile_norm) for r in rows],
         "all": [r.msg_id for r in m._all.oldest_first()],
         "by_sms_id": {r.sms_id: getattr(m.by_sms_id(r.sms_id), "msg_id", None) for r in rows},
         "count": m.count(),

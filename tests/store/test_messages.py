@@ -7,7 +7,8 @@ import pytest
 from emay_mock.store import messages
 from emay_mock.store.db import Database
 from emay_mock.store.log import Log
-from emay_mock.store.messages import MessageFilter, MessageRow, Messages
+from emay_mock.store.messages import MessageFilter, Messages
+from emay_mock.store.rows import MessageRow
 
 
 def row(msg_id: int, app: str = "A", mobile: str | None = None, custom: str | None = None,

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 import aiohttp
 
 from emay_mock.server import MockServer
-from emay_mock.store.messages import MessageRow
+from emay_mock.store.rows import MessageRow
 from tests.conftest import APP_ID
 
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from emay_mock.platform.accounts import Account
 from emay_mock.protocol.times import parse
 from emay_mock.settings import AccountSpec
-from emay_mock.store.messages import MessageRow
+from emay_mock.store.rows import MessageRow
 from emay_mock.web import views
 
 SUBMIT = parse("2026-11-30 12:00:00", "%Y-%m-%d %H:%M:%S")
