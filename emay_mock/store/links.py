@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from operator import attrgetter
 
 from emay_mock.store.db import Database
+from emay_mock.store.generations import Generations
 from emay_mock.store.log import Log
 from emay_mock.store.order import InOrder
 
@@ -20,10 +21,6 @@ INSERT_LINK = f"INSERT INTO short_links({_LINK_COLS}) VALUES (?, ?, ?, ?, ?, ?, 
 INSERT_CLICK = f"INSERT INTO clicks({_CLICK_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 DELETE_LINK = "DELETE FROM short_links WHERE code = ?"
 DELETE_CLICK = "DELETE FROM clicks WHERE click_id = ?"
-# Links are found by code in this many dicts, picked by the code's hash: one dict would move
-# all its codes to a bigger table, in the send that adds one, each time it doubles (some
-# 25 ms at 175,000, as the message indexes did; docs/DECISIONS.md#index-shards).
-_SHARDS = 256
 _seq = attrgetter("seq")
 
 
@@ -65,7 +62,7 @@ class ClickRow:
 class LinkStore:
     def __init__(self, db: Database, log: Log) -> None:
         self.log = log
-        self._codes: list[dict[str, LinkRow]] = [{} for _ in range(_SHARDS)]
+        self._codes: Generations[str, LinkRow] = Generations()  # by code, stamped by seq
         self._order: InOrder[LinkRow] = InOrder()  # creation order (seq order): the console's pages
         self._clicks: dict[int, ClickRow] = {}
         self._by_code: dict[str, list[ClickRow]] = {}
@@ -84,7 +81,7 @@ class LinkStore:
     def _place(self, link: LinkRow) -> None:
         self._last_seq += 1
         link.seq = self._last_seq
-        self._codes[hash(link.code) % _SHARDS][link.code] = link
+        self._codes.add(link.code, link, link.seq)
         self._order.rows.append(link)
 
     def insert(self, rows: Sequence[LinkRow]) -> None:
@@ -99,7 +96,7 @@ class LinkStore:
         )
 
     def get(self, code: str) -> LinkRow | None:
-        return self._codes[hash(code) % _SHARDS].get(code)
+        return self._codes.get(code)
 
     def add_click(self, click: ClickRow) -> ClickRow:
         click.click_id = self._last_click + 1
@@ -134,9 +131,10 @@ class LinkStore:
     def remove(self, codes: Iterable[str]) -> None:
         """Links (and their clicks) whose messages retention removed."""
         for code in codes:
-            link = self._codes[hash(code) % _SHARDS].pop(code, None)
+            link = self._codes.get(code)
             if link is None:
                 continue
+            self._codes.discard(code, link.seq)
             link.gone = True
             self._order.removed()
             self.log.delete(DELETE_LINK, (code,))
@@ -146,9 +144,11 @@ class LinkStore:
                 self.log.delete(DELETE_CLICK, (click.click_id,))
 
     def forget(self, app_id: str | None) -> None:
-        for shard in self._codes:
-            for code in [c for c, link in shard.items() if app_id is None or link.app_id == app_id]:
-                shard.pop(code).gone = True
+        codes = self._codes
+        for held in list(codes.dicts()):
+            for code in [c for c, link in held.items() if app_id is None or link.app_id == app_id]:
+                held.pop(code).gone = True
+            codes.emptied(held)
         self._order.compact()
         for click in [c for c in self._clicks.values() if app_id is None or c.app_id == app_id]:
             click.gone = True

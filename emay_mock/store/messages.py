@@ -25,6 +25,7 @@ from typing import Any, cast
 
 from emay_mock.store import checkpoint
 from emay_mock.store.db import Database
+from emay_mock.store.generations import Generations
 from emay_mock.store.log import Log
 from emay_mock.store.order import InOrder
 from emay_mock.store.rows import MESSAGES, MessageRow
@@ -157,47 +158,26 @@ def _index_remove(index: Keyed, key: str, row: MessageRow) -> None:
             index[key] = found[0]
 
 
-# Keys a dict takes before the next one starts (see Index): moving them all to a bigger
-# table, when one grows, takes well under a millisecond.
-_GENERATION = 16_384
-
-
 class Index:
-    """Each key's messages (a mobile's, a customSmsId's), in msg_id order.
+    """Each key's messages (a mobile's, a customSmsId's), in msg_id order, in `Generations`
+    stamped by msg_id.
 
-    A dict that outgrows its table moves every key to a bigger one in a single step, and
-    the send that adds the key pays for it: with one dict per index, the send that took
-    the store past 349,525 messages waited 27 ms (bench figure 10), and each doubling
-    doubles the wait. So keys go to a young dict until it holds _GENERATION of them, then
-    to a new one; the older dicts only lose keys, and removing never moves any. A key that
-    recurs across dicts has an entry in each, holding the messages it named then, so its
-    messages are its entries in the dicts' order, which is msg_id order. The dict a start
-    fills, in C, is the first; `sealed()` starts a young one once the load is done."""
+    Most keys name one message: no list for them. A key that recurs across dicts has an
+    entry in each, holding the messages it named then, so its messages are its entries in
+    the dicts' order, which is msg_id order; adding never looks beyond the young dict."""
 
-    __slots__ = ("_dicts", "_firsts", "young")
+    __slots__ = ("keys",)
 
     def __init__(self) -> None:
-        self.young: Keyed = {}
-        self._dicts: list[Keyed] = [self.young]
-        self._firsts: list[int] = [0]  # the first msg_id each dict holds
-
-    def _start(self, first: int) -> Keyed:
-        self.young = {}
-        self._dicts.append(self.young)
-        self._firsts.append(first)
-        return self.young
-
-    def sealed(self, next_msg_id: int) -> None:
-        """What a start read stays in its dict: later keys go to a new one."""
-        if self.young:
-            self._start(next_msg_id)
+        self.keys: Generations[str, MessageRow | list[MessageRow]] = Generations()
 
     def add(self, key: str, row: MessageRow) -> None:
-        young = self.young
-        found = young.get(key)  # _index_add, written out: this runs for every message
+        keys = self.keys
+        young = keys.young
+        found = young.get(key)
         if found is None:
-            if len(young) >= _GENERATION:
-                young = self._start(row.msg_id)
+            if len(young) >= keys.size:
+                young = keys.start(row.msg_id)
             young[key] = row
         elif isinstance(found, list):
             found.append(row)
@@ -205,18 +185,13 @@ class Index:
             young[key] = [found, row]
 
     def remove(self, key: str, row: MessageRow) -> None:
-        at = bisect_right(self._firsts, row.msg_id) - 1
-        index = self._dicts[at]
+        index = self.keys.holding(row.msg_id)
         _index_remove(index, key, row)
-        if not index and index is not self.young:
-            del self._dicts[at], self._firsts[at]
+        self.keys.emptied(index)
 
     def rows(self, key: str) -> list[MessageRow]:
         out: list[MessageRow] = []
-        for index in self._dicts:
-            found = index.get(key)
-            if found is None:
-                continue
+        for found in self.keys.each(key):
             if isinstance(found, list):
                 out.extend(found)
             else:
@@ -225,22 +200,18 @@ class Index:
 
     def several(self) -> Iterator[tuple[str, list[MessageRow]]]:
         """The keys that name more than one message, with their messages."""
-        first, later = self._dicts[0], self._dicts[1:]
+        dicts = self.keys.dicts()
+        first, later = dicts[0], dicts[1:]
         # Keys in more than one dict: counted over the later dicts only (after a restart the
         # first, which the start filled, is most of the keys, and it is only looked into).
         counts = Counter(chain.from_iterable(later))
         spread = {key for key, n in counts.items() if n > 1 or key in first}
         for key in spread:
             yield key, self.rows(key)
-        for index in self._dicts:
+        for index in dicts:
             for key, found in index.items():
                 if isinstance(found, list) and key not in spread:
                     yield key, found
-
-    def clear(self) -> None:
-        self.young = {}
-        self._dicts = [self.young]
-        self._firsts = [0]
 
 
 class Messages:
@@ -274,8 +245,8 @@ class Messages:
             self._load_columns(columns, saved.get("repeated"))
         else:
             self._load(db)
-        self._mobile.sealed(self._next_msg_id)
-        self._custom.sealed(self._next_msg_id)
+        self._mobile.keys.seal(self._next_msg_id)
+        self._custom.keys.seal(self._next_msg_id)
 
     def to_checkpoint(self) -> dict[str, Any]:
         """Every message, column by column, in msg_id order (the part `_load_columns` reads),
@@ -306,7 +277,10 @@ class Messages:
             timeline.rows.extend(map(itemgetter(1), group))
         self.waiting_at_start = [row for row in rows if row.state is None]
         self.linked_at_start = [row for row in rows if row.short_url is not None]
-        indexes = ((self._mobile.young, col["mobile_norm"]), (self._custom.young, col["custom_sms_id"]))
+        indexes = (
+            (self._mobile.keys.young, col["mobile_norm"]),
+            (self._custom.keys.young, col["custom_sms_id"]),
+        )
         if type(repeated) is not list or len(repeated) != len(indexes):
             repeated = [None] * len(indexes)
         for (index, keys), saved in zip(indexes, repeated, strict=True):
@@ -318,7 +292,7 @@ class Messages:
         self.last_sms_id = int(rows[-1].sms_id)
 
     def _load(self, db: Database) -> None:
-        all_rows, mobiles, customs = self._all.rows, self._mobile.young, self._custom.young
+        all_rows, mobiles, customs = self._all.rows, self._mobile.keys.young, self._custom.keys.young
         waiting, linked = self.waiting_at_start, self.linked_at_start
         timeline: Timeline | None = None
         row = None
@@ -475,8 +449,8 @@ class Messages:
         if app_id is None:
             self._all = Timeline()
             self._apps.clear()
-            self._mobile.clear()
-            self._custom.clear()
+            self._mobile.keys.clear()
+            self._custom.keys.clear()
             self._waiting.clear()
             self._settled.clear()
             return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from emay_mock.store import messages
+from emay_mock.store import generations
 from emay_mock.store.db import Database
 from emay_mock.store.log import Log
 from emay_mock.store.messages import MessageFilter, Messages
@@ -98,9 +98,9 @@ def test_by_sms_id_finds_any_accounts_message_and_nothing_removed_or_unknown() -
 def test_an_index_over_many_generations_answers_removes_and_checkpoints_as_one(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Keys go to a new dict every _GENERATION keys (4 here): a key recurring across them is
+    """Keys go to a new dict every GENERATION keys (4 here): a key recurring across them is
     still found whole and in order, removed from the dict that holds it, and saved whole."""
-    monkeypatch.setattr(messages, "_GENERATION", 4)
+    monkeypatch.setattr(generations, "GENERATION", 4)
     rows = [row(i, mobile=f"1380000{i // 2 % 7:04d}", custom=f"c{i // 3 % 5}") for i in range(1, 61)]
     m = store(*rows)
 
