@@ -35,6 +35,17 @@ class YamlError(ValueError):
         self.problem = problem
 
 
+def cannot_read(exc: OSError) -> str:
+    """Why a file given by name could not be read, in a few words and what to do."""
+    if isinstance(exc, IsADirectoryError):
+        return "is a directory, not a file: name the YAML file itself"
+    if isinstance(exc, FileNotFoundError):
+        return "no such file"
+    if isinstance(exc, PermissionError):
+        return "not readable: permission denied (check its mode and owner)"
+    return f"cannot read the file: {exc.strerror or exc}"
+
+
 def load(text: str) -> Located:
     """Parse with the safe loader only; raise YamlError with a line on malformed input.
 

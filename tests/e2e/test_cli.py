@@ -165,3 +165,60 @@ async def test_the_log_level_comes_from_the_config_or_the_flag_and_no_secret_is_
         assert logged.count(refused) == 1 and "reason: mobile '138' is not a mobile number" in logged
         assert ("secure /sendSingleSMS appId=EUCP-LOG SUCCESS" in logged) is success_logged
         assert secret not in logged
+
+
+@pytest.mark.parametrize("port", ["70000", "-1", "eighty"])
+async def test_a_port_out_of_range_or_not_a_number_is_one_line_and_exit_2(port: str) -> None:
+    code, out, err = await run("serve", "--port", port)
+    assert code == 2 and "listening" not in out
+    assert f"argument --port: must be a number from 0 to 65535 (0 picks a free port), got '{port}'" in err
+    assert "Traceback" not in err
+
+
+async def test_a_host_that_cannot_be_bound_says_why_and_what_to_use() -> None:
+    # 203.0.113.7 is a documentation address (RFC 5737): never one of this machine's.
+    code, out, err = await run("serve", "--host", "203.0.113.7", "--port", "0")
+    assert code == 2 and "listening" not in out and "Traceback" not in err
+    assert err.strip() == (
+        "emay-mock: cannot listen on 203.0.113.7:0: 203.0.113.7 is not an address of this machine; "
+        "use 127.0.0.1, 0.0.0.0 (every interface) or one of its own addresses"
+    )
+    code, _, err = await run("serve", "--host", "no-such-host.invalid", "--port", "0")
+    assert code == 2 and "Traceback" not in err
+    assert "'no-such-host.invalid' is not a host name or address this machine can resolve" in err
+
+
+async def test_a_port_in_use_names_the_flag_to_change() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, _, err = await run("serve", "--port", str(port))
+    assert code == 2 and "Traceback" not in err
+    assert f"port {port} is in use; choose another with --port (0 picks a free one)" in err
+
+
+async def test_a_config_path_that_is_missing_or_a_directory_is_named_with_what_is_wrong(
+    tmp_path: Path,
+) -> None:
+    for path, problem in (
+        (tmp_path / "nope.yaml", "no such file"),
+        (tmp_path, "is a directory, not a file: name the YAML file itself"),
+    ):
+        code, out, err = await run("serve", "--config", str(path), "--port", "0")
+        assert code == 2 and "listening" not in out and "Traceback" not in err
+        assert err.splitlines()[-1] == f"{path}: {problem}", err
+
+
+@pytest.mark.parametrize(
+    "text", ["", "# nothing yet\n", "server:\n  reportDelaySeconds: 1\n", "accounts: []\n"]
+)
+async def test_a_config_with_no_account_starts_with_a_warning_saying_so(tmp_path: Path, text: str) -> None:
+    config = tmp_path / "emay.yaml"
+    config.write_text(text)
+    async with serve(["--config", str(config)]) as served:
+        warned = await stopped_stderr(served)
+    assert (
+        f"emay-mock: warning: {config} has no account: every Emay request is refused (ERROR_APPID) "
+        "until one is added under accounts: or with POST /_mock/accounts"
+    ) in warned

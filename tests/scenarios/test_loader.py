@@ -89,8 +89,12 @@ def test_file_errors_name_the_file(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError) as err:
         load_file(path)
     assert err.value.problems[0].startswith(f"{path}:9:")
-    with pytest.raises(ScenarioError, match="cannot read"):
+    with pytest.raises(ScenarioError) as err:
         load_file(tmp_path / "missing.yaml")
+    assert err.value.problems == [f"{tmp_path / 'missing.yaml'}: no such file"]
+    with pytest.raises(ScenarioError) as err:
+        load_file(tmp_path)
+    assert err.value.problems == [f"{tmp_path}: is a directory, not a file: name the YAML file itself"]
 
 
 def test_the_default_scenario_and_the_examples_are_valid() -> None:
