@@ -185,3 +185,15 @@ def test_a_config_file_that_is_not_text_is_refused_as_such(tmp_path: Path) -> No
     with pytest.raises(ConfigError) as err:
         load(path)
     assert err.value.problems == [f"{path}: not UTF-8 text (byte 10): is it the YAML file?"]
+
+
+def test_an_unquoted_number_where_text_belongs_is_refused_with_its_quotes_and_no_key_echoed(
+    tmp_path: Path,
+) -> None:
+    problems = config_problems(tmp_path, "accounts:\n  - appId: 12345\n    secretKey: 1234567890123456\n")
+    assert [p.split(": ", 1)[1] for p in problems] == [
+        "accounts[0].appId: 12345 is read by YAML as a number, not text; quote it: appId: '12345'",
+        "accounts[0].secretKey: must be a string of 16, 24 or 32 bytes: YAML reads it as a number; "
+        "put it in quotes",
+    ]
+    assert "1234567890123456" not in "\n".join(problems)
