@@ -22,7 +22,7 @@ from emay_mock.scenarios.engine import ScenarioBook
 from emay_mock.scenarios.loader import default_scenario, load_file
 from emay_mock.store.state import Store
 from emay_mock.web.app import build_app
-from emay_mock.web.site import TurnSite
+from emay_mock.web.site import HEAD_LIMITS, TurnSite
 
 log = logging.getLogger("emay_mock")
 
@@ -105,7 +105,7 @@ class MockServer:
 
     async def listen(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Serve on host:port (0: a free port) and return the base URL."""
-        self._runner = web.AppRunner(self.app(), access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(self.app(), access_log=None, handle_signals=False, **HEAD_LIMITS)
         await self._runner.setup()
         site = TurnSite(self._runner, host, port, backlog=LISTEN_BACKLOG)
         await site.start()
