@@ -227,7 +227,7 @@ def _serve(args: argparse.Namespace) -> int:
     host = args.host or config.host
     port = config.port if args.port is None else args.port
     level = (args.log_level or config.log_level).upper()
-    logs.configure(level)
+    logs.configure(level, config.settings.rules.tz)
     try:
         return asyncio.run(_run(config, host, port, args.db))
     except KeyboardInterrupt:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import socket
+from datetime import datetime
 from pathlib import Path
 
 import aiohttp
@@ -11,6 +12,7 @@ import pytest
 
 from emay_mock.client import EmayClient
 from emay_mock.config import DEMO_APP_ID, DEMO_SECRET_KEY
+from emay_mock.protocol.times import BEIJING
 from tests.conftest import EXAMPLES
 from tests.e2e.process import Served, command, console_script, run, run_command, serve
 
@@ -222,3 +224,14 @@ async def test_a_config_with_no_account_starts_with_a_warning_saying_so(tmp_path
         f"emay-mock: warning: {config} has no account: every Emay request is refused (ERROR_APPID) "
         "until one is added under accounts: or with POST /_mock/accounts"
     ) in warned
+
+
+async def test_log_lines_carry_beijing_time_with_its_offset_whatever_the_machines_zone() -> None:
+    async with serve([], env={"TZ": "America/New_York"}) as served:
+        async with EmayClient(served.url, DEMO_APP_ID, DEMO_SECRET_KEY) as client:
+            await client.send_single_sms("13800000000", "hello")
+        logged = await stopped_stderr(served)
+    (line,) = [line for line in logged.splitlines() if "secure /sendSingleSMS" in line]
+    stamp = datetime.strptime(line[:29], "%Y-%m-%d %H:%M:%S,%f%z")
+    assert line[23:29] == "+08:00"
+    assert abs((datetime.now(BEIJING) - stamp).total_seconds()) < 60
