@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import socket
 from datetime import datetime
@@ -13,7 +14,7 @@ import pytest
 from emay_mock.client import EmayClient
 from emay_mock.config import DEMO_APP_ID, DEMO_SECRET_KEY
 from emay_mock.protocol.times import BEIJING
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, ROOT
 from tests.e2e.process import Served, command, console_script, run, run_command, serve
 
 
@@ -235,3 +236,21 @@ async def test_log_lines_carry_beijing_time_with_its_offset_whatever_the_machine
     stamp = datetime.strptime(line[:29], "%Y-%m-%d %H:%M:%S,%f%z")
     assert line[23:29] == "+08:00"
     assert abs((datetime.now(BEIJING) - stamp).total_seconds()) < 60
+
+
+async def test_the_readmes_start_banner_is_what_serve_prints() -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    match = re.search(r"```\n(emay-mock \S+ listening on .*?)```", readme, re.S)
+    assert match, "the README shows no start banner"
+    async with serve([], script=True) as served:
+        printed = [line.replace(served.url, "http://127.0.0.1:8999") for line in served.banner]
+    assert printed == match.group(1).splitlines()
+
+
+async def test_the_configuration_pages_option_table_has_every_serve_option() -> None:
+    code, out, _ = await run("serve", "--help")
+    assert code == 0
+    options = set(re.findall(r"^\s+(--[a-z-]+)", out, re.M)) - {"--help"}
+    page = (ROOT / "docs" / "configuration.md").read_text("utf-8")
+    documented = set(re.findall(r"^\| `(--[a-z-]+)", page, re.M))
+    assert options == documented
