@@ -189,10 +189,12 @@ def _check(path: str) -> int:
     try:
         if is_scenario:
             scenario = load_file(path)
-            print(f"{path}: a valid scenario {scenario.name!r} with {len(scenario.rules)} rules")
+            rules = len(scenario.rules)
+            print(f"{path}: a valid scenario {scenario.name!r} with {rules} rule{'' if rules == 1 else 's'}")
         else:
             config = load(path)
-            print(f"{path}: a valid configuration with {len(config.accounts)} accounts")
+            accounts = len(config.accounts)
+            print(f"{path}: a valid configuration with {accounts} account{'' if accounts == 1 else 's'}")
     except (ConfigError, ScenarioError) as exc:
         print(str(exc), file=sys.stderr)
         return 1

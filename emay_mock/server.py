@@ -135,7 +135,8 @@ class MockServer:
             demo = demo_account()
             lines.append(f"demo account: appId={demo.app_id} secretKey={demo.secret_key}")
         else:
-            lines.append(f"config: {self.config.source} ({len(self.platform.accounts)} accounts)")
+            count = len(self.platform.accounts)
+            lines.append(f"config: {self.config.source} ({count} account{'' if count == 1 else 's'})")
         auth = self.config.control_auth
         guarded = f"   basic auth: user {auth.user}" if auth is not None else ""
         lines.append(f"control API: {self.url}/_mock/health   store: {self.store.path or 'memory'}{guarded}")

@@ -38,6 +38,7 @@ async def test_python_dash_m_is_the_same_command(tmp_path: Path) -> None:
     config.write_text("accounts:\n  - appId: EUCP-ONE\n    secretKey: 0123456789abcdef\n    balance: 3\n")
     async with serve(["--config", str(config)], module=True) as served:
         assert "demo account" not in "\n".join(served.banner)
+        assert f"config: {config} (1 account)" in served.banner
         async with EmayClient(served.url, "EUCP-ONE", "0123456789abcdef") as client:
             assert await client.get_balance() == 3
         async with EmayClient(served.url, DEMO_APP_ID, DEMO_SECRET_KEY) as demo:
