@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import errno
 import gc
 import ipaddress
 import os
 import signal
+import socket
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -31,7 +33,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="start the mock", description="Start the mock server.")
     serve.add_argument("--config", metavar="FILE", help="YAML configuration (default: one demo account)")
     serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port (default 8999; 0 picks a free port)")
+    serve.add_argument("--port", type=_port, help="port (default 8999; 0 picks a free port)")
     serve.add_argument("--db", metavar="FILE", help="SQLite file: state survives a restart")
     serve.add_argument(
         "--log-level", choices=["debug", "info", "warning", "error"], help="log level (default info)"
@@ -87,6 +89,11 @@ def _parser() -> argparse.ArgumentParser:
         "--gzip", action="store_true", help="gzip before encrypting (send with header gzip: on)"
     )
     encrypt.add_argument("--charset", default="UTF-8", help="the encode charset (default UTF-8)")
+    encrypt.add_argument(
+        "--text",
+        action="store_true",
+        help="the input is text to encrypt as it is, not JSON (refused without)",
+    )
     output = encrypt.add_mutually_exclusive_group()
     output.add_argument("--raw", action="store_true", help="write the bytes as they are")
     output.add_argument("--hex", action="store_true", help="write hex")
@@ -103,6 +110,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"must be a number from 0 to 65535 (0 picks a free port), got {text!r}"
+        )
+    return port
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "serve":
@@ -117,15 +136,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _secret(given: str | None) -> str:
     key = given or os.environ.get("EMAY_SECRET_KEY")
     if not key:
-        raise SystemExit("emay-mock: give the secretKey with --key/--secret-key or EMAY_SECRET_KEY")
+        raise tools.ToolError("give the secretKey with --key/--secret-key or EMAY_SECRET_KEY")
     return key
 
 
 def _input(path: str) -> bytes:
-    return sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    if path == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise tools.ToolError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
 def _tool(args: argparse.Namespace) -> int:
+    """decrypt, encrypt, sign: 0 done; 2 with one line on stderr for anything refused."""
     try:
         if args.command == "sign":
             print("\n".join(tools.sign_lines(args.app_id, _secret(args.secret_key), args.timestamp)))
@@ -133,18 +158,24 @@ def _tool(args: argparse.Namespace) -> int:
             body = tools.read_body(_input(args.file), args.format)
             print(tools.decrypt(body, _secret(args.key), gzip=args.gzip, charset=args.charset))
         else:
-            text = _input(args.file).decode("utf-8")
-            data = tools.encrypt(text, _secret(args.key), gzip=args.gzip, charset=args.charset)
+            raw = _input(args.file)
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise tools.ToolError(f"the input is not UTF-8 text (byte {exc.start})") from None
+            data = tools.encrypt(
+                text, _secret(args.key), gzip=args.gzip, charset=args.charset, is_text=args.text
+            )
             if args.raw:
                 sys.stdout.buffer.write(data)
             else:
                 print(data.hex() if args.hex else base64.b64encode(data).decode("ascii"))
     except EmayError as exc:
         print(f"emay-mock: {exc.reason}", file=sys.stderr)
-        return 1
+        return 2
     except (OSError, ValueError) as exc:
         print(f"emay-mock: {exc}", file=sys.stderr)
-        return 1
+        return 2
     return 0
 
 
@@ -158,10 +189,12 @@ def _check(path: str) -> int:
     try:
         if is_scenario:
             scenario = load_file(path)
-            print(f"{path}: a valid scenario {scenario.name!r} with {len(scenario.rules)} rules")
+            rules = len(scenario.rules)
+            print(f"{path}: a valid scenario {scenario.name!r} with {rules} rule{'' if rules == 1 else 's'}")
         else:
             config = load(path)
-            print(f"{path}: a valid configuration with {len(config.accounts)} accounts")
+            accounts = len(config.accounts)
+            print(f"{path}: a valid configuration with {accounts} account{'' if accounts == 1 else 's'}")
     except (ConfigError, ScenarioError) as exc:
         print(str(exc), file=sys.stderr)
         return 1
@@ -177,6 +210,13 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"emay-mock: the configuration is refused; nothing was started:\n{exc}", file=sys.stderr)
         return 2
     config.scenario_files += [Path(p).resolve() for p in args.scenario]
+    if not config.demo and not config.accounts:
+        print(
+            f"emay-mock: warning: {config.source} has no account: every Emay request is refused "
+            "(ERROR_APPID) until one is added under accounts: or with POST /_mock/accounts",
+            file=sys.stderr,
+            flush=True,
+        )
     try:  # the flag, then the environment, then the file
         given = args.control_auth or os.environ.get(control_auth.ENV)
         if given:
@@ -189,11 +229,27 @@ def _serve(args: argparse.Namespace) -> int:
     host = args.host or config.host
     port = config.port if args.port is None else args.port
     level = (args.log_level or config.log_level).upper()
-    logs.configure(level)
+    logs.configure(level, config.settings.rules.tz)
     try:
         return asyncio.run(_run(config, host, port, args.db))
     except KeyboardInterrupt:
         return 0
+
+
+def _listen_problem(host: str, port: int, exc: OSError) -> str:
+    """What went wrong binding host:port, and what to do about it."""
+    if isinstance(exc, socket.gaierror):
+        return f"{host!r} is not a host name or address this machine can resolve"
+    if exc.errno == errno.EADDRINUSE:
+        return f"port {port} is in use; choose another with --port (0 picks a free one)"
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return (
+            f"{host} is not an address of this machine; use 127.0.0.1, 0.0.0.0 (every interface) "
+            "or one of its own addresses"
+        )
+    if exc.errno == errno.EACCES:
+        return f"not allowed to bind port {port} (below 1024 needs privileges); choose another with --port"
+    return exc.strerror or str(exc)
 
 
 def _loopback(host: str) -> bool:
@@ -223,8 +279,16 @@ async def _run(config: Config, host: str, port: int, db: str | None) -> int:
     try:
         await mock.listen(host, port)
     except OSError as exc:
-        print(f"emay-mock: cannot listen on {host}:{port}: {exc}", file=sys.stderr)
+        await mock.close()
+        print(
+            f"emay-mock: cannot listen on {host}:{port}: {_listen_problem(host, port, exc)}", file=sys.stderr
+        )
         return 2
+    # Before the banner: whoever reads "listening" may stop the process at once, cleanly.
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     for line in mock.banner():
         print(line, flush=True)
     if config.control_auth is None and not _loopback(host):
@@ -238,11 +302,7 @@ async def _run(config: Config, host: str, port: int, db: str | None) -> int:
     # process: frozen out of the cyclic collector's sight, a full collection no longer walks
     # a few hundred thousand objects (measured: 26 ms each, every few batches of 500 sends).
     # Then what survives each tenth of a second is frozen too (emay_mock.freezing).
-    loop = asyncio.get_running_loop()
     Freezer(lambda: mock.push.failed).run(loop)
-    stop = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     print("emay-mock: stopping", flush=True)
     await mock.close()

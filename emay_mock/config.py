@@ -63,8 +63,10 @@ def load(path: str | Path) -> Config:
     source = str(path)
     try:
         text = Path(path).read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([f"{source}: cannot read the file: {exc}"]) from None
+    except OSError as exc:
+        raise ConfigError([f"{source}: {yamlfile.cannot_read(exc)}"]) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"{source}: not UTF-8 text (byte {exc.start}): is it the YAML file?"]) from None
     try:
         located = yamlfile.load(text)
     except yamlfile.YamlError as exc:

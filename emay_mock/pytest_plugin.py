@@ -6,7 +6,8 @@
         await emay_mock.advance(1)
         push = await emay_mock.wait_for_push(sent["smsId"])
 
-`emay_mock` runs the server in-process on the test's event loop (needs pytest-asyncio);
+`emay_mock` runs the server in-process on the test's event loop (needs pytest-asyncio:
+`pip install 'emay-mock[pytest]'`);
 `emay_mock_sync` runs it on a background thread for plain `def` tests. Options come from
 `@pytest.mark.emay_mock(...)`: `balance`, `strict`, `push` (the account's push section),
 `receiver=True` (a built-in callback receiver the reports and MO are pushed to),
@@ -18,6 +19,7 @@ asks for nothing).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -38,7 +40,25 @@ _OPTIONS = {
 }  # fmt: skip
 
 
+# pytest-asyncio 0.24 and later warn on every run whose configuration leaves the option
+# unset, about the loop of async fixtures: this plugin's set theirs, so a user's run that has
+# no async fixture of its own would carry the warning for nothing.
+_UNSET_LOOP_SCOPE = r'The configuration option "asyncio_default_fixture_loop_scope" is unset'
+NEEDS_PYTEST_ASYNCIO = (
+    "the emay_mock fixture runs the mock on the test's event loop, which needs pytest-asyncio: "
+    "pip install 'emay-mock[pytest]' (pytest and pytest-asyncio); or use emay_mock_sync in a "
+    "plain def test"
+)
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    try:
+        unset = not config.getini("asyncio_default_fixture_loop_scope")
+    except ValueError:  # pytest-asyncio is not installed, or predates the option
+        unset = False
+    if unset:  # before pytest-asyncio's own pytest_configure, which warns
+        warnings.filterwarnings("ignore", message=_UNSET_LOOP_SCOPE, category=pytest.PytestDeprecationWarning)
     config.addinivalue_line(
         "markers",
         "emay_mock(balance=, strict=, push=, receiver=, scenarios=, default_scenarios=, settings=, "
@@ -141,11 +161,15 @@ if HAS_PYTEST_ASYNCIO:
     for _scope in _LOOP_SCOPES:
         globals()[f"_emay_mock_on_{_scope}_loop"] = _on_loop(_scope)
 
-    @pytest.fixture
-    def emay_mock(request: pytest.FixtureRequest) -> EmayMockHandle:
-        """A real emay-mock on the test's event loop, with a fresh account, clients and helpers."""
-        handle: EmayMockHandle = request.getfixturevalue(f"_emay_mock_on_{_test_loop_scope(request)}_loop")
-        return handle
+
+@pytest.fixture
+def emay_mock(request: pytest.FixtureRequest) -> EmayMockHandle:
+    """A real emay-mock on the test's event loop, with a fresh account, clients and helpers."""
+    # Not installed, or turned off (-p no:asyncio): said here rather than as a missing fixture.
+    if not (HAS_PYTEST_ASYNCIO and request.config.pluginmanager.hasplugin("asyncio")):
+        pytest.fail(NEEDS_PYTEST_ASYNCIO, pytrace=False)
+    handle: EmayMockHandle = request.getfixturevalue(f"_emay_mock_on_{_test_loop_scope(request)}_loop")
+    return handle
 
 
 @pytest.fixture

@@ -40,7 +40,7 @@ from emay_mock.scenarios.outcomes import NoScenarios, Outcomes
 from emay_mock.settings import AccountSpec, Settings
 from emay_mock.store.state import Store
 from emay_mock.web.app import build_app
-from emay_mock.web.site import TurnSite
+from emay_mock.web.site import HEAD_LIMITS, TurnSite
 
 log = logging.getLogger("emay_mock")
 
@@ -228,7 +228,7 @@ class MockServer:
 
     async def listen(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Serve on host:port (0: a free port) and return the base URL."""
-        self._runner = web.AppRunner(self.app(), access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(self.app(), access_log=None, handle_signals=False, **HEAD_LIMITS)
         await self._runner.setup()
         site = TurnSite(self._runner, host, port, backlog=LISTEN_BACKLOG)
         await site.start()
@@ -258,7 +258,8 @@ class MockServer:
             demo = demo_account()
             lines.append(f"demo account: appId={demo.app_id} secretKey={demo.secret_key}")
         else:
-            lines.append(f"config: {self.config.source} ({len(self.platform.accounts)} accounts)")
+            count = len(self.platform.accounts)
+            lines.append(f"config: {self.config.source} ({count} account{'' if count == 1 else 's'})")
         auth = self.config.control_auth
         guarded = f"   basic auth: user {auth.user}" if auth is not None else ""
         lines.append(f"control API: {self.url}/_mock/health   store: {self.store.path or 'memory'}{guarded}")

@@ -15,11 +15,18 @@ Path = tuple[str | int, ...]
 MAX_NODES = 200_000
 
 
+# Plain (unquoted) scalars YAML reads as something other than a string: `prefix: 139` is
+# the number 139, `extendedCode: 010` the number 8, `content: yes` true.
+_NOT_STRINGS = frozenset({"tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool"})
+
+
 @dataclass
 class Located:
     data: Any
     lines: dict[Path, int] = field(default_factory=dict)
     duplicates: list[tuple[Path, int]] = field(default_factory=list)
+    # The text as written of each unquoted scalar YAML did not read as a string.
+    unquoted: dict[Path, str] = field(default_factory=dict)
 
     def line(self, path: Path) -> int:
         """The line of `path`, or of its nearest existing parent."""
@@ -35,6 +42,17 @@ class YamlError(ValueError):
         self.problem = problem
 
 
+def cannot_read(exc: OSError) -> str:
+    """Why a file given by name could not be read, in a few words and what to do."""
+    if isinstance(exc, IsADirectoryError):
+        return "is a directory, not a file: name the YAML file itself"
+    if isinstance(exc, FileNotFoundError):
+        return "no such file"
+    if isinstance(exc, PermissionError):
+        return "not readable: permission denied (check its mode and owner)"
+    return f"cannot read the file: {exc.strerror or exc}"
+
+
 def load(text: str) -> Located:
     """Parse with the safe loader only; raise YamlError with a line on malformed input.
 
@@ -47,7 +65,7 @@ def load(text: str) -> Located:
     located = Located(None)
     if node is None:
         return located
-    for count, (path, line, duplicate) in enumerate(_walk(node, ())):
+    for count, (path, line, duplicate, scalar) in enumerate(_walk(node, ())):
         if count > MAX_NODES:
             # Aliases can make a small file expand enormously ("billion laughs").
             raise YamlError(line, f"document expands to more than {MAX_NODES} nodes")
@@ -55,6 +73,8 @@ def load(text: str) -> Located:
             located.duplicates.append((path, line))
         else:
             located.lines.setdefault(path, line)
+            if scalar is not None:
+                located.unquoted.setdefault(path, scalar)
     try:
         located.data = yaml.SafeLoader(text).construct_document(node)  # constructing from nodes is cheap
     except yaml.YAMLError as exc:
@@ -76,16 +96,20 @@ def _error(exc: yaml.YAMLError) -> YamlError:
     return YamlError(1, f"not valid YAML: {exc}")
 
 
-def _walk(node: yaml.Node, path: Path) -> Iterator[tuple[Path, int, bool]]:
-    yield path, node.start_mark.line + 1, False
+def _walk(node: yaml.Node, path: Path) -> Iterator[tuple[Path, int, bool, str | None]]:
+    """(path, line, is a duplicate key, the text of an unquoted scalar that is not a string)."""
+    unquoted = None
+    if isinstance(node, yaml.ScalarNode) and not node.style and node.tag in _NOT_STRINGS:
+        unquoted = str(node.value)
+    yield path, node.start_mark.line + 1, False, unquoted
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key_node, value_node in node.value:
             key = str(key_node.value)
             if key in seen:
-                yield (*path, key), key_node.start_mark.line + 1, True
+                yield (*path, key), key_node.start_mark.line + 1, True, None
             seen.add(key)
-            yield (*path, key), key_node.start_mark.line + 1, False
+            yield (*path, key), key_node.start_mark.line + 1, False, None
             yield from _walk(value_node, (*path, key))
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):

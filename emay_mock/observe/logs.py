@@ -4,7 +4,9 @@ At thousands of requests a second the standard set-up spends more on each line t
 the request's SQLite transaction: it walks the stack for the caller's file and line, asks
 for the thread, process and process name, and formats the time with strftime. None of
 that appears in our format, so the records skip it (the switches the logging HOWTO's
-"Optimization" section documents) and the time is formatted once per second. Lines are
+"Optimization" section documents) and the time is formatted once per second. The time is
+the platform's (Beijing unless `server.timezone` says otherwise), as the UI and the control
+API show it, and carries its offset: `2026-12-08 10:42:31,099+08:00`. Lines are
 written together by a timer on the event loop, at most FLUSH_AFTER_S after the first of
 them, rather than one write system call per request; errors, and lines logged off the
 event loop, are written at once, and everything is written at exit.
@@ -15,7 +17,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from datetime import datetime
 from typing import TextIO
+from zoneinfo import ZoneInfo
+
+from emay_mock.protocol.times import BEIJING
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 FLUSH_AFTER_S = 0.1
@@ -23,13 +29,16 @@ _MILLIS = tuple(f"{ms:03d}" for ms in range(1000))  # ",mmm" as %03d writes it, 
 
 
 class LineFormatter(logging.Formatter):
-    """FORMAT, with the standard `asctime` (local time, ",mmm") made by strftime once per
-    second, and the line put together directly rather than by %-formatting a dict."""
+    """FORMAT, with `asctime` in the platform's zone and with its offset
+    (`2026-12-08 10:42:31,099+08:00`) made once per second, and the line put together
+    directly rather than by %-formatting a dict."""
 
-    def __init__(self) -> None:
+    def __init__(self, tz: ZoneInfo = BEIJING) -> None:
         super().__init__(FORMAT)
+        self.tz = tz
         self._second = -1
         self._text = ""
+        self._zone = ""
 
     def format(self, record: logging.LogRecord) -> str:
         if record.exc_info or record.exc_text or record.stack_info:
@@ -44,9 +53,12 @@ class LineFormatter(logging.Formatter):
         LogRecord counts them, so a line made without a record reads the same."""
         second = int(created)
         if second != self._second:
-            self._text = time.strftime(self.default_time_format, self.converter(created))
+            moment = datetime.fromtimestamp(second, self.tz)
+            self._text = moment.strftime(self.default_time_format)
+            offset = moment.strftime("%z")  # +0800
+            self._zone = f"{offset[:3]}:{offset[3:]}"
             self._second = second
-        return f"{self._text},{_MILLIS[int((created - second) * 1000)]}"
+        return f"{self._text},{_MILLIS[int((created - second) * 1000)]}{self._zone}"
 
 
 class GatheringHandler(logging.StreamHandler[TextIO]):
@@ -116,12 +128,13 @@ def gathering(logger: logging.Logger) -> GatheringHandler | None:
     return None
 
 
-def configure(level: str) -> None:
-    """What `logging.basicConfig(level=..., format=FORMAT)` would set up, at a fraction of the cost."""
+def configure(level: str, tz: ZoneInfo = BEIJING) -> None:
+    """What `logging.basicConfig(level=..., format=FORMAT)` would set up, at a fraction of the
+    cost, with times in `tz` (the platform's zone) and their offset."""
     logging._srcfile = None  # no stack walk for %(pathname)s, %(lineno)d
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False
     handler = GatheringHandler()
-    handler.setFormatter(LineFormatter())
+    handler.setFormatter(LineFormatter(tz))
     logging.basicConfig(level=level, handlers=[handler])

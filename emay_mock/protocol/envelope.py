@@ -127,9 +127,78 @@ def gzip_bytes(data: bytes) -> bytes:
     )  # fmt: skip
 
 
+# GBK and GB2312 as the clients' platforms write them, not as Python's codecs do. Java's GBK
+# writes `€` as A2 E3 and Windows' (code page 936) as 80; Python's `gbk` reads neither, and
+# GB18030, the national standard both extend towards, reads A2 E3. So a body labelled GBK or
+# GB2312 is read as GB18030 (plus 80 as `€`), and an answer is written as the client reads
+# it: GBK as GB18030's one- and two-byte characters (what Java's GBK knows; `?` for the
+# rest, as Java's getBytes writes), GB2312 as GB2312.
+GBK_CODEC = "emay-gbk"
+GB2312_CODEC = "emay-gb2312"
+_AS_WRITTEN = {"gbk": GBK_CODEC, "gb2312": GB2312_CODEC}
+
+
+def _gb_decode(data: Any, errors: str = "strict", /) -> tuple[str, int]:  # bytes or a memoryview
+    return codecs.decode(data, "gb18030", _with_euro(errors)), len(data)
+
+
+@lru_cache(maxsize=8)
+def _with_euro(errors: str) -> str:
+    """An error handler: byte 80 (Windows' euro sign, which GB18030 does not use) is `€`;
+    anything else goes to the `errors` handler asked for."""
+    name = f"emay-euro-{errors}"
+    otherwise = codecs.lookup_error(errors)
+
+    def handle(exc: UnicodeError) -> tuple[str | bytes, int]:
+        if isinstance(exc, UnicodeDecodeError) and exc.object[exc.start : exc.start + 1] == b"\x80":
+            return "€", exc.start + 1
+        return otherwise(exc)
+
+    codecs.register_error(name, handle)
+    return name
+
+
+def _gbk_encode(text: str, errors: str = "strict") -> tuple[bytes, int]:
+    try:
+        return codecs.encode(text, "gbk"), len(text)
+    except UnicodeEncodeError:
+        pass  # `€` and the other characters Python's gbk lacks, one by one
+    out = bytearray()
+    for index, char in enumerate(text):
+        try:
+            written = codecs.encode(char, "gb18030")
+        except UnicodeEncodeError:  # a lone surrogate
+            written = b""
+        if 0 < len(written) <= 2:
+            out += written
+        elif errors == "strict":
+            raise UnicodeEncodeError("gbk", text, index, index + 1, "not a GBK character")
+        elif errors == "replace":
+            out += b"?"
+        elif errors != "ignore":
+            raise ValueError(f"{GBK_CODEC}: errors={errors!r} is not supported")
+    return bytes(out), len(text)
+
+
+def _gb2312_encode(text: str, errors: str = "strict") -> tuple[bytes, int]:
+    return codecs.encode(text, "gb2312", errors), len(text)
+
+
+def _search(name: str) -> codecs.CodecInfo | None:
+    if name == "emay_gbk":
+        return codecs.CodecInfo(_gbk_encode, _gb_decode, name=GBK_CODEC)
+    if name == "emay_gb2312":
+        return codecs.CodecInfo(_gb2312_encode, _gb_decode, name=GB2312_CODEC)
+    return None
+
+
+codecs.register(_search)
+
+
 @lru_cache(maxsize=64)
 def resolve_charset(name: str | None) -> str:
-    """The Python codec for an `encode` header; ERROR_PARAMS for unknown or non-text codecs."""
+    """The Python codec for an `encode` header (GBK and GB2312 as clients write them, see
+    above); ERROR_PARAMS for unknown or non-text codecs."""
     if name is None or not name.strip():
         return "utf-8"
     try:
@@ -144,7 +213,7 @@ def resolve_charset(name: str | None) -> str:
             f"header encode: {name!r} is not a text charset",
             field="encode",
         )
-    return info.name
+    return _AS_WRITTEN.get(info.name, info.name)
 
 
 def parse_json_text(text: str) -> Any:
@@ -188,7 +257,7 @@ def decode_request(
     except UnicodeDecodeError as exc:
         raise EmayError(
             ResultCode.ERROR_PARAMS,
-            f"decrypted body is not valid {codec} at byte {exc.start}",
+            f"decrypted body is not valid {(charset or '').strip() or codec} at byte {exc.start}",
             field="encode",
         ) from None
     payload = parse_json_text(text)
@@ -252,12 +321,12 @@ def encode_response(obj: Any, key: bytes, *, gzip_on: bool, charset: str) -> byt
 
 
 def encode_request(obj: Any, key: bytes, *, gzip_on: bool, charset: str = "utf-8") -> bytes:
-    """What a client sends; the same envelope as a response."""
-    return encode_response(obj, key, gzip_on=gzip_on, charset=charset)
+    """What a client sends (GBK as Java writes it); the same envelope as a response."""
+    return encode_response(obj, key, gzip_on=gzip_on, charset=resolve_charset(charset))
 
 
 def decode_response(body: bytes, key: bytes, *, gzip_on: bool, charset: str = "utf-8") -> Any:
     plain = aes_decrypt(key, body)
     if gzip_on:
         plain = gzip.decompress(plain)
-    return json.loads(plain.decode(charset))
+    return json.loads(plain.decode(resolve_charset(charset)))

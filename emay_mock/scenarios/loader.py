@@ -32,7 +32,7 @@ def load_file(path: str | Path) -> Scenario:
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
-        raise ScenarioError([f"{source}: cannot read the file: {exc}"]) from None
+        raise ScenarioError([f"{source}: {yamlfile.cannot_read(exc)}"]) from None
     return parse(_text(raw, source), source, default_name=Path(path).stem)
 
 

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from emay_mock.observe.events import Event, EventHub
 from emay_mock.web import views
+from emay_mock.web.jsonapi import ApiError
 
 HEARTBEAT_S = 15.0
 TOPICS = frozenset({"message", "report", "mo", "push", "click", "template", "account", "reset", "clock"})
@@ -45,7 +46,15 @@ class EventStream:
 
     async def stream(self, request: web.Request) -> web.StreamResponse:
         app_id = request.query.get("appId") or None
-        wanted = frozenset(t for t in (request.query.get("topics") or "").split(",") if t) or TOPICS
+        wanted = frozenset(t.strip() for t in (request.query.get("topics") or "").split(",") if t.strip())
+        unknown = sorted(wanted - TOPICS)
+        if unknown:
+            raise ApiError(
+                400,
+                f"unknown topics: {', '.join(unknown)}; the topics are {', '.join(sorted(TOPICS))}",
+                topics=sorted(TOPICS),
+            )
+        wanted = wanted or TOPICS
         response = web.StreamResponse(
             headers={
                 "Content-Type": "text/event-stream",

@@ -82,11 +82,43 @@ def float_field(data: dict[str, Any], name: str) -> float:
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+CONTROL_PREFIX = "/_mock/"
+
+
+def http_error(exc: web.HTTPException) -> web.Response:
+    """aiohttp's HTTP error (404, 405, 413, ...) as the control API's JSON, its headers kept."""
+    text = exc.text or ""
+    default = f"{exc.status}: {exc.reason}"
+    message = exc.reason.lower() if text.strip() == default else text.strip()
+    response = reply({"error": message}, exc.status)
+    for name, value in exc.headers.items():
+        if name.lower() not in ("content-type", "content-length"):
+            response.headers[name] = value
+    return response
+
+
+async def _fallback(request: web.Request) -> web.StreamResponse:
+    """A path under /_mock/ no route serves: 405 naming the methods if another serves the
+    path, 404 otherwise."""
+    allowed: set[str] = set()
+    for resource in request.app.router.resources():
+        if resource is not request.match_info.route.resource:
+            allowed |= (await resource.resolve(request))[1]
+    if not allowed:
+        return reply({"error": f"no such path: {request.path} (the control API: /_mock/openapi.json)"}, 404)
+    methods = ", ".join(sorted(allowed))
+    response = reply({"error": f"{request.method} is not allowed on {request.path}; use {methods}"}, 405)
+    response.headers["Allow"] = methods
+    return response
+
+
 def json_routes(
     routes: Iterable[web.RouteDef], committed: Callable[[], Awaitable[None]]
 ) -> list[web.RouteDef]:
-    """The control API's routes as served: an ApiError becomes its JSON answer, and an answer
-    waits for the commit of what its loop turn changed.
+    """The control API's routes as served: an ApiError becomes its JSON answer, so does an
+    aiohttp HTTP error under /_mock/ (413 for a body too large), and an answer waits for the
+    commit of what its loop turn changed. A last route answers any other path under /_mock/
+    (404, or 405 when the path exists for another method) in JSON too.
 
     Per route rather than as middleware, so that the Emay endpoints, which do both in their
     own edge, run without a middleware at all.
@@ -98,9 +130,14 @@ def json_routes(
                 response = await handler(request)
             except ApiError as exc:
                 return exc.response()
+            except web.HTTPException as exc:
+                if exc.status < 400 or not request.path.startswith(CONTROL_PREFIX):
+                    raise  # a redirect; a short link's page, opened in a browser
+                return http_error(exc)
             await committed()
             return response
 
         return handle
 
-    return [web.RouteDef(r.method, r.path, wrap(r.handler), r.kwargs) for r in routes]
+    wrapped = [web.RouteDef(r.method, r.path, wrap(r.handler), r.kwargs) for r in routes]
+    return [*wrapped, web.RouteDef("*", CONTROL_PREFIX + "{tail:.*}", _fallback, {})]

@@ -43,3 +43,26 @@ async def test_help_is_there_for_every_command() -> None:
     for command in ("serve", "check"):
         code, out, _ = await run(command, "--help")
         assert code == 0 and "usage: emay-mock" in out
+
+
+async def test_an_unquoted_number_where_text_belongs_is_refused_with_its_quotes(tmp_path: Path) -> None:
+    scenario = tmp_path / "numbers.yaml"
+    scenario.write_text("rules:\n  - match: {mobile: {prefix: 139}}\n    then: {code: ERROR_BALANCE}\n")
+    for argv in (["check", str(scenario)], ["serve", "--scenario", str(scenario), "--port", "0"]):
+        code, out, err = await run(*argv)
+        assert code in (1, 2) and "listening" not in out and "Traceback" not in err
+        assert (
+            f"{scenario}:2: rules[0].match.mobile.prefix: 139 is read by YAML as a number, not text; "
+            "quote it: prefix: '139'"
+        ) in err
+
+
+async def test_check_counts_one_account_and_one_rule_in_the_singular(tmp_path: Path) -> None:
+    scenario = tmp_path / "one.yaml"
+    scenario.write_text("rules:\n  - match: {mobile: '139'}\n    then: {code: ERROR_BALANCE}\n")
+    code, out, _ = await run("check", str(scenario))
+    assert code == 0 and out.strip() == f"{scenario}: a valid scenario 'one' with 1 rule"
+    config = tmp_path / "emay.yaml"
+    config.write_text("accounts:\n  - {appId: EUCP-ONE, secretKey: 0123456789abcdef}\n")
+    code, out, _ = await run("check", str(config))
+    assert code == 0 and out.strip() == f"{config}: a valid configuration with 1 account"

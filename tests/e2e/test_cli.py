@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import socket
+from datetime import datetime
 from pathlib import Path
 
 import aiohttp
@@ -11,7 +13,8 @@ import pytest
 
 from emay_mock.client import EmayClient
 from emay_mock.config import DEMO_APP_ID, DEMO_SECRET_KEY
-from tests.conftest import EXAMPLES
+from emay_mock.protocol.times import BEIJING
+from tests.conftest import EXAMPLES, ROOT
 from tests.e2e.process import Served, command, console_script, run, run_command, serve
 
 
@@ -35,6 +38,7 @@ async def test_python_dash_m_is_the_same_command(tmp_path: Path) -> None:
     config.write_text("accounts:\n  - appId: EUCP-ONE\n    secretKey: 0123456789abcdef\n    balance: 3\n")
     async with serve(["--config", str(config)], module=True) as served:
         assert "demo account" not in "\n".join(served.banner)
+        assert f"config: {config} (1 account)" in served.banner
         async with EmayClient(served.url, "EUCP-ONE", "0123456789abcdef") as client:
             assert await client.get_balance() == 3
         async with EmayClient(served.url, DEMO_APP_ID, DEMO_SECRET_KEY) as demo:
@@ -165,3 +169,89 @@ async def test_the_log_level_comes_from_the_config_or_the_flag_and_no_secret_is_
         assert logged.count(refused) == 1 and "reason: mobile '138' is not a mobile number" in logged
         assert ("secure /sendSingleSMS appId=EUCP-LOG SUCCESS" in logged) is success_logged
         assert secret not in logged
+
+
+@pytest.mark.parametrize("port", ["70000", "-1", "eighty"])
+async def test_a_port_out_of_range_or_not_a_number_is_one_line_and_exit_2(port: str) -> None:
+    code, out, err = await run("serve", "--port", port)
+    assert code == 2 and "listening" not in out
+    assert f"argument --port: must be a number from 0 to 65535 (0 picks a free port), got '{port}'" in err
+    assert "Traceback" not in err
+
+
+async def test_a_host_that_cannot_be_bound_says_why_and_what_to_use() -> None:
+    # 203.0.113.7 is a documentation address (RFC 5737): never one of this machine's.
+    code, out, err = await run("serve", "--host", "203.0.113.7", "--port", "0")
+    assert code == 2 and "listening" not in out and "Traceback" not in err
+    assert err.strip() == (
+        "emay-mock: cannot listen on 203.0.113.7:0: 203.0.113.7 is not an address of this machine; "
+        "use 127.0.0.1, 0.0.0.0 (every interface) or one of its own addresses"
+    )
+    code, _, err = await run("serve", "--host", "no-such-host.invalid", "--port", "0")
+    assert code == 2 and "Traceback" not in err
+    assert "'no-such-host.invalid' is not a host name or address this machine can resolve" in err
+
+
+async def test_a_port_in_use_names_the_flag_to_change() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, _, err = await run("serve", "--port", str(port))
+    assert code == 2 and "Traceback" not in err
+    assert f"port {port} is in use; choose another with --port (0 picks a free one)" in err
+
+
+async def test_a_config_path_that_is_missing_or_a_directory_is_named_with_what_is_wrong(
+    tmp_path: Path,
+) -> None:
+    for path, problem in (
+        (tmp_path / "nope.yaml", "no such file"),
+        (tmp_path, "is a directory, not a file: name the YAML file itself"),
+    ):
+        code, out, err = await run("serve", "--config", str(path), "--port", "0")
+        assert code == 2 and "listening" not in out and "Traceback" not in err
+        assert err.splitlines()[-1] == f"{path}: {problem}", err
+
+
+@pytest.mark.parametrize(
+    "text", ["", "# nothing yet\n", "server:\n  reportDelaySeconds: 1\n", "accounts: []\n"]
+)
+async def test_a_config_with_no_account_starts_with_a_warning_saying_so(tmp_path: Path, text: str) -> None:
+    config = tmp_path / "emay.yaml"
+    config.write_text(text)
+    async with serve(["--config", str(config)]) as served:
+        warned = await stopped_stderr(served)
+    assert (
+        f"emay-mock: warning: {config} has no account: every Emay request is refused (ERROR_APPID) "
+        "until one is added under accounts: or with POST /_mock/accounts"
+    ) in warned
+
+
+async def test_log_lines_carry_beijing_time_with_its_offset_whatever_the_machines_zone() -> None:
+    async with serve([], env={"TZ": "America/New_York"}) as served:
+        async with EmayClient(served.url, DEMO_APP_ID, DEMO_SECRET_KEY) as client:
+            await client.send_single_sms("13800000000", "hello")
+        logged = await stopped_stderr(served)
+    (line,) = [line for line in logged.splitlines() if "secure /sendSingleSMS" in line]
+    stamp = datetime.strptime(line[:29], "%Y-%m-%d %H:%M:%S,%f%z")
+    assert line[23:29] == "+08:00"
+    assert abs((datetime.now(BEIJING) - stamp).total_seconds()) < 60
+
+
+async def test_the_readmes_start_banner_is_what_serve_prints() -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    match = re.search(r"```\n(emay-mock \S+ listening on .*?)```", readme, re.S)
+    assert match, "the README shows no start banner"
+    async with serve([], script=True) as served:
+        printed = [line.replace(served.url, "http://127.0.0.1:8999") for line in served.banner]
+    assert printed == match.group(1).splitlines()
+
+
+async def test_the_configuration_pages_option_table_has_every_serve_option() -> None:
+    code, out, _ = await run("serve", "--help")
+    assert code == 0
+    options = set(re.findall(r"^\s+(--[a-z-]+)", out, re.M)) - {"--help"}
+    page = (ROOT / "docs" / "configuration.md").read_text("utf-8")
+    documented = set(re.findall(r"^\| `(--[a-z-]+)", page, re.M))
+    assert options == documented

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+from importlib import metadata
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -163,3 +164,47 @@ async def test_the_fixture_follows_the_tests_loop_scope(tmp_path: Path) -> None:
         )  # fmt: skip
         assert code == 0, out + err
         assert "4 passed" in out
+
+
+def readme_tour() -> str:
+    match = re.search(
+        r"```python runnable\n(# test_tour\.py\n.*?)```", (ROOT / "README.md").read_text("utf-8"), re.S
+    )
+    assert match, "the README has no `# test_tour.py` example"
+    return match.group(1)
+
+
+def test_the_pytest_extra_brings_pytest_and_pytest_asyncio_only() -> None:
+    requires = metadata.requires("emay-mock") or []
+    extra = sorted(r.split(";")[0].split(">")[0].strip() for r in requires if r.endswith('extra == "pytest"'))
+    assert extra == ["pytest", "pytest-asyncio"]
+
+
+async def test_the_readme_tour_runs_in_a_users_project_without_a_warning(tmp_path: Path) -> None:
+    # A project of its own: no pytest configuration (this repository's sets the loop scope).
+    (tmp_path / "test_tour.py").write_text(readme_tour(), "utf-8")
+    code, out, err = await run_command(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_tour.py"],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(ROOT)},
+    )
+    assert code == 0, out + err
+    assert out.strip().splitlines()[-1].startswith("1 passed in ")  # no "1 warning"
+    assert "Warning" not in out + err
+
+
+async def test_an_async_test_without_pytest_asyncio_is_told_to_install_it(tmp_path: Path) -> None:
+    (tmp_path / "test_tour.py").write_text(readme_tour(), "utf-8")
+    code, out, err = await run_command(
+        # -p no:asyncio: pytest-asyncio as if it were not installed
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:asyncio", "test_tour.py"],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(ROOT)},
+    )
+    assert code == 1, out + err
+    assert "fixture 'emay_mock' not found" not in out
+    assert (
+        "the emay_mock fixture runs the mock on the test's event loop, which needs pytest-asyncio: "
+        "pip install 'emay-mock[pytest]' (pytest and pytest-asyncio); "
+        "or use emay_mock_sync in a plain def test"
+    ) in out

@@ -7,6 +7,8 @@ import io
 import logging
 import re
 import sys
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from emay_mock.observe.logs import FORMAT, GatheringHandler, LineFormatter, gathering
 
@@ -21,7 +23,7 @@ def _record(level: int, msg: str, *args: object, exc: bool = False) -> logging.L
     return logging.LogRecord("emay_mock.requests", level, __file__, 1, msg, args, info)
 
 
-def test_line_formatter_writes_what_the_standard_formatter_writes() -> None:
+def test_line_formatter_writes_what_the_standard_formatter_writes_after_the_time() -> None:
     standard, lean = logging.Formatter(FORMAT), LineFormatter()
     for record in (
         _record(
@@ -30,7 +32,22 @@ def test_line_formatter_writes_what_the_standard_formatter_writes() -> None:
         _record(logging.WARNING, "refused: %r", "中文"),
         _record(logging.ERROR, "job %s failed", 7, exc=True),
     ):
-        assert lean.format(record) == standard.format(record)
+        line = lean.format(record)
+        assert line[: len(STAMP)] == lean.stamp(record.created)
+        assert line[len(STAMP) :] == standard.format(record)[len("2026-12-08 10:42:31,099") :]
+
+
+STAMP = "2026-12-08 10:42:31,099+08:00"
+
+
+def test_the_time_is_beijing_time_with_its_offset_whatever_the_machines_zone() -> None:
+    # 2026-12-08 02:42:31.0995 UTC; the machine's own zone (TZ) plays no part.
+    created = datetime(2026, 12, 8, 2, 42, 31, 99_500, tzinfo=UTC).timestamp()
+    assert LineFormatter().stamp(created) == STAMP
+    assert LineFormatter(ZoneInfo("UTC")).stamp(created) == "2026-12-08 02:42:31,099+00:00"
+    record = _record(logging.INFO, "hello")
+    record.created = created
+    assert LineFormatter().format(record) == f"{STAMP} INFO emay_mock.requests: hello"
 
 
 def _handler() -> tuple[GatheringHandler, io.StringIO]:
@@ -76,9 +93,9 @@ async def test_a_request_line_added_without_a_record_reads_as_the_standard_line(
     handler.handle(_record(logging.INFO, "secure /sendSingleSMS appId=A SUCCESS 0.4ms"))
     handler.flush()
     fast, standard = stream.getvalue().splitlines()
-    stamp = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}"
+    stamp = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}\+08:00"
     assert re.fullmatch(f"{stamp} INFO emay_mock.requests: secure /sendSingleSMS appId=A SUCCESS 0.4ms", fast)
-    assert fast[23:] == standard[23:]  # the same after the time
+    assert fast[len(STAMP) :] == standard[len(STAMP) :]  # the same after the time
 
 
 def test_only_this_module_s_own_set_up_takes_the_fast_path() -> None:

@@ -86,7 +86,39 @@ def test_request_and_response_use_the_encode_charset(charset: str) -> None:
     assert plain == json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode(charset)
     payload, codec = envelope.decode_request(body, KEY, gzip_on=False, charset=charset, inflate_limit=10_000)
     assert payload == data
-    assert codec == codecs.lookup(charset).name
+    # GBK and GB2312 are read as the clients' platforms write them (below).
+    expected = {"GBK": "emay-gbk", "GB2312": "emay-gb2312"}.get(charset, codecs.lookup(charset).name)
+    assert codec == expected
+
+
+@pytest.mark.parametrize("charset", ["GBK", "gbk", "CP936", "GB2312", "EUC-CN"])
+def test_gbk_and_gb2312_bodies_are_read_as_java_and_windows_write_the_euro_sign(charset: str) -> None:
+    # Java's GBK writes € as A2 E3 (as GB18030 does), Windows' code page 936 as 80; Python's
+    # gbk codec reads neither.
+    for written in (b"\xa2\xe3", b"\x80"):
+        plain = b'{"content":"' + "【测试】".encode("gbk") + written + b'9.9"}'
+        body = envelope.aes_encrypt(KEY, plain)
+        payload, _ = envelope.decode_request(body, KEY, gzip_on=False, charset=charset, inflate_limit=10_000)
+        assert payload == {"content": "【测试】€9.9"}
+
+
+def test_a_gbk_answer_is_written_as_javas_gbk_reads_it() -> None:
+    codec = envelope.resolve_charset("GBK")
+    body = envelope.encode_response({"c": "价€😀"}, KEY, gzip_on=False, charset=codec)
+    # € as Java's GBK writes and reads it; what GBK has no two bytes for, `?` as Java writes it.
+    assert envelope.aes_decrypt(KEY, body) == b'{"c":"' + "价".encode("gbk") + b'\xa2\xe3?"}'
+    gb2312 = envelope.encode_response(
+        {"c": "价€"}, KEY, gzip_on=False, charset=envelope.resolve_charset("GB2312")
+    )
+    assert envelope.aes_decrypt(KEY, gb2312) == b'{"c":"' + "价".encode("gb2312") + b'?"}'
+
+
+def test_a_body_that_is_not_gbk_says_so_at_its_byte_under_the_name_the_client_sent() -> None:
+    body = envelope.aes_encrypt(KEY, b'{"c":"\x80\x81\x20"}')
+    with pytest.raises(EmayError) as err:
+        envelope.decode_request(body, KEY, gzip_on=False, charset="GBK", inflate_limit=10_000)
+    assert err.value.code is ResultCode.ERROR_PARAMS
+    assert err.value.reason == "decrypted body is not valid GBK at byte 7"
 
 
 def test_unknown_and_non_text_charsets_are_error_params() -> None:

@@ -89,8 +89,12 @@ def test_file_errors_name_the_file(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError) as err:
         load_file(path)
     assert err.value.problems[0].startswith(f"{path}:9:")
-    with pytest.raises(ScenarioError, match="cannot read"):
+    with pytest.raises(ScenarioError) as err:
         load_file(tmp_path / "missing.yaml")
+    assert err.value.problems == [f"{tmp_path / 'missing.yaml'}: no such file"]
+    with pytest.raises(ScenarioError) as err:
+        load_file(tmp_path)
+    assert err.value.problems == [f"{tmp_path}: is a directory, not a file: name the YAML file itself"]
 
 
 def test_the_default_scenario_and_the_examples_are_valid() -> None:
@@ -101,3 +105,42 @@ def test_the_default_scenario_and_the_examples_are_valid() -> None:
             "slow-platform", "callback-chaos"} <= names  # fmt: skip
     for path in examples:
         assert load_file(path).rules
+
+
+@pytest.mark.parametrize(
+    ("written", "problem"),
+    [
+        (
+            "match: {mobile: 13800000000}",
+            "rules[0].match.mobile: 13800000000 is read by YAML as a number, not text; "
+            "quote it: mobile: '13800000000'",
+        ),
+        (
+            "match: {extendedCode: 010}",
+            "rules[0].match.extendedCode: 010 is read by YAML as a number (8), not text; "
+            "quote it: extendedCode: '010'",
+        ),
+        (
+            "match: {customSmsId: {suffix: 7}}",
+            "rules[0].match.customSmsId.suffix: 7 is read by YAML as a number, not text; "
+            "quote it: suffix: '7'",
+        ),
+        (
+            "match: {content: yes}",
+            "rules[0].match.content: yes is read by YAML as true, not text; quote it: content: 'yes'",
+        ),
+        (
+            "match: {mobile: '138'}\n    then: {reply: {content: 1.50}}",
+            "rules[0].then.reply.content: 1.50 is read by YAML as a number (1.5), not text; "
+            "quote it: content: '1.50'",
+        ),
+        (
+            "match: {mobile: '138'}\n    then: {reply: [{content: T, extendedCode: 01}]}",
+            "rules[0].then.reply[0].extendedCode: 01 is read by YAML as a number (1), not text; "
+            "quote it: extendedCode: '01'",
+        ),
+    ],
+)
+def test_an_unquoted_number_where_text_belongs_names_the_quotes(written: str, problem: str) -> None:
+    text = f"rules:\n  - {written}\n" + ("" if "then" in written else "    then: {code: ERROR_BALANCE}\n")
+    assert [p.split(": ", 1)[1] for p in scenario_problems(text)] == [problem]

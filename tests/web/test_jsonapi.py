@@ -24,7 +24,8 @@ async def test_a_route_answers_an_api_error_as_json_and_waits_for_the_commit_bef
     async def refused(request: web.Request) -> web.StreamResponse:
         raise ApiError(409, "still pending", batch=7)
 
-    good, bad = json_routes([web.get("/ok", ok), web.get("/bad", refused)], committed)
+    good, bad, last = json_routes([web.get("/ok", ok), web.get("/bad", refused)], committed)
+    assert (last.method, last.path) == ("*", "/_mock/{tail:.*}")  # any other path under /_mock/
     response = await good.handler(make_mocked_request("GET", "/ok"))
     assert response.status == 200 and events == ["handled", "committed"]
     answer = await bad.handler(make_mocked_request("GET", "/bad"))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import aiohttp
 
 from emay_mock.client import EmayClient
 from emay_mock.server import MockServer
+from emay_mock.settings import Settings
 from tests.conftest import SECRET, MockFactory, account, new_app_id
 
 
@@ -134,3 +137,42 @@ async def test_clock_advance_runs_due_reports(
     for bad in ({"seconds": -1}, {"seconds": "1"}, {}):
         async with http.post(f"{mock.url}/_mock/clock/advance", json=bad) as resp:
             assert resp.status == 400
+
+
+async def test_every_control_api_error_is_json_404_405_and_413_included(
+    make_mock: MockFactory, http: aiohttp.ClientSession
+) -> None:
+    mock = await make_mock(settings=Settings(max_body_bytes=1000))
+
+    async def error(method: str, path: str, status: int, **kwargs: Any) -> tuple[str, aiohttp.ClientResponse]:
+        async with http.request(method, f"{mock.url}{path}", **kwargs) as resp:
+            assert (resp.status, resp.content_type) == (status, "application/json"), (method, path)
+            return (await resp.json())["error"], resp
+
+    why, _ = await error("GET", "/_mock/nope", 404)
+    assert why == "no such path: /_mock/nope (the control API: /_mock/openapi.json)"
+    why, _ = await error("GET", "/_mock/ui/nope.js", 404)
+    assert why == "no UI file 'nope.js'"
+    why, resp = await error("GET", "/_mock/reset", 405)
+    assert why == "GET is not allowed on /_mock/reset; use POST" and resp.headers["Allow"] == "POST"
+    why, _ = await error("DELETE", "/_mock/messages/12345", 405)
+    assert why == "DELETE is not allowed on /_mock/messages/12345; use GET, HEAD"
+    why, _ = await error("POST", "/_mock/accounts", 413, data=b"{" + b" " * 2000 + b"}")
+    assert why == "Maximum request body size 1000 exceeded."
+    # The Emay endpoints and the short links answer as before.
+    async with http.get(f"{mock.url}/nope") as resp:
+        assert resp.status == 404 and resp.content_type == "text/plain"
+    async with http.get(f"{mock.url}/inter/sendSingleSMS") as resp:
+        assert resp.status == 405
+
+
+async def test_events_refuse_an_unknown_topic_naming_the_topics(
+    mock: MockServer, http: aiohttp.ClientSession
+) -> None:
+    async with http.get(f"{mock.url}/_mock/events", params={"topics": "message,nope"}) as resp:
+        assert resp.status == 400 and resp.content_type == "application/json"
+        answer = await resp.json()
+    topics = ["account", "click", "clock", "message", "mo", "push", "report", "reset", "template"]
+    assert answer == {"error": f"unknown topics: nope; the topics are {', '.join(topics)}", "topics": topics}
+    async with http.get(f"{mock.url}/_mock/events", params={"topics": "message, report"}) as resp:
+        assert resp.status == 200 and resp.content_type == "text/event-stream"

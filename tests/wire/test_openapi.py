@@ -14,8 +14,8 @@ def live_routes(mock: MockServer) -> set[tuple[str, str]]:
     routes = set()
     for route in mock.web_app.router.routes():
         path = route.resource.canonical if route.resource is not None else ""
-        if route.method == "HEAD" or not path.startswith(CONTROL_PREFIXES):
-            continue
+        if route.method in ("HEAD", "*") or not path.startswith(CONTROL_PREFIXES):
+            continue  # "*": the JSON 404/405 for any other path (tests/wire/test_control_api.py)
         routes.add((route.method.lower(), path))
     return routes
 

@@ -152,3 +152,22 @@ async def test_strict_account_refuses_what_others_only_note(
             client, "sendSingleSMS", window(mobile="13800000000", content="x", customSmsId=None)
         )
         assert ok.code == "SUCCESS"  # null optionals are in the vendor's own examples
+
+
+@pytest.mark.parametrize(("platform", "euro"), [("Java", b"\xa2\xe3"), ("Windows", b"\x80")])
+async def test_a_gbk_body_with_a_euro_sign_is_accepted_as_the_clients_platform_writes_it(
+    client: EmayClient, mock: MockServer, platform: str, euro: bytes
+) -> None:
+    # The v1 Java demo's bytes (`encode: GBK`, String.getBytes("GBK")), made by hand: Python's
+    # gbk codec cannot write € at all.
+    fields = window(mobile="13800000000", content="【测试】€9.9 特价", customSmsId="€1")
+    text = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+    plain = euro.join(part.encode("gbk") for part in text.split("€"))
+    body = envelope.aes_encrypt(client.key, gzip.compress(plain))
+    client.charset = "GBK"  # to read the answer
+    answer = await client.post("sendSingleSMS", body, {"appId": client.app_id, "encode": "GBK", "gzip": "on"})
+    assert answer.code == "SUCCESS", platform
+    assert message_row(mock, answer.data["smsId"]).content == "【测试】€9.9 特价"
+    # The answer in GBK as Java reads it: € as A2 E3.
+    answered = gzip.decompress(envelope.aes_decrypt(client.key, answer.body))
+    assert b'"customSmsId":"\xa2\xe31"' in answered and answer.data["customSmsId"] == "€1"

@@ -100,6 +100,14 @@ async def test_simulated_click_with_a_faker_user_agent(
     async with http.post(f"{mock.url}/_mock/shortlinks/{code}/click", json={"userAgent": CHROME}) as resp:
         assert (await resp.json())["click"]["browser"] == "Chrome"
     assert len(await client.get_short_link()) == 2
+    # The UI says its clicks are the console's; no request may pass for a browser or a scenario.
+    async with http.post(f"{mock.url}/_mock/shortlinks/{code}/click", json={"source": "console"}) as resp:
+        assert resp.status == 201 and (await resp.json())["click"]["source"] == "console"
+    for claimed in ("http", "scenario"):
+        async with http.post(f"{mock.url}/_mock/shortlinks/{code}/click", json={"source": claimed}) as resp:
+            assert resp.status == 400
+            assert (await resp.json())["error"] == f"source must be one of api, console, got {claimed!r}"
+    assert len(await client.get_short_link()) == 1  # the queue since: the console's, not the refused
     async with http.post(f"{mock.url}/_mock/shortlinks/nope/click") as resp:
         assert resp.status == 404
     async with http.get(f"{mock.url}/s/nope", allow_redirects=False) as resp:

@@ -68,6 +68,12 @@
     const status = $("#status");
     status.textContent = text;
     status.dataset.kind = kind;
+    status.dataset.view = state.view;
+  }
+
+  // "1 reply", "2 replies": a count and its noun, singular for exactly one.
+  function count(n, one, many = `${one}s`) {
+    return `${n} ${n === 1 ? one : many}`;
   }
 
   // ---- time in the configured zone ------------------------------------------------------------
@@ -140,7 +146,7 @@
       const result = await api("/_mock/clock/advance", { method: "POST", json: { seconds } });
       state.clock = { ...result, fetchedAt: Date.now() };
       tickClock();
-      say(`Clock advanced ${seconds} s: ${result.jobsRun} scheduled job(s) ran.`);
+      say(`Clock advanced ${seconds} s: ${count(result.jobsRun, "scheduled job")} ran.`);
       refresh({ list: true, thread: true, detail: true, ...EVERY_LIST });
     } catch (error) {
       say(`Advance failed: ${error.message}`, "error");
@@ -161,6 +167,8 @@
     const [view, mobile, smsId] = (location.hash.slice(1) || "inbox").split("/").map(decodeURIComponent);
     const known = ["inbox", "templates", "links", "accounts", "pushes", "scenarios", "journal"];
     state.view = known.includes(view) ? view : "inbox";
+    const status = $("#status");  // an error said on another page is not this one's
+    if (status.dataset.kind === "error" && status.dataset.view !== state.view) say("");
     for (const name of known) $(`#view-${name}`).hidden = name !== state.view;
     for (const link of document.querySelectorAll(".tabs a")) {
       if (link.dataset.view === state.view) link.setAttribute("aria-current", "page");
@@ -311,7 +319,7 @@
           h("span", { class: "when", text: shortTime(talk.lastTime) })),
         h("span", { class: "last" },
           (talk.last.direction === "mo" ? "↩ " : "") + talk.last.text),
-        h("span", { class: "muted sr-only" }, `, ${talk.mt} sent, ${talk.mo} replies`)))));
+        h("span", { class: "muted sr-only" }, `, ${talk.mt} sent, ${count(talk.mo, "reply", "replies")}`)))));
     $("#list-empty").hidden = data.conversations.length > 0;
   }
 
@@ -487,7 +495,7 @@
     const older = threadHasOlder(thread);
     $("#thread-older").hidden = !older;
     const sent = thread.shown.filter((item) => item.kind === "mt").length;
-    $("#thread-title").textContent = `${state.mobile} · ${sent} sent, ${thread.shown.length - sent} replies` +
+    $("#thread-title").textContent = `${state.mobile} · ${sent} sent, ${count(thread.shown.length - sent, "reply", "replies")}` +
       (older ? " shown, older above" : "");
     $("#reply").hidden = false;
     const code = replyExtendedCode();
@@ -614,7 +622,7 @@
     const code = m.shortUrl.split("/").pop();
     try {
       await api(`/_mock/shortlinks/${encodeURIComponent(code)}/click`, {
-        method: "POST", json: { userAgent: navigator.userAgent },
+        method: "POST", json: { userAgent: navigator.userAgent, source: "console" },
       });
       say(`Clicked ${m.shortUrl} as ${m.mobile}: it is in getShortLink now.`);
       refresh({ detail: true });
@@ -695,7 +703,7 @@
     $("#scenarios").replaceChildren(...scenarios.scenarios.map((s) => h("section", { class: "card" },
       h("div", { class: "head" },
         h("strong", { text: s.name }),
-        h("span", { class: "muted", text: `${s.source} · seed ${s.seed} · ${s.rules.length} rules` }),
+        h("span", { class: "muted", text: `${s.source} · seed ${s.seed} · ${count(s.rules.length, "rule")}` }),
         h("span", { class: "spacer" }),
         s.builtin ? null : h("button", { type: "button", onclick: () => removeScenario(s.name) }, `Remove ${s.name}`)),
       s.description ? h("p", { class: "muted", text: s.description }) : null,
@@ -875,7 +883,7 @@
     button.disabled = true;
     try {
       await api(`/_mock/shortlinks/${encodeURIComponent(link.code)}/click`, {
-        method: "POST", json: { userAgent: navigator.userAgent },
+        method: "POST", json: { userAgent: navigator.userAgent, source: "console" },
       });
       say(`Clicked ${link.shortUrl}${link.mobile ? " as " + link.mobile : ""}: it is in getShortLink now.`);
       refresh({ links: true });
