@@ -17,10 +17,13 @@ import time
 
 from emay_mock.config import load
 from emay_mock.platform.sending import message_row
+from emay_mock.protocol.send import Recipient
+from emay_mock.scenarios.outcomes import RecipientPlan
 from emay_mock.server import MockServer
 
 CHUNK = 10_000
 REPORT = "report"
+ENDPOINT = "/inter/sendBatchSMS"
 
 
 def fill(mock: MockServer, app_id: str, count: int, *, pending: int = 0) -> None:
@@ -29,7 +32,7 @@ def fill(mock: MockServer, app_id: str, count: int, *, pending: int = 0) -> None
     p = mock.platform
     content = "【压测】您的验证码是 123456，5 分钟内有效。"
     now, wall = p.clock.now_ms(), p.clock.wall_ms()
-    later = now + 86_400_000
+    delivered, waiting = RecipientPlan("DELIVRD", 1000), RecipientPlan("DELIVRD", 86_400_000)
     done = 0
     while done < count:
         size = min(CHUNK, count - done)
@@ -40,10 +43,12 @@ def fill(mock: MockServer, app_id: str, count: int, *, pending: int = 0) -> None
             n = done + k
             mobile = str(13_800_000_000 + (n if n % 1000 else 0))
             final = n < count - pending
-            rows.append(message_row(
-                first_row + k, first_sms + k, app_id, "/inter/sendBatchSMS", mobile, mobile, content,
-                f"prefill-{n}", None, None, wall, now, None, 1, "DELIVRD", 1000 if final else later - now,
-            ))  # fmt: skip
+            recipient = Recipient(mobile, content, f"prefill-{n}", mobile_norm=mobile, segments=1)
+            plan = delivered if final else waiting
+            endpoint = "/inter/sendBatchSMS"
+            rows.append(
+                message_row(first_row + k, first_sms + k, app_id, endpoint, recipient, None, wall, now, plan)
+            )
             if final:  # reported: as the report bucket would
                 rows[-1].state, rows[-1].report_at = "DELIVRD", rows[-1].report_due
         p.messages.add(rows)

@@ -84,13 +84,13 @@ class Parts:
         links = Links(
             store.links, store.messages, scheduler, clock, router, store.queues, events, tz, self.user_agents
         )
-        sending = Sender(
-            store.messages, accounts, IdSequence(20, store.messages.last_sms_id), scheduler, clock, router,
-            store.queues, scenarios, events, settings, templates, links,
-        )  # fmt: skip
         self.retention = retention = Retention(
             store.messages, store.links, store.pushes, store.queues, clock, settings, on_pruned
         )
+        sending = Sender(
+            store.messages, accounts, IdSequence(20, store.messages.last_sms_id), scheduler, clock, router,
+            store.queues, scenarios, events, settings, templates, links, retention.after_accept,
+        )  # fmt: skip
         inbound = Inbound(store.mo, accounts, scheduler, clock, router, store.queues, events, settings.rules)
         retrieval = Retrieval(store.messages, accounts, scheduler, clock, router, sending.report_item)
         self.platform = Platform(
@@ -153,11 +153,14 @@ def restore_clock(settings: Settings, store: Store) -> Clock:
 
 
 class MockServer:
-    def __init__(self, config: Config | None = None, *, db: str | None = None) -> None:
+    def __init__(
+        self, config: Config | None = None, *, db: str | None = None, clock: Clock | None = None
+    ) -> None:
+        """`clock`: the mock's clocks (by default the real ones, resumed from the store)."""
         self.config = config or Config()
         self.settings = settings = self.config.settings
         self.store = Store(db or self.config.db)
-        self.clock = restore_clock(settings, self.store)
+        self.clock = clock or restore_clock(settings, self.store)
         self.recorder = Recorder(settings.journal_size)
         self.scenarios = ScenarioBook()
         if settings.default_scenarios:

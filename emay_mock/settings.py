@@ -34,9 +34,6 @@ class Settings:
     max_age_hours: float | None = None
     default_scenarios: bool = True
     clock_speed: float = 1.0
-    # Not a configuration key: the tests turn it off to compare the plain lane of
-    # sendSingleSMS (web/secure.py) with the general path it must match.
-    plain_lane: bool = True
 
 
 @dataclass(frozen=True)

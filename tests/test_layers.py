@@ -19,7 +19,7 @@ ALLOWED: dict[str, set[str]] = {
     "protocol": set(),
     "store": set(),
     "scenarios": set(),
-    "observe": {"store"},
+    "observe": {"scenarios"},  # a journal entry names the scripted fault it played
     "delivery": {"store", "observe"},
     "platform": {"store", "observe", "delivery", "scenarios"},
     "web": {"store", "observe", "delivery", "scenarios", "platform", "config", "client"},

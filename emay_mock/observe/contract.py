@@ -63,7 +63,7 @@ class Tally:
 @dataclass
 class AppContract:
     requests: int = 0
-    endpoints: Counter[str] = field(default_factory=Counter)
+    endpoints: Counter[tuple[str, str]] = field(default_factory=Counter)  # by (family, endpoint)
     notes: dict[tuple[str, bool], Tally] = field(default_factory=dict)
     refusals: dict[tuple[str, str], Tally] = field(default_factory=dict)
     scripted: dict[str, Tally] = field(default_factory=dict)
@@ -89,9 +89,11 @@ class ContractBook:
         return app
 
     def record(self, entry: Entry) -> None:
-        app = self._app(entry.app_id)
+        app = self.apps.get(entry.app_id)  # type: ignore[arg-type]  # a request's appId, nearly always
+        if app is None:
+            app = self._app(entry.app_id)
         app.requests += 1
-        app.endpoints[f"{entry.family}/{entry.endpoint}"] += 1
+        app.endpoints[entry.family, entry.endpoint] += 1
         notes = entry.notes.items
         failed = not (entry.code is None or entry.code == "SUCCESS" or entry.reason is None)
         if not (notes or failed):
@@ -147,7 +149,7 @@ class ContractBook:
             "appId": app_id,
             "strict": strict,
             "requests": app.requests,
-            "endpoints": dict(app.endpoints.most_common()),
+            "endpoints": {f"{family}/{endpoint}": n for (family, endpoint), n in app.endpoints.most_common()},
             "clean": clean,
             "summary": summary,
             "explanation": _explanation(clean, summary, deviations, refusals),

@@ -24,14 +24,14 @@ class EventHub:
         self._subscribers: set[asyncio.Queue[Event]] = set()
         self._waiters: list[tuple[Predicate, asyncio.Future[Event]]] = []
         self.dropped = 0
+        # Whether anyone would see an event: describing one is not free, so ask first.
+        self.listening = False
 
-    @property
-    def listening(self) -> bool:
-        """Whether anyone would see an event: describing one is not free, so ask first."""
-        return bool(self._subscribers or self._waiters)
+    def _listeners_changed(self) -> None:
+        self.listening = bool(self._subscribers or self._waiters)
 
     def publish(self, topic: str, app_id: str | None, data: Any) -> None:
-        if not self._subscribers and not self._waiters:
+        if not self.listening:
             return
         event = Event(topic, app_id, data)
         for queue in self._subscribers:
@@ -49,16 +49,20 @@ class EventHub:
                 else:
                     still.append((predicate, future))
             self._waiters = still
+            self._listeners_changed()
 
     def subscribe(self, maxsize: int = 1000) -> asyncio.Queue[Event]:
         queue: asyncio.Queue[Event] = asyncio.Queue(maxsize)
         self._subscribers.add(queue)
+        self.listening = True
         return queue
 
     def unsubscribe(self, queue: asyncio.Queue[Event]) -> None:
         self._subscribers.discard(queue)
+        self._listeners_changed()
 
     def waiter(self, predicate: Predicate) -> asyncio.Future[Event]:
         future: asyncio.Future[Event] = asyncio.get_running_loop().create_future()
         self._waiters.append((predicate, future))
+        self.listening = True
         return future

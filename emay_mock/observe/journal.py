@@ -1,4 +1,8 @@
-"""The request journal: one entry per call to an Emay endpoint, in a bounded ring buffer."""
+"""The request journal: one entry per call to an Emay endpoint, in a bounded ring buffer.
+
+An entry is made when a request arrives and filled as it goes: the web layer writes what
+the request was and how it was answered, the platform what it did (the notes, the rules
+that fired, the smsIds issued, a scripted fault)."""
 
 from __future__ import annotations
 
@@ -9,9 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from emay_mock.protocol.notes import Notes
+from emay_mock.scenarios.outcomes import Fault
 
 _MAX_ITEMS = 20
 MAX_TEXT = 500  # the longest string an entry keeps whole
+# A request whose JSON text is no longer than this is kept as it is: small by construction.
+KEEP_WHOLE = 1024
 
 
 _SCALARS = (int, float, bool, type(None))
@@ -31,12 +38,14 @@ def _small(value: dict[Any, Any]) -> bool:
     return True
 
 
-def redact(value: Any, depth: int = 0) -> Any:
+def redact(value: Any, depth: int = 0, *, size: int | None = None) -> Any:
     """A bounded copy for the journal: long arrays and strings are cut, with a marker.
 
-    A small flat object (a single send, a poll) is kept as it is: the request's own parsed
-    JSON, which nothing changes after it is read."""
-    if depth == 0 and isinstance(value, dict) and _small(value):
+    A request whose text was at most KEEP_WHOLE bytes (`size`), or a small flat object (a
+    poll, a form), is kept as it is: the request's own parsed data, which nothing changes
+    after it is read."""
+    whole = size is not None and size <= KEEP_WHOLE
+    if depth == 0 and (whole or (isinstance(value, dict) and _small(value))):
         return value
     if depth > 6:
         return "…"
@@ -71,7 +80,7 @@ class Entry:
     code: str | None = None
     reason: dict[str, Any] | None = None
     notes: Notes = field(default_factory=Notes)
-    rules: Sequence[dict[str, Any]] = ()  # the fired rules' list (Context.fired), when a request fired any
+    rules: Sequence[dict[str, Any]] = ()  # the scenario rules that fired, when any did
     # The smsIds a request issued are consecutive numbers: the first and a count keep an entry
     # small whatever the batch size (500 strings per entry would make the journal's memory
     # grow with the recipients, not with the entries).
@@ -79,7 +88,7 @@ class Entry:
     sms_id_count: int = 0
     latency_ms: float = 0.0
     http_status: int = 200
-    fault: str | None = None
+    fault: Fault | None = None  # what a scenario scripted the answer to do
     id: int = 0
 
     def issued(self, first: int, count: int) -> None:
@@ -126,7 +135,7 @@ class Entry:
             "smsIdCount": self.sms_id_count,
             "latencyMs": round(self.latency_ms, 3),
             "httpStatus": self.http_status,
-            "fault": self.fault,
+            "fault": None if self.fault is None else self.fault.kind,
         }
 
 

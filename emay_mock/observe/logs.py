@@ -39,6 +39,8 @@ class LineFormatter(logging.Formatter):
         self._second = -1
         self._text = ""
         self._zone = ""
+        self._ms = -1  # the millisecond `_stamp` is of: a line of the same one reuses it
+        self._stamp = ""
 
     def format(self, record: logging.LogRecord) -> str:
         if record.exc_info or record.exc_text or record.stack_info:
@@ -52,13 +54,19 @@ class LineFormatter(logging.Formatter):
         """`created` (seconds since the epoch) as `formatTime` writes it: the milliseconds as
         LogRecord counts them, so a line made without a record reads the same."""
         second = int(created)
+        millis = int((created - second) * 1000)
+        ms = second * 1000 + millis
+        if ms == self._ms:
+            return self._stamp
         if second != self._second:
             moment = datetime.fromtimestamp(second, self.tz)
             self._text = moment.strftime(self.default_time_format)
             offset = moment.strftime("%z")  # +0800
             self._zone = f"{offset[:3]}:{offset[3:]}"
             self._second = second
-        return f"{self._text},{_MILLIS[int((created - second) * 1000)]}{self._zone}"
+        self._ms = ms
+        self._stamp = f"{self._text},{_MILLIS[millis]}{self._zone}"
+        return self._stamp
 
 
 class GatheringHandler(logging.StreamHandler[TextIO]):
@@ -90,10 +98,12 @@ class GatheringHandler(logging.StreamHandler[TextIO]):
                 return
             loop.call_later(FLUSH_AFTER_S, self.flush)
 
-    def add(self, levelname: str, name: str, message: str) -> None:
+    def add(self, levelname: str, name: str, message: str, created: float | None = None) -> None:
         """A line as the formatter would make it, without a LogRecord (the request lines' fast
-        path; `gathering` has made sure the formatter is a LineFormatter)."""
-        line = f"{self.formatter.stamp(time.time())} {levelname} {name}: {message}"  # type: ignore[union-attr]
+        path; `gathering` has made sure the formatter is a LineFormatter). `created`: when it
+        happened, in seconds since the epoch (now, if not given)."""
+        when = time.time() if created is None else created
+        line = f"{self.formatter.stamp(when)} {levelname} {name}: {message}"  # type: ignore[union-attr]
         with self.lock:  # type: ignore[union-attr]  # created by Handler.__init__
             lines = self._lines
             lines.append(line)
@@ -126,6 +136,20 @@ def gathering(logger: logging.Logger) -> GatheringHandler | None:
     if type(handler) is GatheringHandler and type(handler.formatter) is LineFormatter and not handler.filters:
         return handler
     return None
+
+
+def _latency(ms: float) -> str:
+    return f"{ms:.1f}ms"
+
+
+# A request's latency as its log line writes it (`12.3ms`): looked up up to 100 ms.
+LATENCIES = tuple(_latency(tenths / 10) for tenths in range(1000))
+
+
+def latency(ms: float) -> str:
+    """A latency to a tenth of a millisecond (`12.3ms`), looked up in the common case."""
+    tenths = round(ms * 10)
+    return LATENCIES[tenths] if 0 <= tenths < 1000 else _latency(ms)
 
 
 def configure(level: str, tz: ZoneInfo = BEIJING) -> None:

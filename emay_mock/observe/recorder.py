@@ -38,13 +38,12 @@ class Recorder:
         level, level_name = (logging.INFO, "INFO") if code == "SUCCESS" else (logging.WARNING, "WARNING")
         if not requests_log.isEnabledFor(level):
             return
-        message = (
-            f"{entry.family} /{entry.endpoint} appId={entry.app_id} {code} "
-            f"{entry.latency_ms:.1f}ms{entry.log_tail()}"
-        )
+        tail = "" if entry.reason is None and not entry.notes.items else entry.log_tail()
+        latency = logs.latency(entry.latency_ms)
+        message = f"{entry.family} /{entry.endpoint} appId={entry.app_id} {code} {latency}{tail}"
         handler = logs.gathering(requests_log)
         if handler is not None:  # `serve`: straight into the lines written together
-            handler.add(level_name, _NAME, message)
+            handler.add(level_name, _NAME, message, entry.at / 1000)  # stamped with its arrival
         else:
             requests_log.log(level, "%s", message)
 

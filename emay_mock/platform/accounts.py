@@ -37,18 +37,17 @@ class RateLimiter:
 class Account:
     spec: AccountSpec
     balance: int
+    app_id: str = field(init=False)
     key: bytes = field(init=False)
     networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = field(init=False)
-    limiter: RateLimiter = field(init=False)
+    limiter: RateLimiter | None = field(init=False)  # None: no limit
 
     def __post_init__(self) -> None:
+        self.app_id = self.spec.app_id
         self.key = key_bytes(self.spec.secret_key)
         self.networks = tuple(ipaddress.ip_network(ip, strict=False) for ip in self.spec.allowed_ips)
-        self.limiter = RateLimiter(self.spec.max_requests_per_second)
-
-    @property
-    def app_id(self) -> str:
-        return self.spec.app_id
+        limit = self.spec.max_requests_per_second
+        self.limiter = RateLimiter(limit) if limit > 0 else None
 
     def allows(self, remote: str | None) -> bool:
         if not self.networks:
@@ -74,6 +73,7 @@ class Accounts(dict[str, Account]):
     def __init__(self, store: AccountStore, events: EventHub) -> None:
         super().__init__((spec.app_id, Account(spec, balance)) for spec, balance in store.load())
         self.store = store
+        self.durable = store.durable
         self.events = events
 
     def require(self, app_id: str | None) -> Account:
@@ -96,7 +96,7 @@ class Accounts(dict[str, Account]):
 
     def set_balance(self, account: Account, balance: int) -> None:
         account.balance = balance
-        if self.store.durable:
+        if self.durable:
             self.store.set_balance(account.app_id, balance)
 
     def give_balance(self, account: Account, balance: int) -> None:

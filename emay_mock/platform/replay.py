@@ -27,9 +27,26 @@ class ReplayGuard:
 
     def check_and_remember(self, app_id: str, digest: Digest, expires_ms: int, now_ms: int) -> bool:
         """True when this body was already seen and its window is still open."""
-        if self.seen(app_id, digest, now_ms):
+        bodies = self._apps.get(app_id)
+        if bodies is None:
+            self.remember(app_id, digest, expires_ms)
+            return False
+        young = bodies.young  # `seen` and `remember`, written out: this runs for every submission
+        until = young.get(digest)
+        if until is None and len(bodies.dicts) > 1:
+            until = bodies.get(digest)
+        if until is not None and until > now_ms:
             return True
-        self.remember(app_id, digest, expires_ms)
+        self._stamp += 1
+        if digest not in young:
+            self._count += 1
+        if len(young) < bodies.size:
+            young[digest] = expires_ms
+        else:
+            bodies.add(digest, expires_ms, self._stamp)
+        if self._count > self.max_entries:
+            while self._count > self.max_entries:
+                self._evict_oldest()
         return False
 
     def seen(self, app_id: str, digest: Digest, now_ms: int) -> bool:

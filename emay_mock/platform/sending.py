@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from emay_mock.delivery.clock import Clock
 from emay_mock.delivery.scheduler import Scheduler
 from emay_mock.observe.events import EventHub
+from emay_mock.observe.journal import Entry
 from emay_mock.platform.accounts import Account, Accounts
-from emay_mock.platform.context import Context
 from emay_mock.platform.ids import IdSequence
 from emay_mock.platform.links import Links, PlannedLinks
 from emay_mock.platform.routing import Router
@@ -23,9 +22,8 @@ from emay_mock.platform.templates import Templates
 from emay_mock.protocol import payloads
 from emay_mock.protocol.codes import ReportState, ResultCode
 from emay_mock.protocol.errors import EmayError
-from emay_mock.protocol.secure_api import PlainSingle
-from emay_mock.protocol.send import Planned, SendOrder, validate
-from emay_mock.scenarios.outcomes import Outcomes, RecipientPlan, RequestFacts
+from emay_mock.protocol.send import Recipient, SendOrder, validate
+from emay_mock.scenarios.outcomes import Outcomes, RecipientPlan, RequestFacts, endpoint_path
 from emay_mock.settings import Settings
 from emay_mock.store.messages import Messages
 from emay_mock.store.queues import PullQueues
@@ -55,24 +53,26 @@ VOICE_REPORT = "voice-report"
 
 
 def message_row(
-    msg_id: int, sms_id: int, app_id: str, endpoint: str, mobile: str, mobile_norm: str, content: str,
-    custom_sms_id: str | None, extended_code: str | None, template_id: str | None, wall_now: int, now: int,
-    timer_ms: int | None, segments: int, state: str, delay_ms: int, short_url: str | None = None,
-    rules: str | None = None, chaos: str | None = None,
+    msg_id: int, sms_id: int, app_id: str, endpoint: str, recipient: Recipient, template_id: str | None,
+    wall_now: int, now: int, plan: RecipientPlan, short_url: str | None = None,
 ) -> MessageRow:  # fmt: skip
     """An accepted message, its report planned: every message row is made here."""
     # timerTime is a wall-clock time: it is kept at the same distance on the scheduler's
     # clock, so `advance` by that distance reaches it.
+    timer_ms = recipient.timer_ms
     send_at = now if timer_ms is None else now + max(0, timer_ms - wall_now)
-    return MessageRow(msg_id, str(sms_id), app_id, mobile, mobile_norm, content, custom_sms_id, extended_code,
-                      endpoint, template_id, wall_now, now, timer_ms, send_at, segments, state,
-                      send_at + delay_ms, None, None, short_url, rules, chaos)  # fmt: skip
+    fired, push = plan.fired, plan.push
+    return MessageRow(
+        msg_id, str(sms_id), app_id, recipient.mobile or "", recipient.mobile_norm, recipient.content or "",
+        recipient.custom_sms_id, recipient.extended_code, endpoint, template_id, wall_now, now, timer_ms,
+        send_at, recipient.segments, plan.state, send_at + plan.delay_ms, None, None, short_url,
+        ",".join(fired) if fired else None, (",".join(sorted(push - {"early"})) or None) if push else None,
+    )  # fmt: skip
 
 
-@dataclass
-class Accepted:
-    results: list[dict[str, Any]]  # the wire's {mobile, smsId, customSmsId}, one per recipient
-    early: bool = False  # a scenario wants some report pushed before this answer is returned
+# What a send returns: the messages accepted, one per recipient in order, and whether a
+# scenario wants some of their reports pushed before the answer is returned.
+Sent = tuple[list[MessageRow], bool]
 
 
 class Sender:
@@ -90,7 +90,9 @@ class Sender:
         settings: Settings,
         templates: Templates,
         links: Links,
+        stored: Callable[[int], None],
     ) -> None:
+        """`stored(count)`: told after `count` more messages are stored (retention's check)."""
         self.messages = messages
         self.accounts = accounts
         self.sms_ids = sms_ids
@@ -101,39 +103,41 @@ class Sender:
         self.scenarios = scenarios
         self.events = events
         self.settings = settings
+        self.rules = settings.rules
         self.tz = settings.rules.tz
         self.templates = templates
         self.links = links
+        self.stored = stored
         self.accepted: Counter[str] = Counter()  # messages accepted, per appId
         self.states: Counter[str] = Counter()  # final reports, per state
         # The platform's own plans, shared by the recipients no rule decides: never changed.
         delay = settings.report_delay_ms
-        self._delivered = RecipientPlan(ReportState.DELIVRD, delay)
-        self._delivered_state = ReportState.DELIVRD.value
-        self._repeated = RecipientPlan(ReportState.FAIL_MOBILE_REPEAT, delay)
+        self._delivered = RecipientPlan(ReportState.DELIVRD.value, delay)
+        self._repeated = RecipientPlan(ReportState.FAIL_MOBILE_REPEAT.value, delay)
         scheduler.on_bucket(REPORT, self._fire)
         # Reports still due when the last process stopped (their messages have no state yet).
         for row in messages.waiting_at_start:
             scheduler.add_to_bucket(REPORT, row.app_id, row.report_due, row)
         messages.waiting_at_start = []
 
-    def prepare(self, account: Account, order: SendOrder, base_url: Callable[[], str]) -> PlannedLinks | None:
+    def prepare(self, account: Account, order: SendOrder) -> PlannedLinks | None:
         """Make the text final (template filled, short link written) before anyone matches on it."""
         if order.template_id is not None:
             self.templates.fill(account, order)
         if order.short_link is None:
             return None
-        return self.links.plan(order, self.settings.public_url or base_url())
+        return self.links.plan(order, self.settings.public_url or order.base_url)
 
     def send(
-        self, ctx: Context, order: SendOrder, facts: RequestFacts, links: PlannedLinks | None = None
-    ) -> Accepted:
-        """Accept a prepared order whole, or refuse it whole with nothing stored or charged."""
-        account = ctx.account
+        self, account: Account, entry: Entry, order: SendOrder, facts: RequestFacts | None,
+        links: PlannedLinks | None = None,
+    ) -> Sent:  # fmt: skip
+        """Accept a prepared order whole, or refuse it whole with nothing stored or charged.
+
+        `facts`: the request as the scenarios saw it, when a rule may match it (else None)."""
         app_id = account.app_id
-        wall_now = self.clock.wall_ms()
-        planned = validate(order, self.settings.rules, wall_now, ctx.notes)
-        cost = sum(item.segments for item in planned)
+        wall_now = entry.at  # the request's arrival, on the wall clock
+        cost = validate(order, self.rules, wall_now, entry.notes)
         if cost > account.balance:
             raise EmayError(
                 ResultCode.ERROR_BALANCE,
@@ -142,67 +146,65 @@ class Sender:
                 got=account.balance,
             )
         now = self.clock.now_ms()
-        count = len(planned)
+        recipients = order.recipients
+        count = len(recipients)
         first = self.sms_ids.take(count, wall_now)
         first_row = self.messages.reserve(count)
-        # With no scenario rule matching the request (nearly always), every recipient gets the
-        # platform's own plan, shared, and nothing is attached to it.
-        scripted = bool(facts.matched)
-        plan_of = self.scenarios.plan
-        delivered, repeated = self._delivered, self._repeated
-        endpoint = facts.path
+        endpoint = endpoint_path(entry.family, entry.endpoint)
         template_id = order.template_id
         short_urls = links.short_urls if links is not None else None
-        rows: list[MessageRow] = []
-        plans: list[RecipientPlan] = []
-        early = False
-        for item in planned:
-            if item.repeat:
-                plan = repeated
-            elif scripted:
-                plan = plan_of(facts, item, delivered)
-                if "early" in plan.push:
-                    plan.delay_ms = 0  # only a scenario's own plan carries it: never a shared one
-                    early = True
-            else:
-                plan = delivered
-            index = item.index
-            short_url = None if short_urls is None else short_urls[index]
-            push = plan.push
-            rows.append(message_row(
-                first_row + index, first + index, app_id, endpoint, item.mobile, item.mobile_norm,
-                item.content, item.custom_sms_id, item.extended_code, template_id, wall_now, now,
-                item.timer_ms, item.segments, plan.state.value, plan.delay_ms, short_url,
-                ",".join(plan.fired) if plan.fired else None,
-                (",".join(sorted(push - {"early"})) or None) if push else None,
-            ))  # fmt: skip
-            plans.append(plan)
+        delivered, repeated = self._delivered, self._repeated
+        # With no scenario rule matching the request (nearly always), every recipient gets the
+        # platform's own plan, shared, and nothing is attached to it.
+        plans = None if facts is None or not facts.matched else self._plans(facts, recipients)
+        rows = []
+        for i, rc in enumerate(recipients):
+            plan = repeated if rc.repeat else delivered if plans is None else plans[i]
+            short_url = None if short_urls is None else short_urls[i]
+            rows.append(
+                message_row(
+                    first_row + i,
+                    first + i,
+                    app_id,
+                    endpoint,
+                    rc,
+                    template_id,
+                    wall_now,
+                    now,
+                    plan,
+                    short_url,
+                )
+            )
         self._keep(account, rows, cost)
         if links is not None:
             self.links.save(account, links, rows)
-        if scripted:
-            self._plan_followups(account, rows, plans, planned)
-            ctx.fired.extend(_recipient_firings(plans))
-        if rows:
-            ctx.sms_id_first, ctx.sms_id_count = first, count
-        return Accepted([payloads.send_result(r.mobile, r.sms_id, r.custom_sms_id) for r in rows], early)
+        early = False
+        if plans is not None:
+            self._plan_followups(account, rows, plans)
+            entry.rules = [*entry.rules, *_recipient_firings(plans)]
+            early = any("early" in plan.push for plan in plans)
+        entry.sms_id_first, entry.sms_id_count = first, count
+        return rows, early
 
-    def send_plain(self, account: Account, plain: PlainSingle, endpoint: str, wall_now: int) -> MessageRow:
-        """What `send` does for one recipient that no rule, timer, template or link touches,
-        once the platform has found nothing to refuse (Platform.submit_plain)."""
-        sms_id = self.sms_ids.take(1, wall_now)
-        now = self.clock.now_ms()
-        mobile = plain.mobile
-        row = message_row(self.messages.reserve(1), sms_id, account.app_id, endpoint, mobile, mobile,
-                          plain.content, plain.custom_sms_id, None, None, wall_now, now, None,
-                          plain.segments, self._delivered_state, self._delivered.delay_ms)  # fmt: skip
-        self._keep(account, (row,), plain.segments)
-        return row
+    def _plans(self, facts: RequestFacts, recipients: list[Recipient]) -> list[RecipientPlan]:
+        """Each recipient's plan, as the scenario rules that match the request decide it."""
+        plans = []
+        for rc in recipients:
+            if rc.repeat:
+                plan = self._repeated
+            else:
+                plan = self.scenarios.plan(facts, rc, self._delivered)
+                if "early" in plan.push:
+                    plan.delay_ms = 0  # only a scenario's own plan carries it: never a shared one
+            plans.append(plan)
+        return plans
 
     def _keep(self, account: Account, rows: Sequence[MessageRow], cost: int) -> None:
-        """Store accepted messages, charge them, and put each in the bucket of its report."""
+        """Store accepted messages, charge them, put each in the bucket of its report, and
+        tell retention how many more are stored."""
         app_id = account.app_id
         self.messages.add(rows)
+        self.stored(len(rows))
         self.accounts.set_balance(account, account.balance - cost)
         add_to_bucket = self.scheduler.add_to_bucket
         for row in rows:
@@ -212,13 +214,7 @@ class Sender:
             for row in rows[:50]:
                 self.events.publish("message", app_id, row)
 
-    def _plan_followups(
-        self,
-        account: Account,
-        rows: list[MessageRow],
-        plans: list[RecipientPlan],
-        planned: list[Planned],
-    ) -> None:
+    def _plan_followups(self, account: Account, rows: list[MessageRow], plans: list[RecipientPlan]) -> None:
         """MO replies and short-link clicks that scenarios attach to a recipient."""
         for row, plan in zip(rows, plans, strict=True):
             for reply in plan.replies:

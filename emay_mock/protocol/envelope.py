@@ -227,8 +227,9 @@ def parse_json_text(text: str) -> Any:
 
 def decode_request(
     body: bytes, key: bytes, *, gzip_on: bool, charset: str | None, inflate_limit: int
-) -> tuple[dict[str, Any], str]:
-    """Ciphertext to the request's JSON object and the codec used, raising the failing stage's code.
+) -> tuple[dict[str, Any], str, int]:
+    """Ciphertext to the request's JSON object, the codec used and the JSON text's length in
+    bytes, raising the failing stage's code.
 
     Stages in order: decrypt and inflate (ERROR_ENCRYPTION), then the `encode` charset and
     the JSON (ERROR_PARAMS).
@@ -251,7 +252,7 @@ def decode_request(
             pass  # the standard library says what is wrong, and accepts what orjson refuses
         else:
             if isinstance(fast, dict):
-                return fast, codec
+                return fast, codec, len(plain)
     try:
         text = plain.decode(codec)
     except UnicodeDecodeError as exc:
@@ -263,22 +264,7 @@ def decode_request(
     payload = parse_json_text(text)
     if not isinstance(payload, dict):
         raise EmayError(ResultCode.ERROR_PARAMS, f"JSON body must be an object, got {type(payload).__name__}")
-    return payload, codec
-
-
-def decode_plain(body: bytes, key: bytes, *, gzip_on: bool, inflate_limit: int) -> dict[str, Any] | None:
-    """`decode_request`'s common case, for a UTF-8 body: the JSON object, or None for
-    anything else (and `decode_request` then says what it is)."""
-    try:
-        plain = aes_decrypt(key, body)
-        if gzip_on:
-            plain = gunzip(plain, inflate_limit)
-        elif len(plain) > inflate_limit:
-            return None
-        payload = orjson.loads(plain)
-    except (EmayError, orjson.JSONDecodeError):
-        return None
-    return payload if type(payload) is dict else None
+    return payload, codec, len(plain)
 
 
 def _opens(key: bytes, data: bytes, gzip_on: bool) -> bool:

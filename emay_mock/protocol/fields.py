@@ -165,6 +165,16 @@ class Fields:
         )
 
 
+def text_of(data: Mapping[str, Any], name: str, notes: Notes, *, optional: bool = True) -> str | None:
+    """`Fields.text` of a JSON object's top-level field, without a view of the object."""
+    value = data.get(name, _MISSING)
+    if value.__class__ is str and value:
+        return value
+    if value is _MISSING:
+        return None
+    return text_value(value, notes, name, optional=optional)
+
+
 def text_value(value: Any, notes: Notes, path: str, *, optional: bool = True) -> str | None:
     """One string value as clients send it: null and "" mean absent; numbers become text."""
     if value is None:

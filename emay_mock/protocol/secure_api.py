@@ -7,15 +7,13 @@ recipient field comes from; the rules themselves live in `protocol.send`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from emay_mock.protocol.codes import ResultCode
 from emay_mock.protocol.errors import EmayError
-from emay_mock.protocol.fields import ENVELOPE_FIELDS, Fields, fits_long, object_at, text_value
+from emay_mock.protocol.fields import ENVELOPE_FIELDS, Fields, object_at, text_of, text_value
 from emay_mock.protocol.notes import Notes
-from emay_mock.protocol.rules import Rules, content_units, custom_sms_id_fits, segments
-from emay_mock.protocol.send import FieldPaths, Recipient, SendOrder, ShortLinkSpec, plain_mobile
+from emay_mock.protocol.send import FieldPaths, Recipient, SendOrder, ShortLinkSpec
 from emay_mock.protocol.templates import SHORT_LINK
 from emay_mock.protocol.times import LONG_FORMAT
 
@@ -42,70 +40,38 @@ def _mobile_value(value: Any, notes: Notes, path: str) -> str | None:
 
 
 _SINGLE_KNOWN = frozenset(("mobile", "content", "customSmsId", *SHARED_OPTIONS, *WINDOW_FIELDS))
-_ABSENT = object()
-_PLAIN_OPTIONS = ("customSmsId", *SHARED_OPTIONS)  # in the order `single` reads them: same notes
+_ABSENT: Any = object()
 
 
-def single(f: Fields, limit: int) -> SendOrder:
-    f = Fields(f.data, f.notes, known=_SINGLE_KNOWN)
-    recipient = Recipient(
-        mobile=_mobile_value(f.data.get("mobile"), f.notes, "mobile"),
-        content=f.text("content", optional=False),
-        custom_sms_id=f.text("customSmsId"),
-        timer_time=f.text("timerTime"),
-        extended_code=f.text("extendedCode"),
-    )
-    return SendOrder("sendSingleSMS", [recipient], LONG_FORMAT)
-
-
-@dataclass(slots=True)
-class PlainSingle:
-    """A sendSingleSMS whose fields the general path would take as they are."""
-
-    mobile: str
-    content: str
-    custom_sms_id: str | None
-    segments: int
-    request_time: int
-    valid_period: int
-
-
-def plain_single(payload: dict[str, Any], notes: Notes, rules: Rules) -> PlainSingle | None:
-    """The fields of a sendSingleSMS that `single` and the rules would accept unchanged, with
-    the notes they would write (the official SDK's nulls); None for anything else (a number
-    with a prefix, a timer, a string where a number goes, a field too long, ...), which the
-    general path decides."""
-    if not _SINGLE_KNOWN.issuperset(payload) or rules.max_recipients < 1:
-        return None
-    get = payload.get
+def single(data: dict[str, Any], notes: Notes, limit: int) -> SendOrder:
+    if not _SINGLE_KNOWN.issuperset(data):
+        Fields(data, notes, known=_SINGLE_KNOWN)  # notes what it does not know
+    get = data.get
+    # Each field as `Fields.text` reads it: a non-empty string as it is, anything else
+    # through `text_value` (which notes nulls, "" and numbers); an absent option is None.
     mobile, content = get("mobile"), get("content")
-    request_time, period = get("requestTime"), get("requestValidPeriod")
-    if type(mobile) is not str or type(content) is not str or type(request_time) is not int:
-        return None
-    if type(period) is not int or not (fits_long(request_time) and fits_long(period)):
-        return None
-    if not content or mobile != mobile.strip() or not plain_mobile(mobile, rules.mobile_pattern):
-        return None
-    units = content_units(content)
-    if units > rules.max_content_units:
-        return None
-    options: list[str | None] = []
-    for name in _PLAIN_OPTIONS:
-        value = get(name, _ABSENT)
-        if value is _ABSENT:
-            options.append(None)
-        elif value is None or type(value) is str:
-            options.append(text_value(value, notes, name))
-        else:
-            return None
-    custom_sms_id, timer_time, extended_code = options
-    if timer_time is not None or extended_code is not None or not custom_sms_id_fits(custom_sms_id, rules):
-        return None
-    return PlainSingle(mobile, content, custom_sms_id, segments(content, units), request_time, period)
+    if mobile.__class__ is not str or not mobile:
+        mobile = _mobile_value(mobile, notes, "mobile")
+    if content.__class__ is not str or not content:
+        content = text_of(data, "content", notes, optional=False)
+    custom, timer, code = get("customSmsId", _ABSENT), get("timerTime", _ABSENT), get("extendedCode", _ABSENT)
+    if custom is _ABSENT:
+        custom = None
+    elif custom.__class__ is not str or not custom:
+        custom = text_value(custom, notes, "customSmsId")
+    if timer is _ABSENT:
+        timer = None
+    elif timer.__class__ is not str or not timer:
+        timer = text_value(timer, notes, "timerTime")
+    if code is _ABSENT:
+        code = None
+    elif code.__class__ is not str or not code:
+        code = text_value(code, notes, "extendedCode")
+    return SendOrder("sendSingleSMS", [Recipient(mobile, content, custom, timer, code)], LONG_FORMAT)
 
 
-def batch(f: Fields, limit: int) -> SendOrder:
-    f = Fields(f.data, f.notes, known=("smses", "content", *SHARED_OPTIONS, *WINDOW_FIELDS))
+def batch(data: dict[str, Any], notes: Notes, limit: int) -> SendOrder:
+    f = Fields(data, notes, known=("smses", "content", *SHARED_OPTIONS, *WINDOW_FIELDS))
     content = f.text("content", optional=False)
     timer, ext = f.text("timerTime"), f.text("extendedCode")
     smses = _bounded(f.array("smses"), "smses", limit)
@@ -129,8 +95,8 @@ def batch(f: Fields, limit: int) -> SendOrder:
     )
 
 
-def batch_only(f: Fields, limit: int) -> SendOrder:
-    f = Fields(f.data, f.notes, known=("mobiles", "content", *SHARED_OPTIONS, *WINDOW_FIELDS))
+def batch_only(data: dict[str, Any], notes: Notes, limit: int) -> SendOrder:
+    f = Fields(data, notes, known=("mobiles", "content", *SHARED_OPTIONS, *WINDOW_FIELDS))
     content = f.text("content", optional=False)
     timer, ext = f.text("timerTime"), f.text("extendedCode")
     mobiles = _bounded(f.array("mobiles"), "mobiles", limit)
@@ -141,8 +107,8 @@ def batch_only(f: Fields, limit: int) -> SendOrder:
     return SendOrder("sendBatchOnlySMS", recipients, LONG_FORMAT, FieldPaths(mobile="mobiles[{i}]"))
 
 
-def personality(f: Fields, limit: int) -> SendOrder:
-    f = Fields(f.data, f.notes, known=("smses", *SHARED_OPTIONS, *WINDOW_FIELDS))
+def personality(data: dict[str, Any], notes: Notes, limit: int) -> SendOrder:
+    f = Fields(data, notes, known=("smses", *SHARED_OPTIONS, *WINDOW_FIELDS))
     timer, ext = f.text("timerTime"), f.text("extendedCode")
     smses = _bounded(f.array("smses"), "smses", limit)
     recipients = []
@@ -169,8 +135,8 @@ def personality(f: Fields, limit: int) -> SendOrder:
     )
 
 
-def personality_all(f: Fields, limit: int) -> SendOrder:
-    f = Fields(f.data, f.notes, known=("smses", *WINDOW_FIELDS))
+def personality_all(data: dict[str, Any], notes: Notes, limit: int) -> SendOrder:
+    f = Fields(data, notes, known=("smses", *WINDOW_FIELDS))
     smses = _bounded(f.array("smses"), "smses", limit)
     recipients = []
     for i in range(len(smses)):
@@ -201,7 +167,7 @@ def personality_all(f: Fields, limit: int) -> SendOrder:
     )
 
 
-SEND_MAPPERS: dict[str, Callable[[Fields, int], SendOrder]] = {
+SEND_MAPPERS: dict[str, Callable[[dict[str, Any], Notes, int], SendOrder]] = {
     "sendSingleSMS": single,
     "sendBatchSMS": batch,
     "sendBatchOnlySMS": batch_only,
@@ -225,8 +191,8 @@ def _template_id(f: Fields) -> str:
     return template_id
 
 
-def template_normal(f: Fields, limit: int) -> SendOrder:
-    f = Fields(f.data, f.notes, known=("smses", "templateId", *SHARED_OPTIONS, *WINDOW_FIELDS))
+def template_normal(data: dict[str, Any], notes: Notes, limit: int) -> SendOrder:
+    f = Fields(data, notes, known=("smses", "templateId", *SHARED_OPTIONS, *WINDOW_FIELDS))
     template_id = _template_id(f)
     timer, ext = f.text("timerTime"), f.text("extendedCode")
     smses = _bounded(f.array("smses"), "smses", limit)
@@ -264,8 +230,8 @@ def _variables(item: Fields) -> dict[str, str]:
     return out
 
 
-def template_variable(f: Fields, limit: int) -> SendOrder:
-    f = Fields(f.data, f.notes, known=("smses", "templateId", *SHARED_OPTIONS, *WINDOW_FIELDS))
+def template_variable(data: dict[str, Any], notes: Notes, limit: int) -> SendOrder:
+    f = Fields(data, notes, known=("smses", "templateId", *SHARED_OPTIONS, *WINDOW_FIELDS))
     template_id = _template_id(f)
     timer, ext = f.text("timerTime"), f.text("extendedCode")
     smses = _bounded(f.array("smses"), "smses", limit)
@@ -294,9 +260,9 @@ def template_variable(f: Fields, limit: int) -> SendOrder:
     )
 
 
-def short_link(f: Fields, limit: int) -> SendOrder:
+def short_link(data: dict[str, Any], notes: Notes, limit: int) -> SendOrder:
     f = Fields(
-        f.data, f.notes, known=("smses", "content", "url", "shortLinkRule", *SHARED_OPTIONS, *WINDOW_FIELDS)
+        data, notes, known=("smses", "content", "url", "shortLinkRule", *SHARED_OPTIONS, *WINDOW_FIELDS)
     )
     content = f.text("content", optional=False)
     url = f.text("url", optional=False)
@@ -342,13 +308,13 @@ SEND_MAPPERS.update(
 )
 
 
-def template_content(f: Fields) -> str:
-    f = Fields(f.data, f.notes, known=("templateContent", *WINDOW_FIELDS))
+def template_content(data: dict[str, Any], notes: Notes) -> str:
+    f = Fields(data, notes, known=("templateContent", *WINDOW_FIELDS))
     content = f.text("templateContent", optional=False)
     if content is None:
         raise EmayError(ResultCode.ERROR_CONTENT_EMPTY, "templateContent is empty", field="templateContent")
     return content
 
 
-def template_id_only(f: Fields) -> str:
-    return _template_id(Fields(f.data, f.notes, known=("templateId", *WINDOW_FIELDS)))
+def template_id_only(data: dict[str, Any], notes: Notes) -> str:
+    return _template_id(Fields(data, notes, known=("templateId", *WINDOW_FIELDS)))

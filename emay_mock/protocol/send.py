@@ -41,12 +41,20 @@ DEFAULT_PATHS = FieldPaths()  # frozen: one for every order that names its field
 
 @dataclass(slots=True)
 class Recipient:
+    """One recipient as the request gives it; `validate` makes it final in place: the
+    mobile stripped, and what it is stored, billed and reported by."""
+
     mobile: str | None
     content: str | None
     custom_sms_id: str | None = None
     timer_time: str | None = None
     extended_code: str | None = None
     variables: dict[str, str] | None = None  # sendTemplateVariableSMS: filled into the template
+    # Set by `validate`:
+    mobile_norm: str = ""  # the bare number (no +86), which indexes and scenarios match
+    timer_ms: int | None = None
+    segments: int = 0
+    repeat: bool = False  # the same number earlier in this request: FAIL_MOBILE_REPEAT
 
 
 @dataclass(frozen=True)
@@ -55,7 +63,7 @@ class ShortLinkSpec:
     rule: str  # "1": one code per request; "2": one code per recipient
 
 
-@dataclass
+@dataclass(slots=True)
 class SendOrder:
     endpoint: str
     recipients: list[Recipient]
@@ -65,21 +73,7 @@ class SendOrder:
     short_link: ShortLinkSpec | None = None
     voice: bool = False
     notes: Notes | None = None  # the request's notes, for what filling in a template learns
-
-
-@dataclass(slots=True)
-class Planned:
-    """A recipient that passed every rule: what will be stored, billed and reported."""
-
-    index: int
-    mobile: str
-    mobile_norm: str
-    content: str
-    custom_sms_id: str | None
-    extended_code: str | None
-    timer_ms: int | None
-    segments: int
-    repeat: bool
+    base_url: str = ""  # where the mock is reached, for the short URLs it issues
 
 
 def plain_mobile(mobile: str, pattern: re.Pattern[str]) -> bool:
@@ -87,14 +81,31 @@ def plain_mobile(mobile: str, pattern: re.Pattern[str]) -> bool:
     return not mobile.startswith(_PREFIX_STARTS) and pattern.fullmatch(mobile) is not None
 
 
-def validate(order: SendOrder, rules: r.Rules, wall_now_ms: int, notes: Notes) -> list[Planned]:
+def _at(order: SendOrder, name: str, rc: Recipient) -> str:
+    """Where a recipient's field came from, for a reason."""
+    return order.paths.at(name, next(i for i, other in enumerate(order.recipients) if other is rc))
+
+
+def validate(order: SendOrder, rules: r.Rules, wall_now_ms: int, notes: Notes) -> int:
+    """Check the order's recipients rule by rule (each rule for every recipient before the
+    next rule), making each final in place; returns the segments the order costs.
+
+    A reason's "where" (smses[i].mobile…) is spelled out only when there is something to
+    say, and a value many recipients share (a batch's content, timerTime or extendedCode,
+    one string) is checked once."""
     recipients = order.recipients
-    paths = order.paths
-    mobiles = [(rc.mobile or "").strip() for rc in recipients]
-    if not any(mobiles):
+    given = False
+    for rc in recipients:
+        mobile = rc.mobile
+        if mobile:
+            mobile = rc.mobile = mobile.strip()
+            given = given or mobile != ""
+        else:
+            rc.mobile = ""
+    if not given:
         raise EmayError(
             ResultCode.ERROR_MOBILE_EMPTY,
-            f"no mobile given ({paths.at('mobile', 0)})",
+            f"no mobile given ({order.paths.at('mobile', 0)})",
             field="mobile",
         )
     if len(recipients) > rules.max_recipients:
@@ -104,67 +115,63 @@ def validate(order: SendOrder, rules: r.Rules, wall_now_ms: int, notes: Notes) -
             expected=rules.max_recipients,
             got=len(recipients),
         )
-    # Each rule runs for every recipient, but a reason's "where" (smses[i].mobile…) is only
-    # spelled out when there is something to say, and a value shared by many recipients (the
-    # content or timerTime of a batch) is checked once.
-    normalized: list[str] = []
-    pattern = rules.mobile_pattern
-    for i, mobile in enumerate(mobiles):
-        if not mobile:
-            where = paths.at("mobile", i)
+    fullmatch = rules.mobile_pattern.fullmatch
+    for rc in recipients:
+        mobile = rc.mobile
+        assert mobile is not None
+        if not mobile.startswith(_PREFIX_STARTS) and fullmatch(mobile) is not None:  # plain_mobile
+            rc.mobile_norm = mobile  # already a bare number: nothing to strip or note
+        elif not mobile:
+            where = _at(order, "mobile", rc)
             raise EmayError(
                 ResultCode.ERROR_MOBILE_ERROR, f"{where} is empty among other numbers", field=where
             )
-        if plain_mobile(mobile, pattern):
-            normalized.append(mobile)  # already a bare number: nothing to strip or note
         else:
-            normalized.append(r.normalize_mobile(mobile, rules, notes, paths.at("mobile", i)))
+            rc.mobile_norm = r.normalize_mobile(mobile, rules, notes, _at(order, "mobile", rc))
 
-    seg_cache: dict[str, int] = {}
-    max_units = rules.max_content_units
-    for i, rc in enumerate(recipients):
+    cost = 0
+    shared, shared_segments = None, 0
+    for rc in recipients:
         content = rc.content
-        if content in seg_cache:
-            continue
-        if order.voice:
-            seg_cache[r.check_voice_content(content, paths.at("content", i))] = 1
-            continue
-        units = r.content_units(content) if content else 0
-        if not content or units > max_units:
-            r.check_content(content, rules, paths.at("content", i))  # raises, with the reason
-        assert content is not None
-        seg_cache[content] = r.segments(content, units)
+        if content is not shared or content is None:
+            if order.voice:
+                r.check_voice_content(content, _at(order, "content", rc))
+                shared_segments = 1
+            else:
+                units = r.content_units(content) if content else 0
+                if not content or units > rules.max_content_units:
+                    r.check_content(content, rules, _at(order, "content", rc))  # raises, with the reason
+                assert content is not None
+                shared_segments = r.segments(content, units)
+            shared = content
+        rc.segments = shared_segments
+        cost += shared_segments
 
-    timer_cache: dict[str, int | None] = {}
-    timers: list[int | None] = []
-    for i, rc in enumerate(recipients):
+    shared_timer, shared_at = None, None
+    longest = rules.max_custom_sms_id
+    shared_code = None
+    for rc in recipients:
         raw = rc.timer_time
-        if raw is None:
-            timers.append(None)
-        elif raw in timer_cache:
-            timers.append(timer_cache[raw])
-        else:
-            at = r.parse_timer(raw, order.timer_format, wall_now_ms, rules, paths.at("timer_time", i))
-            timer_cache[raw] = at
-            timers.append(at)
-    for i, rc in enumerate(recipients):
-        if not r.custom_sms_id_fits(rc.custom_sms_id, rules):
-            r.check_custom_sms_id(rc.custom_sms_id, rules, paths.at("custom_sms_id", i))
-    codes_checked: set[str] = set()
-    for i, rc in enumerate(recipients):
+        if raw is not None:
+            if raw is not shared_timer:
+                shared_timer = raw
+                shared_at = r.parse_timer(
+                    raw, order.timer_format, wall_now_ms, rules, _at(order, "timer_time", rc)
+                )
+            rc.timer_ms = shared_at
+    for rc in recipients:
+        custom = rc.custom_sms_id
+        if custom is not None and len(custom) > longest:
+            r.check_custom_sms_id(custom, rules, _at(order, "custom_sms_id", rc))
+    for rc in recipients:
         code = rc.extended_code
-        if code is not None and code not in codes_checked:
-            r.check_extended_code(code, rules, paths.at("extended_code", i))
-            codes_checked.add(code)
+        if code is not None and code is not shared_code:
+            r.check_extended_code(code, rules, _at(order, "extended_code", rc))
+            shared_code = code
 
-    seen: set[str] = set()
-    planned: list[Planned] = []
-    for i, rc in enumerate(recipients):
-        norm = normalized[i]
-        content = rc.content or ""
-        planned.append(
-            Planned(i, mobiles[i], norm, content, rc.custom_sms_id, rc.extended_code, timers[i],
-                    seg_cache[content], norm in seen)
-        )  # fmt: skip
-        seen.add(norm)
-    return planned
+    if len(recipients) > 1:
+        seen: set[str] = set()
+        for rc in recipients:
+            rc.repeat = rc.mobile_norm in seen
+            seen.add(rc.mobile_norm)
+    return cost

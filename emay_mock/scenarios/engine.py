@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from faker import Faker
 
 from emay_mock.protocol.codes import ReportState, ResultCode
-from emay_mock.protocol.send import Planned, Recipient
+from emay_mock.protocol.send import Recipient
 from emay_mock.scenarios.model import RecipientFields, Rule, Scenario, union
 from emay_mock.scenarios.outcomes import ClickPlan, Fault, RecipientPlan, Reply, RequestDecision, RequestFacts
 
@@ -43,30 +43,20 @@ class _Sieve:
     def rules_out(self, recipients: list[Recipient]) -> bool:
         if not self.applies:
             return False
-        content, suffixes = self.content, self.suffixes
-        seen: set[str] = set()
+        search, suffixes = (None if self.content is None else self.content.search), self.suffixes
+        searched: str | None = None  # a batch's recipients share one content: searched once
         for r in recipients:
-            if content is not None and r.content is not None and r.content not in seen:
-                if content.search(r.content):
+            text = r.content
+            if search is not None and text is not None and text is not searched:
+                if search(text):
                     return False
-                seen.add(r.content)
-            if r.mobile is not None and suffixes and self._known_suffix(r.mobile.rstrip()):
-                return False
+                searched = text
+            if suffixes and r.mobile is not None:
+                mobile = r.mobile.rstrip()
+                for length, values in suffixes.items():
+                    if mobile[-length:] in values:
+                        return False
         return True
-
-    def rules_out_one(self, mobile: str, content: str) -> bool:
-        """`rules_out` for one recipient with a stripped mobile and a content."""
-        if not self.applies:
-            return False
-        if self.content is not None and self.content.search(content):
-            return False
-        return not (self.suffixes and self._known_suffix(mobile))
-
-    def _known_suffix(self, mobile: str) -> bool:
-        for length, values in self.suffixes.items():  # noqa: SIM110 (a generator costs more than the loop)
-            if mobile[-length:] in values:
-                return True
-        return False
 
 
 class ScenarioBook:
@@ -134,10 +124,7 @@ class ScenarioBook:
         return sieve
 
     def ignores(self, recipients: list[Recipient]) -> bool:
-        return self._sieve_for().rules_out(recipients)
-
-    def ignores_one(self, mobile: str, content: str) -> bool:
-        return self._sieve_for().rules_out_one(mobile, content)
+        return (self._sieve or self._sieve_for()).rules_out(recipients)
 
     def on_request(self, facts: RequestFacts) -> RequestDecision:
         if self.ignores(facts.recipients):
@@ -180,7 +167,7 @@ class ScenarioBook:
             decision.fired.append(_fired(rule, "request", kinds, draw, rule.calls))
         return decision
 
-    def plan(self, facts: RequestFacts, recipient: Planned, default: RecipientPlan) -> RecipientPlan:
+    def plan(self, facts: RequestFacts, recipient: Recipient, default: RecipientPlan) -> RecipientPlan:
         if not facts.matched:  # no rule matches this request: the platform's default, at once
             return default
         plan = RecipientPlan(default.state, default.delay_ms)
@@ -213,7 +200,7 @@ class ScenarioBook:
             rng = scenario.rng
             if "report" in open_kinds:
                 if then.state is not None:
-                    plan.state = then.state
+                    plan.state = then.state.value
                 if then.report_delay is not None:
                     plan.delay_ms = then.report_delay.draw_ms(rng)
             if "reply" in open_kinds:

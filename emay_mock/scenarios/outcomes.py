@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, Protocol
 
-from emay_mock.protocol.codes import ReportState, ResultCode
-from emay_mock.protocol.send import Planned, Recipient
+from emay_mock.protocol.codes import ResultCode
+from emay_mock.protocol.send import Recipient
 
 _PREFIX = {"secure": "inter", "simple": "simpleinter", "voice": "voice", "report": "report"}
 
@@ -34,6 +35,7 @@ class RequestFacts:
         return endpoint_path(self.family, self.endpoint)
 
 
+@cache
 def endpoint_path(family: str, endpoint: str) -> str:
     return f"/{_PREFIX[family]}/{endpoint}"
 
@@ -55,7 +57,7 @@ class ClickPlan:
 
 @dataclass(slots=True)
 class RecipientPlan:
-    state: ReportState
+    state: str  # a ReportState's value: what the message's report will say
     delay_ms: int
     replies: list[Reply] = field(default_factory=list)
     clicks: list[ClickPlan] = field(default_factory=list)
@@ -98,13 +100,9 @@ class Outcomes(Protocol):
         (then `on_request` would decide nothing and count nothing)."""
         ...
 
-    def ignores_one(self, mobile: str, content: str) -> bool:
-        """`ignores` for one recipient whose mobile has nothing to strip (the plain lane)."""
-        ...
-
     def on_request(self, facts: RequestFacts) -> RequestDecision: ...
 
-    def plan(self, facts: RequestFacts, recipient: Planned, default: RecipientPlan) -> RecipientPlan: ...
+    def plan(self, facts: RequestFacts, recipient: Recipient, default: RecipientPlan) -> RecipientPlan: ...
 
     def template_review(self, facts: RequestFacts, default_s: float) -> tuple[int, float] | None:
         """(status, delay in s) when a rule scripts this template's review, else None."""
@@ -119,13 +117,10 @@ class NoScenarios:
     def ignores(self, recipients: list[Recipient]) -> bool:
         return True
 
-    def ignores_one(self, mobile: str, content: str) -> bool:
-        return True
-
     def on_request(self, facts: RequestFacts) -> RequestDecision:
         return RequestDecision()
 
-    def plan(self, facts: RequestFacts, recipient: Planned, default: RecipientPlan) -> RecipientPlan:
+    def plan(self, facts: RequestFacts, recipient: Recipient, default: RecipientPlan) -> RecipientPlan:
         return default
 
     def template_review(self, facts: RequestFacts, default_s: float) -> tuple[int, float] | None:

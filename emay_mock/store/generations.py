@@ -29,19 +29,19 @@ class Generations(Generic[K, V]):
     A dict given at start (filled in C, from a file) is the first; `seal()` starts a young
     one after it."""
 
-    __slots__ = ("_dicts", "_firsts", "size", "young")
+    __slots__ = ("_firsts", "dicts", "size", "young")
 
     def __init__(self, size: int | None = None, first: dict[K, V] | None = None, at: int = 0) -> None:
         """`size`: GENERATION unless given; `at`: the stamp of the first dict's keys."""
         self.size = GENERATION if size is None else size
         self.young: dict[K, V] = {} if first is None else first
-        self._dicts: list[dict[K, V]] = [self.young]
+        self.dicts: list[dict[K, V]] = [self.young]  # oldest first
         self._firsts: list[int] = [at]
 
     def start(self, at: int) -> dict[K, V]:
         """A new young dict, for keys added from `at` on."""
         self.young = {}
-        self._dicts.append(self.young)
+        self.dicts.append(self.young)
         self._firsts.append(at)
         return self.young
 
@@ -58,26 +58,26 @@ class Generations(Generic[K, V]):
 
     def get(self, key: K) -> V | None:
         """The key's latest value (the youngest dict's), or None."""
-        for held in reversed(self._dicts):
+        for held in reversed(self.dicts):
             if key in held:
                 return held[key]
         return None
 
     def each(self, key: K) -> Iterator[V]:
         """The key's value in every dict that holds it, oldest first."""
-        for held in self._dicts:
+        for held in self.dicts:
             if key in held:
                 yield held[key]
 
     def holding(self, at: int) -> dict[K, V]:
         """The dict that holds the keys added at `at`."""
-        return self._dicts[bisect_right(self._firsts, at) - 1]
+        return self.dicts[bisect_right(self._firsts, at) - 1]
 
     def emptied(self, held: dict[K, V]) -> None:
         """`held` lost its last key: an older dict is dropped (the young one stays)."""
         if not held and held is not self.young:
-            at = next(i for i, d in enumerate(self._dicts) if d is held)
-            del self._dicts[at], self._firsts[at]
+            at = next(i for i, d in enumerate(self.dicts) if d is held)
+            del self.dicts[at], self._firsts[at]
 
     def discard(self, key: K, at: int) -> V | None:
         """Remove the key from the dict that holds what was added at `at`; its value, or None."""
@@ -89,25 +89,21 @@ class Generations(Generic[K, V]):
 
     def drop_oldest(self) -> dict[K, V]:
         """The oldest dict, taken out whole (a young one starts if it was the only one)."""
-        oldest = self._dicts.pop(0)
+        oldest = self.dicts.pop(0)
         self._firsts.pop(0)
-        if not self._dicts:
+        if not self.dicts:
             self.young = {}
-            self._dicts, self._firsts = [self.young], [0]
+            self.dicts, self._firsts = [self.young], [0]
         return oldest
 
     @property
     def oldest_at(self) -> int:
         return self._firsts[0]
 
-    def dicts(self) -> list[dict[K, V]]:
-        """Every dict, oldest first."""
-        return self._dicts
-
     def __len__(self) -> int:
-        return sum(map(len, self._dicts))
+        return sum(map(len, self.dicts))
 
     def clear(self) -> None:
         self.young = {}
-        self._dicts = [self.young]
+        self.dicts = [self.young]
         self._firsts = [0]

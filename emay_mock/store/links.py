@@ -145,7 +145,7 @@ class LinkStore:
 
     def forget(self, app_id: str | None) -> None:
         codes = self._codes
-        for held in list(codes.dicts()):
+        for held in list(codes.dicts):
             for code in [c for c, link in held.items() if app_id is None or link.app_id == app_id]:
                 held.pop(code).gone = True
             codes.emptied(held)

@@ -200,7 +200,7 @@ class Index:
 
     def several(self) -> Iterator[tuple[str, list[MessageRow]]]:
         """The keys that name more than one message, with their messages."""
-        dicts = self.keys.dicts()
+        dicts = self.keys.dicts
         first, later = dicts[0], dicts[1:]
         # Keys in more than one dict: counted over the later dicts only (after a restart the
         # first, which the start filled, is most of the keys, and it is only looked into).
@@ -346,16 +346,6 @@ class Messages:
             self._next_msg_id = row.msg_id + 1
             self.last_sms_id = int(row.sms_id)
 
-    def _index(self, row: MessageRow) -> None:
-        self._all.rows.append(row)
-        timeline = self._apps.get(row.app_id)
-        if timeline is None:
-            timeline = self._apps[row.app_id] = Timeline()
-        timeline.rows.append(row)
-        self._mobile.add(row.mobile_norm, row)
-        if row.custom_sms_id is not None:
-            self._custom.add(row.custom_sms_id, row)
-
     # -- changing -----------------------------------------------------------------------------
 
     def reserve(self, count: int) -> int:
@@ -365,8 +355,16 @@ class Messages:
         return first
 
     def add(self, rows: Sequence[MessageRow]) -> None:
+        all_rows, apps, mobiles, customs = self._all.rows, self._apps, self._mobile, self._custom
         for row in rows:
-            self._index(row)
+            all_rows.append(row)
+            timeline = apps.get(row.app_id)
+            if timeline is None:
+                timeline = apps[row.app_id] = Timeline()
+            timeline.rows.append(row)
+            mobiles.add(row.mobile_norm, row)
+            if row.custom_sms_id is not None:
+                customs.add(row.custom_sms_id, row)
         if self.log.durable:
             values = MESSAGES.values
             self.log.insert_many(MESSAGES.insert, [values(row) for row in rows])

@@ -1,5 +1,6 @@
-"""What every Emay endpoint family shares at the HTTP edge: the body cap, the journal
-entry, scripted HTTP faults, and turning a refusal into the family's wire form."""
+"""What every Emay endpoint family shares at the HTTP edge: the journal entry of each
+request, the body cap, scripted HTTP faults, and turning a refusal into the family's wire
+form. A family says how to answer (`_run`) and how to refuse (`_refuse`)."""
 
 from __future__ import annotations
 
@@ -8,46 +9,84 @@ import os
 import socket
 import struct
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import TypeVar
+from collections.abc import Callable
+from typing import Any
 
 from aiohttp import web
 
 from emay_mock.observe.journal import Entry
-from emay_mock.platform.context import Context
+from emay_mock.observe.recorder import Recorder
+from emay_mock.platform.service import Platform
 from emay_mock.protocol.codes import ResultCode
 from emay_mock.protocol.errors import EmayError
-from emay_mock.protocol.notes import Observation
+from emay_mock.protocol.notes import Notes, Observation
 from emay_mock.scenarios.outcomes import Fault, FaultNow
 
 # The body cap, read by the edge when it refuses a body as too large.
 MAX_BODY_KEY = web.AppKey("max_body_bytes", int)
-T = TypeVar("T")
+_BODY_CAP = "max-body-bytes"  # the rule of a body refused as too large
 
 
-@dataclass
-class Call:
-    """One request in flight: what handlers need, and what the journal will keep."""
+class Family:
+    """One family of Emay endpoints (`family`: secure | simple | voice | report)."""
 
-    request: web.Request
-    entry: Entry
-    ctx: Context | None = None  # once the account is known: the platform's view of the request
-    # Set when the body was refused unread: the rest of it must not be drained (and, with a
-    # Content-Encoding, inflated) to keep the connection alive; the connection is closed.
-    close: bool = False
+    family = ""
+
+    def __init__(self, platform: Platform, recorder: Recorder) -> None:
+        self.platform = platform
+        self.record = recorder.record
+        # A successful answer leaves once what its loop turn changed is in the file (the group
+        # commit): nothing is answered SUCCESS that a crash could still take back.
+        self.durable = platform.durable
+
+    def handler(self, endpoint: str, action: Any) -> Callable[[web.Request], Any]:
+        family, clock, record = self.family, self.platform.clock, self.record
+        run, refuse = self._run, self._refuse
+
+        async def handle(request: web.Request) -> web.StreamResponse:
+            started = time.perf_counter()
+            entry = Entry(family, endpoint, request.method, request.remote, clock.wall_ms(),
+                          None, request.headers.get("Content-Type"))  # fmt: skip
+            try:
+                response = await run(request, entry, action)
+                if entry.fault is not None and entry.fault.when == "after":
+                    response = await _after(request, entry, entry.fault, response)
+            except EmayError as exc:
+                entry.code = exc.code.value
+                entry.reason = exc.explain()
+                response = refuse(exc)
+                if exc.detail.get("rule") == _BODY_CAP:
+                    # The rest of the body must not be drained (and, with a Content-Encoding,
+                    # inflated) to keep the connection alive: it is closed.
+                    response.force_close()
+            except FaultNow as now:
+                entry.reason = {
+                    "reason": f"scripted fault {now.fault.kind} by {now.fault.rule}; nothing processed"
+                }
+                if now.fault.latency_ms:
+                    await asyncio.sleep(now.fault.latency_ms / 1000)
+                response = _misbehave(request, entry, now.fault)
+            entry.latency_ms = (time.perf_counter() - started) * 1000
+            record(entry)
+            return response
+
+        return handle
+
+    async def _run(self, request: web.Request, entry: Entry, action: Any) -> web.StreamResponse:
+        """Answer the request (SUCCESS, with `entry.code` set), or raise its refusal."""
+        raise NotImplementedError
+
+    def _refuse(self, exc: EmayError) -> web.StreamResponse:
+        raise NotImplementedError
 
 
-def open_call(request: web.Request, family: str, endpoint: str, wall_ms: int) -> Call:
-    entry = Entry(
-        family=family,
-        endpoint=endpoint,
-        method=request.method,
-        remote=request.remote,
-        at=wall_ms,
-        content_type=request.headers.get("Content-Type"),
-    )
-    return Call(request, entry)
+async def played(now: FaultNow) -> Any:
+    """A scripted `latency` before the work: its delay (a timer, not a worker), then the work.
+    Any other fault goes on to the handler, which answers as the fault says."""
+    if now.resume is None:
+        raise now
+    await asyncio.sleep(now.fault.latency_ms / 1000)
+    return now.resume()
 
 
 def origin(request: web.Request) -> str:
@@ -55,17 +94,19 @@ def origin(request: web.Request) -> str:
     return f"{request.scheme}://{request.host}"
 
 
-async def read_body(call: Call) -> bytes:
+async def read_body(request: web.Request) -> bytes:
     try:
-        return await call.request.read()
+        return await request.read()
     except web.HTTPRequestEntityTooLarge:
-        call.close = True
-        if call.request.headers.get("Content-Encoding"):
-            _no_lingering(call.request)
-        limit = call.request.app[MAX_BODY_KEY]
-        raise EmayError(
-            ResultCode.ERROR_PARAMS, f"request body exceeds the {limit}-byte limit", rule="max-body-bytes"
-        ) from None
+        raise too_large(request) from None
+
+
+def too_large(request: web.Request) -> EmayError:
+    """The refusal of a body over the cap (aiohttp stopped reading it)."""
+    if request.headers.get("Content-Encoding"):
+        _no_lingering(request)
+    limit = request.app[MAX_BODY_KEY]
+    return EmayError(ResultCode.ERROR_PARAMS, f"request body exceeds the {limit}-byte limit", rule=_BODY_CAP)
 
 
 def _no_lingering(request: web.Request) -> None:
@@ -73,8 +114,8 @@ def _no_lingering(request: web.Request) -> None:
 
     aiohttp drains an unread body for up to 10 s before closing ("lingering"), so that the
     client reads the answer before a reset. With a Content-Encoding, draining means inflating:
-    a 1 MB gzip bomb of 1 GiB cost 2.5 s of CPU after it was refused. aiohttp has no public
-    switch for one connection, hence the guarded private attribute.
+    a gzip bomb refused unread would still cost seconds of CPU. aiohttp has no public switch
+    for one connection, hence the guarded private attribute.
     """
     protocol = request.protocol
     if hasattr(protocol, "_lingering_time"):
@@ -85,84 +126,32 @@ def expected_content_type(ctype: str | None, expected: tuple[str, ...]) -> bool:
     return (ctype or "").split(";")[0].strip().lower() in expected
 
 
-def note_content_type(call: Call, expected: tuple[str, ...]) -> None:
-    ctype = call.request.headers.get("Content-Type")
+def note_content_type(notes: Notes, ctype: str | None, expected: tuple[str, ...]) -> None:
     if not expected_content_type(ctype, expected):
-        call.entry.notes.observe(
+        notes.observe(
             Observation.CONTENT_TYPE, f"Content-Type {ctype!r}" if ctype else "no Content-Type header"
         )
 
 
-async def resumed(work: Callable[[], T]) -> T:
-    """Run a platform call; a scripted `latency` fault before the work is played here (a
-    timer, not a worker), then the work resumes. Any other fault goes on to `respond`."""
-    try:
-        return work()
-    except FaultNow as now:
-        if now.resume is None:
-            raise
-        await asyncio.sleep(now.fault.latency_ms / 1000)
-        result: T = now.resume()
-        return result
-
-
-async def respond(
-    call: Call,
-    work: Callable[[], Awaitable[web.StreamResponse]],
-    refuse: Callable[[EmayError], web.StreamResponse],
-    record: Callable[[Entry], None],
-    committed: Callable[[], Awaitable[None]],
+async def _after(
+    request: web.Request, entry: Entry, fault: Fault, response: web.StreamResponse
 ) -> web.StreamResponse:
-    """Run a request: journal it, turn a refusal into the family's wire form, apply faults.
-
-    A successful answer waits for the commit of what its loop turn changed: nothing is
-    answered SUCCESS that a crash could still take back.
-    """
-    started = time.perf_counter()
-    entry = call.entry
-    try:
-        try:
-            response = await work()
-            await committed()
-            entry.code = entry.code or ResultCode.SUCCESS.value
-        except EmayError as exc:
-            entry.code = exc.code.value
-            entry.reason = exc.explain()
-            response = refuse(exc)
-        except FaultNow as now:
-            entry.reason = {
-                "reason": f"scripted fault {now.fault.kind} by {now.fault.rule}; nothing processed"
-            }
-            if now.fault.latency_ms:
-                await asyncio.sleep(now.fault.latency_ms / 1000)
-            return await _misbehave(call, now.fault)
-        fault = call.ctx.fault if call.ctx is not None else None
-        if fault is not None and fault.when == "after":
-            if fault.latency_ms:
-                await asyncio.sleep(fault.latency_ms / 1000)
-            if fault.kind != "latency":
-                return await _misbehave(call, fault)
-        if call.close:
-            response.force_close()
+    """A fault scripted for after the work: the work is done (and committed); then the delay,
+    and the answer, or the fault in its place."""
+    if fault.latency_ms:
+        await asyncio.sleep(fault.latency_ms / 1000)
+    if fault.kind == "latency":
         return response
-    finally:
-        entry.latency_ms = (time.perf_counter() - started) * 1000
-        ctx = call.ctx
-        if ctx is not None:
-            entry.rules = ctx.fired
-            entry.fault = None if ctx.fault is None else ctx.fault.kind
-            if ctx.sms_id_first is not None:
-                entry.issued(ctx.sms_id_first, ctx.sms_id_count)
-        record(entry)
+    return _misbehave(request, entry, fault)
 
 
-async def _misbehave(call: Call, fault: Fault) -> web.StreamResponse:
+def _misbehave(request: web.Request, entry: Entry, fault: Fault) -> web.StreamResponse:
     """Answer as a broken platform would: a 5xx, garbage bytes, nothing, or a reset."""
     if fault.kind == "status":
-        call.entry.http_status = fault.status
+        entry.http_status = fault.status
         return web.Response(status=fault.status, text=f"{fault.status} scripted by {fault.rule}\n")
-    call.entry.http_status = 0
-    transport = call.request.transport
+    entry.http_status = 0
+    transport = request.transport
     if transport is not None:
         if fault.kind == "garbage":
             transport.write(os.urandom(64))  # not HTTP at all

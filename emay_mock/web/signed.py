@@ -10,25 +10,23 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from emay_mock.observe.journal import redact
+from emay_mock.observe.journal import Entry, redact
 from emay_mock.observe.recorder import Recorder
 from emay_mock.platform.accounts import Account
-from emay_mock.platform.context import Context
-from emay_mock.platform.sending import Accepted
 from emay_mock.platform.service import Platform
-from emay_mock.protocol import sign, simple_api
+from emay_mock.protocol import payloads, sign, simple_api
 from emay_mock.protocol.codes import ResultCode
 from emay_mock.protocol.envelope import dump_json
 from emay_mock.protocol.errors import EmayError
 from emay_mock.protocol.fields import Fields
-from emay_mock.protocol.notes import Observation
-from emay_mock.web.edge import Call, note_content_type, open_call, origin, read_body, respond, resumed
+from emay_mock.protocol.notes import Notes, Observation
+from emay_mock.scenarios.outcomes import FaultNow
+from emay_mock.web.edge import Family, note_content_type, played, read_body
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 MAX_PARAMS = 2000
@@ -43,11 +41,10 @@ class Params:
 
 
 # Each endpoint: decode its parameters, make one platform call, shape the answer's data.
-Action = Callable[[Platform, Context, Fields, Params], Any]
+Action = Callable[[Platform, Account, Entry, Fields, Params], Any]
 
 
-async def read_params(call: Call) -> Params:
-    request = call.request
+async def read_params(request: web.Request, notes: Notes) -> Params:
     query = list(request.query.items())
     body: list[tuple[str, str]] = []
     ctype = (request.headers.get("Content-Type") or "").split(";")[0].strip().lower()
@@ -55,16 +52,16 @@ async def read_params(call: Call) -> Params:
         try:
             form = await request.post()
         except web.HTTPRequestEntityTooLarge:
-            await read_body(call)  # raises the family's ERROR_PARAMS
+            await read_body(request)  # raises the family's ERROR_PARAMS
             raise
         except ValueError as exc:
             raise EmayError(ResultCode.ERROR_PARAMS, f"multipart body cannot be read: {exc}") from None
         body = [(k, v) for k, v in form.items() if isinstance(v, str)]
     elif request.can_read_body:
-        raw = await read_body(call)
+        raw = await read_body(request)
         if raw:
             if ctype != FORM_TYPES[0]:
-                note_content_type(call, FORM_TYPES)
+                note_content_type(notes, request.headers.get("Content-Type"), FORM_TYPES)
             try:
                 # The documented charset is UTF-8; a wrong one shows as U+FFFD, never a crash.
                 body = parse_qsl(
@@ -82,9 +79,7 @@ async def read_params(call: Call) -> Params:
         if key in from_body:
             continue
         if key in merged:
-            call.entry.notes.observe(
-                Observation.PARAM_IN_QUERY_AND_BODY, f"{key} in both query and body: body wins"
-            )
+            notes.observe(Observation.PARAM_IN_QUERY_AND_BODY, f"{key} in both query and body: body wins")
         merged[key] = value
         from_body.add(key)
     return Params(merged, query + body)
@@ -103,7 +98,7 @@ def _text(code: str) -> web.Response:
     return web.Response(text=code, content_type="text/plain", charset="utf-8")
 
 
-class SignedFamily:
+class SignedFamily(Family):
     """One md5-signed family; `family` is simple, voice or report."""
 
     def __init__(
@@ -114,8 +109,7 @@ class SignedFamily:
         prefix: str,
         push_due: Callable[[], Awaitable[None]],
     ) -> None:
-        self.platform = platform
-        self.recorder = recorder
+        super().__init__(platform, recorder)
         self.family = family
         self.prefix = prefix
         self.push_due = push_due
@@ -123,7 +117,7 @@ class SignedFamily:
     def routes(self, actions: dict[str, Action]) -> list[web.RouteDef]:
         out: list[web.RouteDef] = []
         for name, action in actions.items():
-            handler = self._handler(name, action)
+            handler = self.handler(name, action)
             out += [web.get(f"/{self.prefix}/{name}", handler, allow_head=False),
                     web.post(f"/{self.prefix}/{name}", handler)]  # fmt: skip
         return out
@@ -131,40 +125,33 @@ class SignedFamily:
     def _refuse(self, exc: EmayError) -> web.Response:
         return _text(exc.code.value) if self.family == "report" else _json(exc.code.value)
 
-    def _handler(self, endpoint: str, action: Action) -> Callable[[web.Request], Any]:
-        async def handle(request: web.Request) -> web.StreamResponse:
-            call = open_call(request, self.family, endpoint, self.platform.clock.wall_ms())
-            work = lambda: self._run(call, action)  # noqa: E731
-            return await respond(call, work, self._refuse, self.recorder.record, self.platform.committed)
-
-        return handle
-
-    async def _run(self, call: Call, action: Action) -> web.StreamResponse:
+    async def _run(self, request: web.Request, entry: Entry, action: Action) -> web.StreamResponse:
         platform = self.platform
-        entry = call.entry
-        params = await read_params(call)
+        notes = entry.notes
+        params = await read_params(request, notes)
         entry.request = redact(params.merged)
-        app_id = params.merged.get("appId")
-        entry.app_id = app_id
-        account = platform.gate.admit(app_id, call.request.remote, entry.notes)
-        call.ctx = ctx = platform.context(
-            account, self.family, entry.endpoint, entry.notes, partial(origin, call.request)
-        )
+        app_id = entry.app_id = params.merged.get("appId")
+        account = platform.gate.admit(app_id, request.remote, notes)
         timestamp = params.merged.get("timestamp")
         sign.check_timestamp(
             timestamp, platform.clock.wall_ms(), platform.settings.timestamp_skew_s, platform.tz
         )
         assert timestamp is not None
-        sign.check_sign(
-            account.app_id, account.spec.secret_key, timestamp, params.merged.get("sign"), entry.notes
-        )
+        sign.check_sign(account.app_id, account.spec.secret_key, timestamp, params.merged.get("sign"), notes)
         self._check_service(account)
-        fields = simple_api.fields_of(params.merged, entry.notes)
-        data = await resumed(lambda: action(platform, ctx, fields, params))
-        if isinstance(data, Accepted):  # a send: one result (voice), or a list
-            if data.early:
+        fields = simple_api.fields_of(params.merged, notes)
+        try:
+            data = action(platform, account, entry, fields, params)
+        except FaultNow as now:
+            data = await played(now)
+        if type(data) is tuple:  # a send: its messages, and whether to push a report first
+            rows, early = data
+            if early:
                 await self.push_due()
-            data = data.results[0] if self.family == "voice" else data.results
+            results = [payloads.send_result(r.mobile, r.sms_id, r.custom_sms_id) for r in rows]
+            data = results[0] if self.family == "voice" else results
+        if self.durable:
+            await platform.committed()
         entry.code = ResultCode.SUCCESS.value
         if self.family == "report":
             return _text(ResultCode.SUCCESS.value)
@@ -183,27 +170,27 @@ class SignedFamily:
 
 
 def _send(build: Callable[[Fields, Params, int], Any]) -> Action:
-    def action(platform: Platform, ctx: Context, fields: Fields, params: Params) -> Any:
-        return platform.submit(ctx, build(fields, params, platform.settings.rules.max_recipients))
+    def action(platform: Platform, account: Account, entry: Entry, fields: Fields, params: Params) -> Any:
+        return platform.submit(account, entry, build(fields, params, platform.settings.rules.max_recipients))
 
     return action
 
 
 def _pull(kind: str) -> Action:
-    def action(platform: Platform, ctx: Context, fields: Fields, params: Params) -> Any:
-        return platform.pull(ctx, kind, simple_api.pull_number(fields))
+    def action(platform: Platform, account: Account, entry: Entry, fields: Fields, params: Params) -> Any:
+        return platform.pull(account, entry, kind, simple_api.pull_number(fields))
 
     return action
 
 
-def _balance(platform: Platform, ctx: Context, fields: Fields, params: Params) -> Any:
+def _balance(platform: Platform, account: Account, entry: Entry, fields: Fields, params: Params) -> Any:
     simple_api.no_params(fields)
-    return {"balance": platform.balance(ctx)}
+    return {"balance": platform.balance(account, entry)}
 
 
-def _retrieve(platform: Platform, ctx: Context, fields: Fields, params: Params) -> Any:
+def _retrieve(platform: Platform, account: Account, entry: Entry, fields: Fields, params: Params) -> Any:
     start, end, sms_ids = simple_api.retrieve_range(fields, platform.clock.wall_ms(), platform.tz)
-    platform.retrieve(ctx, start, end, sms_ids)
+    platform.retrieve(account, entry, start, end, sms_ids)
     return None
 
 

@@ -43,9 +43,7 @@ def test_startup_figure_runs_and_is_reported(tmp_path: Path) -> None:
 async def test_the_handler_figure_runs_the_real_handler_to_success() -> None:
     per_request_us, table = await handler.measure(200, profile=True)
     assert per_request_us > 0
-    assert "sending.py" in table and "(send_plain)" in table  # the plain lane ran: every answer was SUCCESS
-    per_request_us, table = await handler.measure(200, profile=True, general=True)
-    assert "(send)" in table and "(send_plain)" not in table
+    assert "sending.py" in table and "(send)" in table  # the send ran: every answer was SUCCESS
 
 
 def test_the_growth_figure_times_every_send_of_the_real_handler(tmp_path: Path) -> None:
@@ -55,11 +53,11 @@ def test_the_growth_figure_times_every_send_of_the_real_handler(tmp_path: Path) 
     assert figure.details["over_count"] >= len(figure.details["over_2_ms"])
 
 
-async def test_the_bytecode_count_follows_the_handler_through_the_plain_lane() -> None:
+async def test_the_bytecode_count_follows_the_handler_through_the_request_path() -> None:
     ops, calls, rows = await handler.bytecodes(50)
     by_name = {name: (n, called) for name, n, called in rows}
-    assert by_name["secure.py:_plain_single"][1] == 1  # once a request: every request took the lane
-    assert by_name["sending.py:send_plain"][1] == 1
+    assert by_name["secure.py:_run"][1] == 1  # once a request, each answered SUCCESS
+    assert by_name["sending.py:send"][1] == 1
     assert ops == pytest.approx(sum(n for _, n, _ in rows)) and calls >= 20
 
 

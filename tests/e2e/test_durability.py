@@ -248,7 +248,7 @@ import asyncio, os, signal, sys
 from emay_mock.delivery.clock import Clock
 from emay_mock.server import Parts
 from emay_mock.settings import AccountSpec
-from emay_mock.protocol.notes import Notes
+from emay_mock.observe.journal import Entry
 from emay_mock.protocol.send import Recipient, SendOrder
 from emay_mock.protocol.times import LONG_FORMAT
 from emay_mock.settings import Settings
@@ -273,8 +273,8 @@ async def main(path):
     async def send(tag):
         recipients = [Recipient(f"1380000{i:04d}", tag) for i in range(500)]
         order = SendOrder("sendBatchOnlySMS", recipients, LONG_FORMAT)
-        ctx = platform.context(platform.accounts["A"], "secure", order.endpoint, Notes())
-        return platform.submit(ctx, order)
+        entry = Entry("secure", order.endpoint, "POST", None, platform.clock.wall_ms(), "A")
+        return platform.submit(platform.accounts["A"], entry, order)
 
     await send("committed")
     await platform.committed()

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from emay_mock.delivery.clock import Clock
 from emay_mock.protocol.codes import ResultCode
 from emay_mock.protocol.errors import EmayError
-from emay_mock.protocol.notes import Notes
 from emay_mock.protocol.send import Recipient, SendOrder
 from emay_mock.protocol.times import LONG_FORMAT
 from emay_mock.server import Parts
 from emay_mock.settings import AccountSpec, Settings
 from emay_mock.store.state import Store
+from tests.support.platform import submitted
 
 
 @pytest.fixture
@@ -30,9 +29,8 @@ def order_to(*mobiles: str, content: str = "x") -> SendOrder:
     return SendOrder("sendBatchOnlySMS", [Recipient(m, content) for m in mobiles], LONG_FORMAT)
 
 
-async def send_order(p: Parts, o: SendOrder) -> list[dict[str, Any]]:
-    ctx = p.platform.context(p.accounts["A"], "secure", o.endpoint, Notes())
-    return (p.platform.submit(ctx, o)).results
+async def send_order(p: Parts, o: SendOrder) -> list[str]:
+    return [row.sms_id for row in submitted(p.platform, "A", o)]
 
 
 async def test_a_request_s_reports_wait_in_one_bucket_and_reach_the_queue(platform: Parts) -> None:
@@ -42,7 +40,7 @@ async def test_a_request_s_reports_wait_in_one_bucket_and_reach_the_queue(platfo
     assert platform.accounts["A"].balance == 7
     await platform.scheduler.advance(1)
     reports = platform.platform.sending.pull_reports(platform.accounts["A"], 500)
-    assert [r["smsId"] for r in reports] == [s["smsId"] for s in sent]
+    assert [r["smsId"] for r in reports] == sent
     assert platform.platform.sending.pull_reports(platform.accounts["A"], 500) == []
     await platform.scheduler.stop()
 

@@ -26,7 +26,7 @@ def java_style_encrypt(key: bytes, data: bytes) -> bytes:
 @pytest.mark.parametrize("key", [b"k" * 16, b"k" * 24, b"k" * 32])
 def test_key_is_used_raw_for_aes_128_192_256(key: bytes) -> None:
     body = java_style_encrypt(key, gzip.compress(b'{"a":1}'))
-    payload, codec = envelope.decode_request(body, key, gzip_on=True, charset=None, inflate_limit=1000)
+    payload, codec, _ = envelope.decode_request(body, key, gzip_on=True, charset=None, inflate_limit=1000)
     assert payload == {"a": 1}
     assert codec == "utf-8"
 
@@ -84,7 +84,9 @@ def test_request_and_response_use_the_encode_charset(charset: str) -> None:
     body = envelope.encode_request(data, KEY, gzip_on=False, charset=charset)
     plain = envelope.aes_decrypt(KEY, body)
     assert plain == json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode(charset)
-    payload, codec = envelope.decode_request(body, KEY, gzip_on=False, charset=charset, inflate_limit=10_000)
+    payload, codec, _ = envelope.decode_request(
+        body, KEY, gzip_on=False, charset=charset, inflate_limit=10_000
+    )
     assert payload == data
     # GBK and GB2312 are read as the clients' platforms write them (below).
     expected = {"GBK": "emay-gbk", "GB2312": "emay-gb2312"}.get(charset, codecs.lookup(charset).name)
@@ -98,7 +100,9 @@ def test_gbk_and_gb2312_bodies_are_read_as_java_and_windows_write_the_euro_sign(
     for written in (b"\xa2\xe3", b"\x80"):
         plain = b'{"content":"' + "【测试】".encode("gbk") + written + b'9.9"}'
         body = envelope.aes_encrypt(KEY, plain)
-        payload, _ = envelope.decode_request(body, KEY, gzip_on=False, charset=charset, inflate_limit=10_000)
+        payload, _, _ = envelope.decode_request(
+            body, KEY, gzip_on=False, charset=charset, inflate_limit=10_000
+        )
         assert payload == {"content": "【测试】€9.9"}
 
 

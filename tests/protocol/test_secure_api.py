@@ -18,7 +18,7 @@ WINDOW = {"requestTime": 1, "requestValidPeriod": 60}
 
 def mapped(endpoint: str, **data: Any) -> SendOrder:
     """The send order the endpoint's mapper makes of these JSON fields."""
-    return secure_api.SEND_MAPPERS[endpoint](Fields({**WINDOW, **data}, Notes()), 500)
+    return secure_api.SEND_MAPPERS[endpoint]({**WINDOW, **data}, Notes(), 500)
 
 
 def test_single_maps_its_one_recipient_and_options() -> None:

@@ -66,19 +66,17 @@ def test_content_before_timer_before_custom_id_before_extended_code() -> None:
 
 
 def test_repeats_are_accepted_and_marked_after_the_first() -> None:
-    planned = validate(
-        order(Recipient("13800000000", "a"), Recipient("+8613800000000", "a"), Recipient("13900000000", "a")),
-        Rules(),
-        NOW,
-        Notes(),
+    sent = order(
+        Recipient("13800000000", "a"), Recipient("+8613800000000", "a"), Recipient("13900000000", "a")
     )
+    assert validate(sent, Rules(), NOW, Notes()) == 3
+    planned = sent.recipients
     assert [p.repeat for p in planned] == [False, True, False]
     assert [p.mobile for p in planned] == ["13800000000", "+8613800000000", "13900000000"]
     assert {p.mobile_norm for p in planned} == {"13800000000", "13900000000"}
 
 
 def test_segments_are_per_recipient_content() -> None:
-    planned = validate(
-        order(Recipient("13800000000", "a" * 71), Recipient("13900000000", "b")), Rules(), NOW, Notes()
-    )
-    assert [p.segments for p in planned] == [2, 1]
+    sent = order(Recipient("13800000000", "a" * 71), Recipient("13900000000", "b"))
+    assert validate(sent, Rules(), NOW, Notes()) == 3  # what the order costs
+    assert [p.segments for p in sent.recipients] == [2, 1]

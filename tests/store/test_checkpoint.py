@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from emay_mock.delivery.clock import Clock
-from emay_mock.protocol.notes import Notes
 from emay_mock.protocol.send import Recipient, SendOrder
 from emay_mock.protocol.times import LONG_FORMAT
 from emay_mock.server import Parts
@@ -23,6 +22,7 @@ from emay_mock.store.messages import MessageFilter, Messages
 from emay_mock.store.rows import MESSAGES
 from emay_mock.store.state import Store
 from tests.store.test_state import snapshot, started, submit
+from tests.support.platform import submitted
 
 
 def crash_close(store: Store) -> None:
@@ -59,9 +59,8 @@ async def varied(path: Path) -> Parts:
         Recipient(f"1380000000{i % 4}", "x", custom_sms_id=f"c{i % 3}" if i % 2 else None) for i in range(8)
     ]
     sent = await submit(p, SendOrder("sendBatchOnlySMS", batch, LONG_FORMAT))
-    ctx = p.platform.context(p.accounts["B"], "secure", "sendBatchOnlySMS", Notes(), lambda: "http://mock")
     b_order = SendOrder("sendBatchOnlySMS", [Recipient("13800000001", "b", custom_sms_id="c1")], LONG_FORMAT)
-    p.platform.submit(ctx, b_order)
+    submitted(p.platform, "B", b_order)
     await p.advance(1)  # all reported and queued
     p.platform.sending.pull_reports(p.accounts["A"], 2)
     p.platform.messages.remove(p.platform.messages.by_sms_ids(sent[3:5]))

@@ -6,7 +6,6 @@ import gc
 from pathlib import Path
 
 from emay_mock.delivery.clock import Clock
-from emay_mock.protocol.notes import Notes
 from emay_mock.protocol.send import Recipient, SendOrder, ShortLinkSpec
 from emay_mock.protocol.times import LONG_FORMAT
 from emay_mock.scenarios.outcomes import RequestFacts
@@ -14,11 +13,11 @@ from emay_mock.server import Parts
 from emay_mock.settings import AccountSpec, Settings
 from emay_mock.store.state import Store
 from emay_mock.web.views import Views
+from tests.support.platform import submitted
 
 
 async def submit(p: Parts, order: SendOrder) -> list[str]:
-    ctx = p.platform.context(p.accounts["A"], "secure", order.endpoint, Notes(), lambda: "http://mock")
-    return [r["smsId"] for r in (p.platform.submit(ctx, order)).results]
+    return [row.sms_id for row in submitted(p.platform, "A", order)]
 
 
 async def started(path: Path) -> Parts:

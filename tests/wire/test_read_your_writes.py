@@ -1,6 +1,6 @@
 """Read-your-writes: the moment a send is answered, the control API and what the UI reads show
-the message, in memory and with --db (whose answers wait for the group commit), whether the
-general path or sendSingleSMS's plain lane served it."""
+the message, in memory and with --db (whose answers wait for the group commit), for a
+single send and a batch."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ async def test_a_message_is_visible_as_soon_as_its_send_is_answered(
         mobile = f"1390000{i:04d}"
         if i % 2:
             (sent,) = await client.send_batch_only_sms([mobile], f"hello {i}")
-        else:  # the plain lane
+        else:
             sent = await client.send_single_sms(mobile, f"hello {i}")
         # No wait of any kind between the answer and the reads: each must already see it.
         async with http.get(f"{mock.url}/_mock/messages", params={"smsId": sent["smsId"]}) as resp:

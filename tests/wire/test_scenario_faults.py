@@ -38,7 +38,8 @@ async def test_connection_faults_before_processing_store_nothing(
         assert (await client.call("getBalance")).code == "SUCCESS"  # the server keeps serving
     assert bare.platform.messages.count() == 0
     entry = bare.journal.query(endpoint="sendSingleSMS", limit=1)[0]
-    assert entry.fault == spec.split()[1].rstrip("}") and entry.http_status == 0
+    assert entry.fault is not None and entry.fault.kind == spec.split()[1].rstrip("}")
+    assert entry.http_status == 0
 
 
 async def test_a_5xx_status(bare: MockServer, http: aiohttp.ClientSession) -> None:
