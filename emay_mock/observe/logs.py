@@ -51,13 +51,12 @@ class LineFormatter(logging.Formatter):
         return self.stamp(record.created)
 
     def stamp(self, created: float) -> str:
-        """`created` (seconds since the epoch) as `formatTime` writes it: the milliseconds as
-        LogRecord counts them, so a line made without a record reads the same."""
-        second = int(created)
-        millis = int((created - second) * 1000)
-        ms = second * 1000 + millis
+        """`created` (seconds since the epoch) as `formatTime` writes it, to the millisecond;
+        made once a millisecond (`_ms`, `_stamp`)."""
+        ms = int(created * 1000)
         if ms == self._ms:
             return self._stamp
+        second, millis = divmod(ms, 1000)
         if second != self._second:
             moment = datetime.fromtimestamp(second, self.tz)
             self._text = moment.strftime(self.default_time_format)
@@ -103,7 +102,10 @@ class GatheringHandler(logging.StreamHandler[TextIO]):
         path; `gathering` has made sure the formatter is a LineFormatter). `created`: when it
         happened, in seconds since the epoch (now, if not given)."""
         when = time.time() if created is None else created
-        line = f"{self.formatter.stamp(when)} {levelname} {name}: {message}"  # type: ignore[union-attr]
+        formatter: LineFormatter = self.formatter  # type: ignore[assignment]  # `gathering` saw to it
+        # The stamp of the same millisecond as the last line's, as `stamp` keeps it, or a new one.
+        stamp = formatter._stamp if int(when * 1000) == formatter._ms else formatter.stamp(when)
+        line = f"{stamp} {levelname} {name}: {message}"
         with self.lock:  # type: ignore[union-attr]  # created by Handler.__init__
             lines = self._lines
             lines.append(line)

@@ -39,7 +39,8 @@ class Recorder:
         if not requests_log.isEnabledFor(level):
             return
         tail = "" if entry.reason is None and not entry.notes.items else entry.log_tail()
-        latency = logs.latency(entry.latency_ms)
+        tenths = round(entry.latency_ms * 10)  # logs.latency, written out: a line a request
+        latency = logs.LATENCIES[tenths] if tenths < 1000 else logs.latency(entry.latency_ms)
         message = f"{entry.family} /{entry.endpoint} appId={entry.app_id} {code} {latency}{tail}"
         handler = logs.gathering(requests_log)
         if handler is not None:  # `serve`: straight into the lines written together
