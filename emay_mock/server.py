@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -63,7 +64,7 @@ class Parts:
         *,
         scenarios: Outcomes | None = None,
         events: EventHub | None = None,
-        on_pruned: Any = None,
+        on_pruned: Callable[[int, str], None] | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
