@@ -265,8 +265,8 @@ async def _run(config: Config, host: str, port: int, db: str | None) -> int:
     from emay_mock.freezing import Freezer
     from emay_mock.server import MockServer
 
-    # With the collector off until what the start read (a million messages, with --db) is
-    # frozen: its first collection would otherwise walk it all, 0.26 s at a million.
+    # With the collector off until what the start read (up to millions of objects, with --db)
+    # is frozen: its first collection would otherwise walk all of it at once.
     gc.disable()
     try:
         mock = MockServer(config, db=db)
@@ -299,9 +299,8 @@ async def _run(config: Config, host: str, port: int, db: str | None) -> int:
             flush=True,
         )
     # What is built by now (modules, the app, its routes and scenarios) lives as long as the
-    # process: frozen out of the cyclic collector's sight, a full collection no longer walks
-    # a few hundred thousand objects (measured: 26 ms each, every few batches of 500 sends).
-    # Then what survives each tenth of a second is frozen too (emay_mock.freezing).
+    # process: frozen out of the cyclic collector's sight, so that no full collection walks it
+    # again. Then what survives each tenth of a second is frozen too (emay_mock.freezing).
     Freezer(lambda: mock.push.failed).run(loop)
     await stop.wait()
     print("emay-mock: stopping", flush=True)

@@ -3,19 +3,16 @@
 A running mock holds objects that live until retention removes them (messages, queue
 items, journal entries). The collector would walk them again and again, so what survives
 is frozen (`gc.freeze()` moves lists: it costs nothing) and a collection walks only what
-is younger than the last freeze. Freezing every tenth of a second rather than every
-second shortened the pauses that make sendSingleSMS's tail: p99 at 32 connections went
-from 8.9-10.6 ms to 5.5-7.3 ms in the same runs, with 2-4% more throughput.
+is younger than the last freeze. Freezing every tenth of a second, rather than every
+second, keeps the collector's pauses short enough to stay out of sendSingleSMS's tail
+(docs/DECISIONS.md#memory).
 
 Freezing never stops an object from being freed when its last reference goes, but a
 reference cycle that is still uncollected garbage when it is frozen is kept for good. The
-request path makes none (measured). A failed push does: aiohttp and asyncio leave a
-refused connection's exception, traceback and frames in a cycle, some hundred objects
-each. So after pushes have failed, the next freeze first collects what is not frozen yet,
-and while they go on failing, freezes come once a second rather than ten times, so that
-few failures are caught in flight by one. Measured over 6 s of sends to a receiver that
-refuses every connection, objects kept for good beyond the 96 any run keeps at start-up:
-1,050 to 1,550 with the freezing once a second this replaced; 0 to 100 now.
+request path makes none. A failed push does: aiohttp and asyncio leave a refused
+connection's exception, traceback and frames in a cycle. So after pushes have failed, the
+next freeze first collects what is not frozen yet, and while they go on failing, freezes
+come once a second rather than ten times, so that few failures are caught in flight by one.
 """
 
 from __future__ import annotations

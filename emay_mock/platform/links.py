@@ -108,7 +108,7 @@ class Links:
 
     def faker(self) -> Faker:
         if self._faker is None:
-            # Imported on first use: faker costs ~70 ms of start-up, and most runs never click.
+            # Imported on first use: faker is slow to import, and most runs never click.
             from faker import Faker
 
             self._faker = Faker()

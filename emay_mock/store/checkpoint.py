@@ -2,10 +2,10 @@
 database (`<db>-checkpoint`).
 
 The database stays the durable log and the truth: it is written as things change, and a
-restart after a crash reads it back row by row (some 5 s for a million messages with
-their queued reports). At a clean stop, with everything committed, the largest tables are
-also written here column by column (`marshal`: a string a batch shares is written once);
-the next start reads them in a fraction of that. It is trusted only when all of these hold:
+restart after a crash reads it back row by row. At a clean stop, with everything
+committed, the largest tables are also written here column by column (`marshal`: a string
+a batch shares is written once); the next start reads them in a fraction of the time
+(docs/benchmarks.md, figure 8). It is trusted only when all of these hold:
 
 - the database names it: its token is in `meta`, set after the file is complete and
   synced, and removed the moment a start has read it (before anything can be written),

@@ -27,10 +27,10 @@ from emay_mock.store.templates import TemplateStore
 class Store:
     def __init__(self, path: str | Path | None = None) -> None:
         # Reading a file makes millions of objects that all live on: the cyclic collector
-        # would walk them again and again while they are made (a restart took 13 s, not 5).
-        # (`serve` also keeps it off until what was read is frozen: its first collection
-        # after would walk it all, 0.26 s for a million messages. A store in the user's own
-        # process, through the pytest plugin, leaves the collector as it found it.)
+        # would walk them again and again while they are made. (`serve` also keeps it off
+        # until what was read is frozen, or its first collection after would walk it all. A
+        # store in the user's own process, through the pytest plugin, leaves the collector as
+        # it found it.)
         collecting = gc.isenabled()
         gc.disable()
         try:

@@ -5,10 +5,9 @@ aiohttp sends each answer the moment it is ready, between the handlers of the ot
 requests that arrived in the same turn. Under load the client (a load generator, a
 service under test) has then often gone back to sleep before the next answer, and each
 answer wakes it again: a wake-up across cores, which costs the sender's kernel more than
-the send itself. Written together, one wake-up finds them all. Measured on figure 1's
-load: 22 µs of system time a request fell to 10 (bare aiohttp's own), and throughput
-rose by a quarter (docs/DECISIONS.md#turn-writes). An answer leaves at most one loop turn
-later, and nothing else changes: the same bytes, in the same order on each connection.
+the send itself. Written together, one wake-up finds them all (docs/DECISIONS.md#turn-writes).
+An answer leaves at most one loop turn later, and nothing else changes: the same bytes, in
+the same order on each connection.
 
 A request whose head is over the limits is answered here too: 414 or 431 (LimitedHandler).
 """
