@@ -1,1 +1,1 @@
-"""The figures of issue 8, each a function of the run's context returning its results."""
+"""The figures of docs/benchmarks.md, each a function of the run's context returning its results."""

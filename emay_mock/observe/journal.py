@@ -91,9 +91,6 @@ class Entry:
     fault: Fault | None = None  # what a scenario scripted the answer to do
     id: int = 0
 
-    def issued(self, first: int, count: int) -> None:
-        self.sms_id_first, self.sms_id_count = first, count
-
     def sms_ids(self, limit: int | None = None) -> list[str]:
         if self.sms_id_first is None:
             return []

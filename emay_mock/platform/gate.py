@@ -19,14 +19,6 @@ from emay_mock.settings import Settings
 _LONG = 2**63  # a Java long's bound (protocol.fields.fits_long), written out for every request
 
 
-def body_digest(body: bytes, endpoint: str) -> int:
-    """What the replay guard remembers of a body: Python's own 64-bit hash, keyed at random
-    per process (the guard is never stored; docs/DECISIONS.md#replay-digest). The endpoint
-    is part of it: `{requestTime, requestValidPeriod}` alone is the whole body of both
-    getBalance and getReport, and may repeat within a millisecond."""
-    return hash((endpoint, body))
-
-
 class Gate:
     def __init__(self, accounts: Accounts, clock: Clock, settings: Settings, replay: ReplayGuard) -> None:
         self.accounts = accounts
@@ -112,12 +104,14 @@ class Gate:
                 field_name="requestTime",
                 diagnosis=diagnose.future_request_time(request_time, ahead, tolerance, self.tz, now),
             )
+        # What the replay guard remembers of a body: Python's own 64-bit hash, keyed at random per
+        # process (the guard is never stored; docs/DECISIONS.md#replay-digest). The endpoint is
+        # part of it: `{requestTime, requestValidPeriod}` alone is the whole body of both
+        # getBalance and getReport, and may repeat within a millisecond.
         if (
             submits
             and self.replay_protection
-            and self.replay.check_and_remember(
-                account.app_id, hash((endpoint, body)), expires, now
-            )  # body_digest
+            and self.replay.check_and_remember(account.app_id, hash((endpoint, body)), expires, now)
         ):
             raise EmayError(
                 ResultCode.ERROR_REQUEST_NO_VALID,

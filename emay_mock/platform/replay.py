@@ -6,7 +6,7 @@ from collections.abc import Hashable
 
 from emay_mock.store.generations import GENERATION, Generations
 
-# What a body is remembered by (platform.gate.body_digest: an int; any hashable will do).
+# What a body is remembered by (its hash, as Gate.check_window takes it; any hashable will do).
 Digest = Hashable
 
 

@@ -9,7 +9,7 @@ import os
 import socket
 import struct
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -17,6 +17,7 @@ from aiohttp import web
 from emay_mock.observe.journal import Entry
 from emay_mock.observe.recorder import Recorder
 from emay_mock.platform.service import Platform
+from emay_mock.protocol import payloads
 from emay_mock.protocol.codes import ResultCode
 from emay_mock.protocol.errors import EmayError
 from emay_mock.protocol.notes import Notes, Observation
@@ -32,9 +33,14 @@ class Family:
 
     family = ""
 
-    def __init__(self, platform: Platform, recorder: Recorder) -> None:
+    def __init__(
+        self, platform: Platform, recorder: Recorder, push_due: Callable[[], Awaitable[None]]
+    ) -> None:
+        """`push_due`: runs what is due now, pushes included (a report a scenario wants pushed
+        before its send is answered)."""
         self.platform = platform
         self.record = recorder.record
+        self.push_due = push_due
         # A successful answer leaves once what its loop turn changed is in the file (the group
         # commit): nothing is answered SUCCESS that a crash could still take back.
         self.durable = platform.durable
@@ -75,6 +81,22 @@ class Family:
     async def _run(self, request: web.Request, entry: Entry, action: Any) -> web.StreamResponse:
         """Answer the request (SUCCESS, with `entry.code` set), or raise its refusal."""
         raise NotImplementedError
+
+    async def _perform(self, action: Any, single: bool, *args: Any) -> Any:
+        """The endpoint's one platform call (`action(platform, *args)`), a scripted latency
+        played before it; a send's messages as the wire shows them (`single`: its one)."""
+        try:
+            result = action(self.platform, *args)
+        except FaultNow as now:
+            result = await played(now)
+        if type(result) is not tuple:
+            return result
+        rows, early = result
+        if early:
+            await self.push_due()
+        if single:
+            return payloads.send_result(rows[0].mobile, rows[0].sms_id, rows[0].custom_sms_id)
+        return [payloads.send_result(row.mobile, row.sms_id, row.custom_sms_id) for row in rows]
 
     def _refuse(self, exc: EmayError) -> web.StreamResponse:
         raise NotImplementedError

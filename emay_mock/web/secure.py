@@ -12,14 +12,12 @@ from emay_mock.observe.journal import KEEP_WHOLE, Entry, redact
 from emay_mock.observe.recorder import Recorder
 from emay_mock.platform.accounts import Account
 from emay_mock.platform.service import Platform
-from emay_mock.protocol import envelope, payloads, secure_api
+from emay_mock.protocol import envelope, secure_api
 from emay_mock.protocol.codes import ResultCode
 from emay_mock.protocol.errors import EmayError
 from emay_mock.protocol.fields import Fields
 from emay_mock.protocol.notes import Observation
-from emay_mock.scenarios.outcomes import FaultNow
-from emay_mock.store.rows import MessageRow
-from emay_mock.web.edge import Family, note_content_type, origin, played, too_large
+from emay_mock.web.edge import Family, note_content_type, origin, too_large
 
 # The official Java SDK reads this header through a case-sensitive map: it must be lower case.
 RESULT_HEADER = "result"
@@ -111,20 +109,14 @@ ACTIONS: dict[str, Action] = {
 }
 
 
-def _results(rows: list[MessageRow]) -> list[dict[str, Any]]:
-    return [payloads.send_result(row.mobile, row.sms_id, row.custom_sms_id) for row in rows]
-
-
 class SecureFamily(Family):
     family = "secure"
 
     def __init__(
         self, platform: Platform, recorder: Recorder, push_due: Callable[[], Awaitable[None]]
     ) -> None:
-        super().__init__(platform, recorder)
-        self.push_due = push_due
-        settings = platform.settings
-        self.max_inflated = settings.max_inflated_bytes
+        super().__init__(platform, recorder, push_due)
+        self.max_inflated = platform.settings.max_inflated_bytes
 
     def routes(self, actions: dict[str, Action]) -> list[web.RouteDef]:
         return [web.post(f"/inter/{name}", self.handler(name, action)) for name, action in actions.items()]
@@ -159,19 +151,7 @@ class SecureFamily(Family):
         platform.gate.check_window(
             account, notes, data, body, endpoint, entry.at, submits=endpoint not in READ_ONLY
         )
-        try:
-            result = action(platform, account, entry, data, request)
-        except FaultNow as now:
-            result = await played(now)
-        if type(result) is tuple:  # a send: its messages, and whether to push a report first
-            rows, early = result
-            if early:
-                await self.push_due()
-            result = (
-                payloads.send_result(rows[0].mobile, rows[0].sms_id, rows[0].custom_sms_id)
-                if endpoint == "sendSingleSMS"
-                else _results(rows)
-            )
+        result = await self._perform(action, endpoint == "sendSingleSMS", account, entry, data, request)
         out = envelope.encode_response(result, account.key, gzip_on=gzip_on, charset=codec)
         if self.durable:
             await platform.committed()

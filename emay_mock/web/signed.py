@@ -19,14 +19,13 @@ from emay_mock.observe.journal import Entry, redact
 from emay_mock.observe.recorder import Recorder
 from emay_mock.platform.accounts import Account
 from emay_mock.platform.service import Platform
-from emay_mock.protocol import payloads, sign, simple_api
+from emay_mock.protocol import sign, simple_api
 from emay_mock.protocol.codes import ResultCode
 from emay_mock.protocol.envelope import dump_json
 from emay_mock.protocol.errors import EmayError
 from emay_mock.protocol.fields import Fields
 from emay_mock.protocol.notes import Notes, Observation
-from emay_mock.scenarios.outcomes import FaultNow
-from emay_mock.web.edge import Family, note_content_type, played, read_body
+from emay_mock.web.edge import Family, note_content_type, read_body
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 MAX_PARAMS = 2000
@@ -109,10 +108,9 @@ class SignedFamily(Family):
         prefix: str,
         push_due: Callable[[], Awaitable[None]],
     ) -> None:
-        super().__init__(platform, recorder)
+        super().__init__(platform, recorder, push_due)
         self.family = family
         self.prefix = prefix
-        self.push_due = push_due
 
     def routes(self, actions: dict[str, Action]) -> list[web.RouteDef]:
         out: list[web.RouteDef] = []
@@ -140,16 +138,7 @@ class SignedFamily(Family):
         sign.check_sign(account.app_id, account.spec.secret_key, timestamp, params.merged.get("sign"), notes)
         self._check_service(account)
         fields = simple_api.fields_of(params.merged, notes)
-        try:
-            data = action(platform, account, entry, fields, params)
-        except FaultNow as now:
-            data = await played(now)
-        if type(data) is tuple:  # a send: its messages, and whether to push a report first
-            rows, early = data
-            if early:
-                await self.push_due()
-            results = [payloads.send_result(r.mobile, r.sms_id, r.custom_sms_id) for r in rows]
-            data = results[0] if self.family == "voice" else results
+        data = await self._perform(action, self.family == "voice", account, entry, fields, params)
         if self.durable:
             await platform.committed()
         entry.code = ResultCode.SUCCESS.value
