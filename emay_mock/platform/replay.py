@@ -38,7 +38,7 @@ class ReplayGuard:
         if until is not None and until > now_ms:
             return True
         self._stamp += 1
-        if digest not in young:
+        if until is None or digest not in young:  # a new body (a window's end is never None)
             self._count += 1
         if len(young) < bodies.size:
             young[digest] = expires_ms
