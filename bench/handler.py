@@ -105,11 +105,15 @@ async def start_handler(steady: SteadyClock | None = None) -> tuple[MockServer, 
         path = Path(work) / "handler.yaml"
         path.write_text(f"accounts: [{{appId: {bodies.APP_ID}, secretKey: '{bodies.SECRET_KEY}', "
                         f"balance: {bench_account()['balance']}}}]\n")  # fmt: skip
-        mock = MockServer(emay_config.load(path), clock=None if steady is None else steady.clock())
+        clock = None if steady is None else steady.clock()
+        mock = MockServer(emay_config.load(path), clock=clock, log_lines=LINES[0] if LINES else None)
     await mock.start()
     route = next(r for r in mock.app().router.routes() if r.resource and r.resource.canonical == PATH)
     return mock, cast(Handler, route.handler)
 
+
+# The log lines `serve` writes its request lines to, once `main` has set them up as it does.
+LINES: list[logs.GatheringHandler] = []
 
 # What `serve` leaves in the cyclic collector's sight: it freezes survivors every tenth of a
 # second (emay_mock.freezing), some thousand requests at figure 1's pace.
@@ -229,7 +233,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sends", type=int, help=argparse.SUPPRESS)  # one run of --instructions
     parser.add_argument("--made", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    logs.configure("INFO")  # as `serve` does, the lines going nowhere rather than to the terminal
+    lines = logs.configure("INFO")  # as `serve` does, the lines going nowhere rather than to the terminal
+    if lines is not None:
+        LINES.append(lines)
     devnull = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 (open for the run)
     cast(logging.StreamHandler[Any], logging.getLogger().handlers[0]).setStream(devnull)
     if args.sends is not None:

@@ -229,9 +229,9 @@ def _serve(args: argparse.Namespace) -> int:
     host = args.host or config.host
     port = config.port if args.port is None else args.port
     level = (args.log_level or config.log_level).upper()
-    logs.configure(level, config.settings.rules.tz)
+    lines = logs.configure(level, config.settings.rules.tz)
     try:
-        return asyncio.run(_run(config, host, port, args.db))
+        return asyncio.run(_run(config, host, port, args.db, lines))
     except KeyboardInterrupt:
         return 0
 
@@ -261,7 +261,9 @@ def _loopback(host: str) -> bool:
         return False
 
 
-async def _run(config: Config, host: str, port: int, db: str | None) -> int:
+async def _run(
+    config: Config, host: str, port: int, db: str | None, lines: logs.GatheringHandler | None
+) -> int:
     from emay_mock.freezing import Freezer
     from emay_mock.server import MockServer
 
@@ -269,7 +271,7 @@ async def _run(config: Config, host: str, port: int, db: str | None) -> int:
     # is frozen: its first collection would otherwise walk all of it at once.
     gc.disable()
     try:
-        mock = MockServer(config, db=db)
+        mock = MockServer(config, db=db, log_lines=lines)
     except (OSError, RuntimeError, ValueError) as exc:
         print(f"emay-mock: cannot start: {exc}", file=sys.stderr)
         return 2

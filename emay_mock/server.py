@@ -20,6 +20,7 @@ from emay_mock.delivery.scheduler import Scheduler
 from emay_mock.observe.contract import ContractBook
 from emay_mock.observe.events import EventHub
 from emay_mock.observe.journal import Journal
+from emay_mock.observe.logs import GatheringHandler
 from emay_mock.observe.metrics import Metrics
 from emay_mock.observe.recorder import Recorder
 from emay_mock.platform.accounts import Accounts
@@ -155,14 +156,20 @@ def restore_clock(settings: Settings, store: Store) -> Clock:
 
 class MockServer:
     def __init__(
-        self, config: Config | None = None, *, db: str | None = None, clock: Clock | None = None
+        self,
+        config: Config | None = None,
+        *,
+        db: str | None = None,
+        clock: Clock | None = None,
+        log_lines: GatheringHandler | None = None,
     ) -> None:
-        """`clock`: the mock's clocks (by default the real ones, resumed from the store)."""
+        """`clock`: the mock's clocks (by default the real ones, resumed from the store);
+        `log_lines`: where `serve` writes its log lines (`observe.logs.configure`)."""
         self.config = config or Config()
         self.settings = settings = self.config.settings
         self.store = Store(db or self.config.db)
         self.clock = clock or restore_clock(settings, self.store)
-        self.recorder = Recorder(settings.journal_size)
+        self.recorder = Recorder(settings.journal_size, log_lines)
         self.scenarios = ScenarioBook()
         if settings.default_scenarios:
             self.scenarios.load(default_scenario())

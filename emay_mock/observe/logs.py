@@ -99,10 +99,10 @@ class GatheringHandler(logging.StreamHandler[TextIO]):
 
     def add(self, levelname: str, name: str, message: str, created: float | None = None) -> None:
         """A line as the formatter would make it, without a LogRecord (the request lines' fast
-        path; `gathering` has made sure the formatter is a LineFormatter). `created`: when it
-        happened, in seconds since the epoch (now, if not given)."""
+        path, on `configure`'s handler). `created`: when it happened, in seconds since the epoch
+        (now, if not given)."""
         when = time.time() if created is None else created
-        formatter: LineFormatter = self.formatter  # type: ignore[assignment]  # `gathering` saw to it
+        formatter: LineFormatter = self.formatter  # type: ignore[assignment]  # `configure`'s
         # The stamp of the same millisecond as the last line's, as `stamp` keeps it, or a new one.
         stamp = formatter._stamp if int(when * 1000) == formatter._ms else formatter.stamp(when)
         line = f"{stamp} {levelname} {name}: {message}"
@@ -126,20 +126,6 @@ class GatheringHandler(logging.StreamHandler[TextIO]):
                 pass  # the stream is gone (a closed pipe or file): nothing left to write to
 
 
-def gathering(logger: logging.Logger) -> GatheringHandler | None:
-    """The handler a logger's lines end in, when it is this module's alone (as `serve` sets it
-    up): then a line may skip the LogRecord. Anything else (a test's capture, a user's own
-    handlers or filters) gets every record the standard way."""
-    root = logging.root
-    handlers = root.handlers
-    if len(handlers) != 1 or logger.handlers or logger.filters or not logger.propagate or root.filters:
-        return None
-    handler = handlers[0]
-    if type(handler) is GatheringHandler and type(handler.formatter) is LineFormatter and not handler.filters:
-        return handler
-    return None
-
-
 def _latency(ms: float) -> str:
     return f"{ms:.1f}ms"
 
@@ -154,9 +140,10 @@ def latency(ms: float) -> str:
     return LATENCIES[tenths] if 0 <= tenths < 1000 else _latency(ms)
 
 
-def configure(level: str, tz: ZoneInfo = BEIJING) -> None:
+def configure(level: str, tz: ZoneInfo = BEIJING) -> GatheringHandler | None:
     """What `logging.basicConfig(level=..., format=FORMAT)` would set up, at a fraction of the
-    cost, with times in `tz` (the platform's zone) and their offset."""
+    cost, with times in `tz` (the platform's zone) and their offset. Returns the handler when
+    it is the root's only one (basicConfig leaves a logging set-up that is there alone)."""
     logging._srcfile = None  # no stack walk for %(pathname)s, %(lineno)d
     logging.logThreads = False
     logging.logProcesses = False
@@ -164,3 +151,4 @@ def configure(level: str, tz: ZoneInfo = BEIJING) -> None:
     handler = GatheringHandler()
     handler.setFormatter(LineFormatter(tz))
     logging.basicConfig(level=level, handlers=[handler])
+    return handler if logging.root.handlers == [handler] else None

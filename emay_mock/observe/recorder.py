@@ -17,11 +17,17 @@ ObserveFn = Callable[[Entry], None]
 
 
 class Recorder:
-    def __init__(self, journal_size: int) -> None:
+    def __init__(self, journal_size: int, lines: logs.GatheringHandler | None = None) -> None:
+        """`lines`: where `serve` writes its log lines (`logs.configure`): the request lines go
+        straight there, at the levels on when the recorder is made (`serve` sets them once).
+        Without it, through the `emay_mock.requests` logger, as any logging set-up wants."""
         self.journal = Journal(journal_size)
         self.contract = ContractBook()
         self.codes: Counter[str] = Counter()
         self._observers: list[ObserveFn] = []
+        self.lines = lines
+        self._info = requests_log.isEnabledFor(logging.INFO)
+        self._warning = requests_log.isEnabledFor(logging.WARNING)
 
     def also(self, observe: ObserveFn) -> None:
         """Another consumer of each finished entry (the metrics)."""
@@ -35,18 +41,23 @@ class Recorder:
         code = entry.code
         if code is not None:
             self.codes[code] += 1
-        level, level_name = (logging.INFO, "INFO") if code == "SUCCESS" else (logging.WARNING, "WARNING")
-        if not requests_log.isEnabledFor(level):
+        success = code == "SUCCESS"
+        lines = self.lines
+        if lines is None:
+            if not requests_log.isEnabledFor(logging.INFO if success else logging.WARNING):
+                return
+        elif not (self._info if success else self._warning):
             return
         tail = "" if entry.reason is None and not entry.notes.items else entry.log_tail()
         tenths = round(entry.latency_ms * 10)  # logs.latency, written out: a line a request
         latency = logs.LATENCIES[tenths] if tenths < 1000 else logs.latency(entry.latency_ms)
         message = f"{entry.family} /{entry.endpoint} appId={entry.app_id} {code} {latency}{tail}"
-        handler = logs.gathering(requests_log)
-        if handler is not None:  # `serve`: straight into the lines written together
-            handler.add(level_name, _NAME, message, entry.at / 1000)  # stamped with its arrival
+        if lines is not None:  # `serve`: straight into the lines written together
+            lines.add(
+                "INFO" if success else "WARNING", _NAME, message, entry.at / 1000
+            )  # stamped with its arrival
         else:
-            requests_log.log(level, "%s", message)
+            requests_log.log(logging.INFO if success else logging.WARNING, "%s", message)
 
     def housekeeping(self, endpoint: str, at_ms: int, reason: str) -> None:
         """Something the mock did by itself (retention): in the journal as family `mock`."""

@@ -10,7 +10,7 @@ import sys
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from emay_mock.observe.logs import FORMAT, GatheringHandler, LineFormatter, gathering
+from emay_mock.observe.logs import FORMAT, GatheringHandler, LineFormatter, configure
 
 
 def _record(level: int, msg: str, *args: object, exc: bool = False) -> logging.LogRecord:
@@ -99,15 +99,16 @@ async def test_a_request_line_added_without_a_record_reads_as_the_standard_line(
 
 
 def test_only_this_module_s_own_set_up_takes_the_fast_path() -> None:
-    root, logger = logging.getLogger(), logging.getLogger("emay_mock.requests")
-    saved = root.handlers[:]
+    """`configure` hands out its handler, for request lines to go straight to, only when it is
+    the root's one handler; beside any other (a test's capture, say), lines go through logging."""
+    root = logging.getLogger()
+    saved, level = root.handlers[:], root.level
     try:
-        handler, _ = _handler()
-        root.handlers = [handler]
-        assert gathering(logger) is handler
-        root.handlers = [handler, logging.StreamHandler(io.StringIO())]  # a test's capture, say
-        assert gathering(logger) is None
+        root.handlers = []
+        installed = configure("INFO")
+        assert installed is not None and root.handlers == [installed]
         root.handlers = [logging.StreamHandler(io.StringIO())]
-        assert gathering(logger) is None
+        assert configure("INFO") is None
     finally:
         root.handlers = saved
+        root.setLevel(level)
