@@ -264,12 +264,16 @@ def _loopback(host: str) -> bool:
 async def _run(config: Config, host: str, port: int, db: str | None) -> int:
     from emay_mock.freezing import Freezer
     from emay_mock.server import MockServer
+    from emay_mock.store.db import Refused
 
     # With the collector off until what the start read (up to millions of objects, with --db)
     # is frozen: its first collection would otherwise walk all of it at once.
     gc.disable()
     try:
         mock = MockServer(config, db=db)
+    except Refused as exc:
+        print(f"emay-mock: {exc}; nothing was started", file=sys.stderr)
+        return 2
     except (OSError, RuntimeError, ValueError) as exc:
         print(f"emay-mock: cannot start: {exc}", file=sys.stderr)
         return 2
