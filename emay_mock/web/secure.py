@@ -162,7 +162,7 @@ class SecureFamily(Family):
         try:
             result = action(platform, account, entry, data, request)
         except FaultNow as now:
-            result = await played(now)
+            result = await played(request, now)
         if type(result) is tuple:  # a send: its messages, and whether to push a report first
             rows, early = result
             if early:

@@ -143,7 +143,7 @@ class SignedFamily(Family):
         try:
             data = action(platform, account, entry, fields, params)
         except FaultNow as now:
-            data = await played(now)
+            data = await played(request, now)
         if type(data) is tuple:  # a send: its messages, and whether to push a report first
             rows, early = data
             if early:
