@@ -266,12 +266,16 @@ async def _run(
 ) -> int:
     from emay_mock.freezing import Freezer
     from emay_mock.server import MockServer
+    from emay_mock.store.db import Refused
 
     # With the collector off until what the start read (up to millions of objects, with --db)
     # is frozen: its first collection would otherwise walk all of it at once.
     gc.disable()
     try:
         mock = MockServer(config, db=db, log_lines=lines)
+    except Refused as exc:
+        print(f"emay-mock: {exc}; nothing was started", file=sys.stderr)
+        return 2
     except (OSError, RuntimeError, ValueError) as exc:
         print(f"emay-mock: cannot start: {exc}", file=sys.stderr)
         return 2

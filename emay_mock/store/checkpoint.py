@@ -92,17 +92,14 @@ def write(db: Database, sections: dict[str, Any]) -> None:
 def read(db: Database) -> dict[str, Any] | None:
     """The sections, when the database names this checkpoint and agrees with it; else None.
 
-    Either way the database stops naming it, and the file goes: it describes no state
-    after this start."""
+    Either way, once the start has read everything, `release` has the database stop naming
+    it and removes the file: it describes no state after this start."""
     path = path_for(db)
-    conn = db.conn
-    if path is None or conn is None:
+    if path is None or db.conn is None:
         return None
     token = db.meta(META_KEY)
     if token is None:  # none written, or one a start read before (then a crash): stale
-        _discard(path)
         return None
-    conn.execute("DELETE FROM meta WHERE key = ?", (META_KEY,))
     try:
         sections, detail = _read(path, token)
         if sections is not None:
@@ -111,11 +108,20 @@ def read(db: Database) -> dict[str, Any] | None:
                 sections, detail = None, f"the database holds {shape}, the checkpoint stands for {detail}"
     except (OSError, ValueError, EOFError, TypeError) as exc:
         sections, detail = None, f"{type(exc).__name__}: {exc}"
-    finally:
-        _discard(path)
     if sections is None:
         log.warning("checkpoint %s not used (%s): reading the database", path, detail)
     return sections
+
+
+def release(db: Database) -> None:
+    """After the start's read: the database names no checkpoint, and the file goes (before
+    anything else is written, so a crash from here on leaves the database alone)."""
+    path = path_for(db)
+    if path is None or db.conn is None:
+        return
+    if db.meta(META_KEY) is not None:
+        db.conn.execute("DELETE FROM meta WHERE key = ?", (META_KEY,))
+    _discard(path)
 
 
 def _read(path: Path, token: str) -> tuple[dict[str, Any] | None, Any]:

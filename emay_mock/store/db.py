@@ -8,14 +8,20 @@ them but the start-up read, which scans each once.
 
 from __future__ import annotations
 
+import os
+import re
 import sqlite3
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from emay_mock.store.rows import MESSAGES
 
 SCHEMA_VERSION = 2
+# The SQLite header's application_id of the mock's files ("EMAY"): `file(1)` and the mock
+# itself tell them from other programs' databases by it.
+APPLICATION_ID = int.from_bytes(b"EMAY", "big")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -117,6 +123,8 @@ CREATE TABLE IF NOT EXISTS clicks (
 );
 """.replace("{messages}", MESSAGES.create)
 
+# Every table of the mock's file.
+TABLES = frozenset(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", SCHEMA))
 # The tables that hold an account's data (reset and pruning delete from them).
 ACCOUNT_TABLES = (
     "messages", "mo", "pull_queue", "jobs", "push_outbox", "push_batches", "templates", "short_links",
@@ -124,29 +132,68 @@ ACCOUNT_TABLES = (
 )  # fmt: skip
 
 
+class Refused(Exception):
+    """A database path the mock will not use, and why: two lines, the path and what is wrong,
+    then what to do. The file is left as it was."""
+
+    def __init__(self, path: str, problem: str, remedy: str) -> None:
+        super().__init__(f"cannot use {path} as the database: {problem}\n  {remedy}")
+
+
 class Database:
-    """The file (None: no file at all, nothing is ever written)."""
+    """The file (None: no file at all, nothing is ever written).
+
+    A path is checked before anything is written to it (`Refused` says why not): a new or
+    empty file gets the schema and the mock's identity; an existing file must be SQLite,
+    readable, and the mock's own (its `application_id`, or, for a file from before it had
+    one, a `meta` table with its schema version: `adopt` then marks it as the mock's)."""
 
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = str(path) if path else None
         self.conn: sqlite3.Connection | None = None
+        self._unmarked = False  # the mock's file from before the identity: marked by adopt()
         if self.path is None:
             return
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        # WAL + NORMAL: a commit is in the log before the call returns, so a killed process
-        # loses nothing committed; only a power cut could lose the last commits.
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.executescript(SCHEMA)
+        existing = _existing(self.path)
+        mark_now = not existing
+        if existing:
+            found = _identify(self.path)
+            mark_now, self._unmarked = found == "empty", found == "unmarked"
+        conn = None
+        try:
+            if existing:  # never created anew: it was there a moment ago
+                conn = sqlite3.connect(_uri(self.path, "rw"), uri=True, isolation_level=None,
+                                       check_same_thread=False)  # fmt: skip
+            else:
+                conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            # WAL + NORMAL: a commit is in the log before the call returns, so a killed process
+            # loses nothing committed; only a power cut could lose the last commits.
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            if mark_now:
+                conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
+            conn.executescript(SCHEMA)
+        except sqlite3.Error as exc:
+            if conn is not None:
+                conn.close()
+            raise Refused(self.path, f"SQLite cannot open it ({exc})", _WRITABLE) from None
         self.conn = conn
         version = self.meta("schema_version")
         if version is None:
             self._set_meta("schema_version", str(SCHEMA_VERSION))
-        elif int(version) != SCHEMA_VERSION:
-            raise RuntimeError(
-                f"{self.path}: database schema {version}, this emay-mock needs {SCHEMA_VERSION}; "
-                "start with a new file"
-            )
+
+    def adopt(self) -> None:
+        """Mark the mock's file from before the identity as the mock's: called once it has
+        been read whole, so that a file found damaged on the way is left as it was."""
+        if self._unmarked and self.conn is not None:
+            self.conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
+            self._unmarked = False
+
+    def refuse_damaged(self, exc: sqlite3.DatabaseError) -> Refused:
+        """The file could not be read back: close it (nothing was written) and say so."""
+        assert self.path is not None
+        self.close()
+        return Refused(self.path, f"it is damaged: SQLite says {exc!s}", _DAMAGED)
 
     @property
     def durable(self) -> bool:
@@ -185,3 +232,99 @@ class Database:
 META_UPSERT = (
     "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"
 )
+
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_HEADER_SIZE = 100
+_NEW = "give a new path (a missing or empty file) for the mock's own database"
+_WRITABLE = (
+    "give a path in a folder this user can write to (SQLite also writes FILE-wal and FILE-shm beside it)"
+)
+_DAMAGED = "restore it from a copy, or " + _NEW
+_LEFT = "it is left as it was"
+
+
+def _uri(path: str, mode: str) -> str:
+    return f"file:{quote(os.path.abspath(path))}?mode={mode}"
+
+
+def _existing(path: str) -> bool:
+    """Whether the path is a file holding something (False: a new or empty file, created
+    here); refused if it is nothing SQLite can be given."""
+    if path == ":memory:" or path.startswith("file:"):
+        return False
+    target = Path(path)
+    folder = target.parent
+    if target.is_dir():
+        raise Refused(
+            path, "it is a directory, not a file", f"name a file in it, e.g. --db {target / 'emay.db'}"
+        )
+    if not folder.is_dir():
+        why = "does not exist" if not folder.exists() else "is not a folder"
+        raise Refused(
+            path,
+            f"the folder {folder} {why}",
+            f"create it first (mkdir -p {folder}), or give a path in an existing folder",
+        )
+    if not target.exists():
+        try:  # made empty here: SQLite then gives it the schema (an unwritable folder says so now)
+            target.touch(exist_ok=False)
+        except OSError as exc:
+            raise Refused(
+                path, f"it cannot be created in {folder} ({exc.strerror or exc})", _WRITABLE
+            ) from None
+        return False
+    if not target.is_file():
+        raise Refused(path, "it is not a regular file", _NEW)
+    try:
+        with open(target, "rb") as f:
+            header = f.read(_HEADER_SIZE)
+        with open(target, "r+b"):
+            pass
+    except OSError as exc:
+        raise Refused(path, f"it cannot be read and written ({exc.strerror or exc})",
+                      "let this user read and write it, or " + _NEW) from None  # fmt: skip
+    if not header:
+        return False
+    if not os.access(folder, os.W_OK):
+        raise Refused(path, f"the folder {folder} is not writable", _WRITABLE)
+    if len(header) < _HEADER_SIZE or not header.startswith(_SQLITE_MAGIC):
+        raise Refused(path, f"it is not a SQLite database; {_LEFT}", _NEW)
+    return True
+
+
+def _identify(path: str) -> str:
+    """Refuse a SQLite file that is not the mock's; else say what it is: "ours", "unmarked"
+    (the mock's from before the identity) or "empty" (no table at all). Read through a
+    read-only connection: nothing is written."""
+    # Without a -wal beside it the file is the whole database: read as immutable, SQLite makes
+    # no -wal or -shm for it (a read-only connection would, and leave them).
+    mode = "ro" if Path(path + "-wal").exists() else "ro&immutable=1"
+    try:
+        probe = sqlite3.connect(_uri(path, mode), uri=True)
+    except sqlite3.Error as exc:
+        raise Refused(path, f"SQLite cannot open it ({exc}); {_LEFT}", _NEW) from None
+    try:
+        (app_id,) = probe.execute("PRAGMA application_id").fetchone()
+        tables = {name for (name,) in probe.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        version = None
+        if "meta" in tables and app_id in (0, APPLICATION_ID):
+            row = probe.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            version = None if row is None else str(row[0])
+    except sqlite3.DatabaseError as exc:
+        raise Refused(path, f"it is damaged: SQLite says {exc}; {_LEFT}", _DAMAGED) from None
+    finally:
+        probe.close()
+    ours = app_id == APPLICATION_ID or (app_id == 0 and version is not None and tables <= TABLES)
+    if not ours:
+        if app_id == 0 and not tables:
+            return "empty"  # a SQLite database with nothing in it to keep
+        named = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+        whose = f"application_id {app_id:#x}" if app_id else f"tables: {named or 'none'}"
+        raise Refused(
+            path, f"it is a SQLite database of another program ({whose}), not the mock's; {_LEFT}", _NEW
+        )
+    if version is not None and version != str(SCHEMA_VERSION):
+        problem = f"its schema is version {version}, this emay-mock reads {SCHEMA_VERSION}; {_LEFT}"
+        raise Refused(path, problem, f"use the emay-mock that wrote it, or {_NEW}")
+    return "unmarked" if app_id == 0 else "ours"

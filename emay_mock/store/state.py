@@ -8,6 +8,7 @@ waiting for the durable log).
 from __future__ import annotations
 
 import gc
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,19 @@ class Store:
     def _load(self, path: str | Path | None) -> None:
         self.db = Database(path)
         self.log = Log(self.db)
+        # Everything is read before anything is written: a file found damaged on the way is
+        # refused as it was.
+        try:
+            self._read()
+        except sqlite3.DatabaseError as exc:
+            # The failed read's frames hold its statement, which would keep the file open
+            # (and its -wal beside it) until the collector ran.
+            exc.__traceback__ = None
+            raise self.db.refuse_damaged(exc) from None
+        checkpoint.release(self.db)
+        self.db.adopt()
+
+    def _read(self) -> None:
         db, log = self.db, self.log
         saved = checkpoint.read(db) or {}
         self.accounts = AccountStore(db, log)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
@@ -17,7 +18,7 @@ from emay_mock.web import secure, signed
 from emay_mock.web.auth import guard
 from emay_mock.web.console import ConsoleApi
 from emay_mock.web.control import ControlApi, Steering
-from emay_mock.web.edge import MAX_BODY_KEY
+from emay_mock.web.edge import MAX_BODY_KEY, STOPPING_KEY
 from emay_mock.web.events import EventStream
 from emay_mock.web.inspect import InspectApi
 from emay_mock.web.jsonapi import json_routes
@@ -53,19 +54,26 @@ def build_app(
         ("report", "report", signed.REPORT_ACTIONS),
     ):
         app.add_routes(signed.SignedFamily(platform, recorder, family, prefix, push_due).routes(actions))
-    events = EventStream(platform.events, views)
+    # Set when the server begins to stop: the long-polls and event streams answer at once
+    # (503), a scripted delay ends, instead of holding the stop until their timeout.
+    stopping = app[STOPPING_KEY] = asyncio.Event()
+    events = EventStream(platform.events, views, stopping)
     control = [
         *links_routes(platform.links, views),
         *ControlApi(platform, read, push, metrics.render, steering).routes(),
         *ConsoleApi(platform, read, views).routes(),
         *ScenarioApi(scenarios, recorder.codes, read.report_states()).routes(),
         *InspectApi(read, recorder, views).routes(),
-        *WaitApi(read, platform.events, views).routes(),
+        *WaitApi(read, platform.events, views, stopping).routes(),
         *ui_routes(),
         *events.routes(),
     ]
     app.add_routes(json_routes(guard(control, control_auth), platform.committed))
-    app.on_shutdown.append(events.on_shutdown)
+
+    async def shutdown(_: web.Application) -> None:
+        stopping.set()
+
+    app.on_shutdown.append(shutdown)
 
     async def startup(_: web.Application) -> None:
         await on_startup()

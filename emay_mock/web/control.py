@@ -23,7 +23,16 @@ from emay_mock.protocol.rules import strip_prefix
 from emay_mock.protocol.times import format_long
 from emay_mock.store.messages import MessageFilter
 from emay_mock.web import views
-from emay_mock.web.jsonapi import ApiError, body_object, float_field, int_query, reply, text_field
+from emay_mock.web.edge import STOPPING_KEY
+from emay_mock.web.jsonapi import (
+    STOPPING,
+    ApiError,
+    body_object,
+    float_field,
+    int_query,
+    reply,
+    text_field,
+)
 
 _REDELIVER_WAIT_S = 60.0
 
@@ -200,12 +209,18 @@ class ControlApi:
         except ValueError as exc:
             done.cancel()
             raise ApiError(409, str(exc)) from None
+        stop = asyncio.ensure_future(request.app[STOPPING_KEY].wait())
         try:
-            await asyncio.wait_for(done, _REDELIVER_WAIT_S)
-        except TimeoutError:
-            raise ApiError(
-                504, f"attempt {n} of batch {batch_id} did not finish in {_REDELIVER_WAIT_S} s"
-            ) from None
+            either: set[asyncio.Future[Any]] = {done, stop}
+            await asyncio.wait(either, timeout=_REDELIVER_WAIT_S, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+            answered = done.done()
+            done.cancel()
+        if not answered:
+            if request.app[STOPPING_KEY].is_set():
+                raise ApiError(503, STOPPING)
+            raise ApiError(504, f"attempt {n} of batch {batch_id} did not finish in {_REDELIVER_WAIT_S} s")
         return reply(self._batch(batch_id))
 
     async def clock(self, request: web.Request) -> web.Response:

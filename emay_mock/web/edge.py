@@ -5,6 +5,7 @@ form. A family says how to answer (`_run`) and how to refuse (`_refuse`)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import struct
@@ -25,6 +26,9 @@ from emay_mock.scenarios.outcomes import Fault, FaultNow
 
 # The body cap, read by the edge when it refuses a body as too large.
 MAX_BODY_KEY = web.AppKey("max_body_bytes", int)
+# Set when the server begins to stop: what waits in a handler (a scripted delay, a long-poll,
+# an event stream) ends at once, so that a stop never waits for a timeout.
+STOPPING_KEY = web.AppKey("stopping", asyncio.Event)
 _BODY_CAP = "max-body-bytes"  # the rule of a body refused as too large
 
 
@@ -70,7 +74,7 @@ class Family:
                     "reason": f"scripted fault {now.fault.kind} by {now.fault.rule}; nothing processed"
                 }
                 if now.fault.latency_ms:
-                    await asyncio.sleep(now.fault.latency_ms / 1000)
+                    await pause(request, now.fault.latency_ms)
                 response = _misbehave(request, entry, now.fault)
             entry.latency_ms = (time.perf_counter() - started) * 1000
             record(entry)
@@ -82,13 +86,13 @@ class Family:
         """Answer the request (SUCCESS, with `entry.code` set), or raise its refusal."""
         raise NotImplementedError
 
-    async def _perform(self, action: Any, single: bool, *args: Any) -> Any:
+    async def _perform(self, request: web.Request, action: Any, single: bool, *args: Any) -> Any:
         """The endpoint's one platform call (`action(platform, *args)`), a scripted latency
         played before it; a send's messages as the wire shows them (`single`: its one)."""
         try:
             result = action(self.platform, *args)
         except FaultNow as now:
-            result = await played(now)
+            result = await played(request, now)
         if type(result) is not tuple:
             return result
         rows, early = result
@@ -102,13 +106,21 @@ class Family:
         raise NotImplementedError
 
 
-async def played(now: FaultNow) -> Any:
+async def played(request: web.Request, now: FaultNow) -> Any:
     """A scripted `latency` before the work: its delay (a timer, not a worker), then the work.
     Any other fault goes on to the handler, which answers as the fault says."""
     if now.resume is None:
         raise now
-    await asyncio.sleep(now.fault.latency_ms / 1000)
+    await pause(request, now.fault.latency_ms)
     return now.resume()
+
+
+async def pause(request: web.Request, ms: int) -> None:
+    """A scripted delay, cut short if the server stops meanwhile (then the answer goes at once)."""
+    stopping = request.app[STOPPING_KEY]
+    if not stopping.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), ms / 1000)
 
 
 def origin(request: web.Request) -> str:
@@ -161,7 +173,7 @@ async def _after(
     """A fault scripted for after the work: the work is done (and committed); then the delay,
     and the answer, or the fault in its place."""
     if fault.latency_ms:
-        await asyncio.sleep(fault.latency_ms / 1000)
+        await pause(request, fault.latency_ms)
     if fault.kind == "latency":
         return response
     return _misbehave(request, entry, fault)

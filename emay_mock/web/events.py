@@ -12,7 +12,7 @@ from aiohttp import web
 
 from emay_mock.observe.events import Event, EventHub
 from emay_mock.web import views
-from emay_mock.web.jsonapi import ApiError
+from emay_mock.web.jsonapi import STOPPING, ApiError
 
 HEARTBEAT_S = 15.0
 TOPICS = frozenset({"message", "report", "mo", "push", "click", "template", "account", "reset", "clock"})
@@ -25,7 +25,8 @@ class EventStream:
     the hub) rather than slowing the platform down.
     """
 
-    def __init__(self, events: EventHub, shown: views.Views) -> None:
+    def __init__(self, events: EventHub, shown: views.Views, stopping: asyncio.Event) -> None:
+        """`stopping`: set when the server stops; each stream then ends with a `stopping` event."""
         self.events = events
         # The platform publishes its own objects; each topic's view says what a client sees.
         self._render: dict[str, Callable[[Any], dict[str, Any]]] = {
@@ -36,13 +37,10 @@ class EventStream:
             "template": shown.template,
             "account": views.account,
         }
-        self._stopping = asyncio.Event()
+        self._stopping = stopping
 
     def routes(self) -> list[web.RouteDef]:
         return [web.get("/_mock/events", self.stream)]
-
-    async def on_shutdown(self, _: web.Application) -> None:
-        self._stopping.set()
 
     async def stream(self, request: web.Request) -> web.StreamResponse:
         app_id = request.query.get("appId") or None
@@ -55,6 +53,8 @@ class EventStream:
                 topics=sorted(TOPICS),
             )
         wanted = wanted or TOPICS
+        if self._stopping.is_set():
+            raise ApiError(503, STOPPING)
         response = web.StreamResponse(
             headers={
                 "Content-Type": "text/event-stream",
@@ -68,15 +68,20 @@ class EventStream:
         queue = events.subscribe()
         stop = asyncio.ensure_future(self._stopping.wait())
         try:
-            while not self._stopping.is_set():
+            while True:
                 getter = asyncio.ensure_future(queue.get())
                 done, _ = await asyncio.wait(
                     {getter, stop}, timeout=HEARTBEAT_S, return_when=asyncio.FIRST_COMPLETED
                 )
+                if stop in done:
+                    # Headers are out: the stream's last event says why it ends (a 503's body).
+                    getter.cancel()
+                    data = json.dumps({"error": STOPPING, "status": 503}, ensure_ascii=False)
+                    await response.write(f"event: stopping\ndata: {data}\n\n".encode())
+                    break
                 if getter not in done:
                     getter.cancel()
-                    if not self._stopping.is_set():
-                        await response.write(b": heartbeat\n\n")
+                    await response.write(b": heartbeat\n\n")
                     continue
                 event = getter.result()
                 if event.topic not in wanted or (app_id is not None and event.app_id not in (app_id, None)):

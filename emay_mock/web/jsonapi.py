@@ -17,6 +17,10 @@ def reply(data: Any, status: int = 200) -> web.Response:
     )
 
 
+# What a wait or an event stream answers when the server stops under it (503).
+STOPPING = "the mock is stopping: ask again once it has started again"
+
+
 class ApiError(Exception):
     def __init__(self, status: int, message: str, **extra: Any) -> None:
         super().__init__(message)

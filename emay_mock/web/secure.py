@@ -151,7 +151,9 @@ class SecureFamily(Family):
         platform.gate.check_window(
             account, notes, data, body, endpoint, entry.at, submits=endpoint not in READ_ONLY
         )
-        result = await self._perform(action, endpoint == "sendSingleSMS", account, entry, data, request)
+        result = await self._perform(
+            request, action, endpoint == "sendSingleSMS", account, entry, data, request
+        )
         out = envelope.encode_response(result, account.key, gzip_on=gzip_on, charset=codec)
         if self.durable:
             await platform.committed()

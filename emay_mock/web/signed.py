@@ -138,7 +138,7 @@ class SignedFamily(Family):
         sign.check_sign(account.app_id, account.spec.secret_key, timestamp, params.merged.get("sign"), notes)
         self._check_service(account)
         fields = simple_api.fields_of(params.merged, notes)
-        data = await self._perform(action, self.family == "voice", account, entry, fields, params)
+        data = await self._perform(request, action, self.family == "voice", account, entry, fields, params)
         if self.durable:
             await platform.committed()
         entry.code = ResultCode.SUCCESS.value

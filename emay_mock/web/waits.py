@@ -8,7 +8,6 @@ relevant event happens, so it answers within the same loop turn as the event.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -19,7 +18,7 @@ from emay_mock.platform.readmodel import ReadModel
 from emay_mock.protocol.rules import strip_prefix
 from emay_mock.store.messages import MessageFilter
 from emay_mock.store.rows import MessageRow
-from emay_mock.web.jsonapi import ApiError, reply
+from emay_mock.web.jsonapi import STOPPING, ApiError, reply
 from emay_mock.web.views import Views
 
 DEFAULT_TIMEOUT_S = 10.0
@@ -27,8 +26,10 @@ MAX_TIMEOUT_S = 300.0
 
 
 class WaitApi:
-    def __init__(self, read: ReadModel, events: EventHub, views: Views) -> None:
+    def __init__(self, read: ReadModel, events: EventHub, views: Views, stopping: asyncio.Event) -> None:
+        """`stopping`: set when the server stops; every wait then answers 503 at once."""
         self.read = read
+        self.stopping = stopping
         self.events = events
         self.views = views
 
@@ -46,8 +47,10 @@ class WaitApi:
         timeout = _timeout(request)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        events = self.events
+        events, stopping = self.events, self.stopping
         while True:
+            if stopping.is_set():  # a stop would otherwise wait for this answer until the timeout
+                raise ApiError(503, STOPPING)
             found = check()
             if found is not None:
                 return reply(found)
@@ -55,8 +58,13 @@ class WaitApi:
             if remaining <= 0:
                 raise ApiError(408, f"nothing matched within {timeout:g} s", seen=seen())
             waiter = events.waiter(lambda event: event.topic in topics)
-            with contextlib.suppress(TimeoutError):  # time is up: check one last time, then 408
-                await asyncio.wait_for(waiter, remaining)
+            stop = asyncio.ensure_future(stopping.wait())
+            try:  # time up: checked one last time, then 408
+                either: set[asyncio.Future[Any]] = {waiter, stop}
+                await asyncio.wait(either, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stop.cancel()
+                waiter.cancel()  # the hub lets go of it at its next event
 
     def _filter(self, request: web.Request) -> MessageFilter:
         q = request.query
