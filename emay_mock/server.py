@@ -109,6 +109,7 @@ class Parts:
     async def start(self) -> None:
         self.scheduler.start()
         await self.push.start()
+        self.store.start()
         if self.retention.max_age_ms is not None:
             self._age()
 
@@ -124,6 +125,7 @@ class Parts:
             self._aging = None
         await self.scheduler.stop()
         await self.push.stop()
+        await self.store.stop()  # a checkpoint it began is finished by store.close()
         self.store.log.flush()
         self.user_agents.shutdown(wait=False)
 

@@ -89,6 +89,9 @@ CREATE TABLE IF NOT EXISTS push_attempts (
     note TEXT
 );
 CREATE INDEX IF NOT EXISTS push_attempts_batch ON push_attempts(batch_id);
+-- The messages a checkpoint stands for that changed or went since it was taken: a start
+-- from it reads them again (store.checkpoint).
+CREATE TABLE IF NOT EXISTS touched (n INTEGER PRIMARY KEY, msg_id INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS templates (
     template_id TEXT PRIMARY KEY,
     app_id TEXT NOT NULL,

@@ -35,6 +35,7 @@ class Log:
         self._group: asyncio.Future[None] | None = None
         self.groups = 0  # transactions written so far
         self.rows = 0  # rows written so far
+        self.failures = 0  # groups that could not be written
 
     # -- recording changes --------------------------------------------------------------------
 
@@ -103,6 +104,7 @@ class Log:
             log.error("writing to %s failed; this loop turn's changes are not stored: %s", self.db.path, exc)
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
+            self.failures += 1
             _settle(group, exc)
             return
         self.groups += 1

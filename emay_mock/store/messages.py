@@ -14,12 +14,12 @@ it is on the wire.
 from __future__ import annotations
 
 import heapq
+import logging
 from bisect import bisect_left, bisect_right
-from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import chain, compress, groupby, islice, pairwise
-from operator import attrgetter, is_not, itemgetter
+from itertools import compress, groupby, islice, repeat
+from operator import attrgetter, is_, is_not, itemgetter
 from sys import intern
 from typing import Any, cast
 
@@ -30,10 +30,12 @@ from emay_mock.store.log import Log
 from emay_mock.store.order import InOrder
 from emay_mock.store.rows import MESSAGES, MessageRow
 
+log = logging.getLogger("emay_mock.store")
+
 REPORT = "UPDATE messages SET state = ?, report_at = ? WHERE msg_id = ?"
 _SMS_ID_DIGITS = 20
 # What a checkpoint keeps of a message: its columns, as held in memory (mobile_norm filled in).
-_CHECKPOINT = MESSAGES.columns
+CHECKPOINT_COLUMNS = MESSAGES.columns
 
 
 @dataclass
@@ -63,6 +65,108 @@ def _wall_key(row: MessageRow) -> int:
 def _done(row: MessageRow) -> bool:
     """Nothing more will happen to it: its report is final and no push of it is pending."""
     return row.state is not None and not row.hold
+
+
+_gone_key = attrgetter("gone")
+_mobile_key = attrgetter("mobile_norm")
+_custom_key = attrgetter("custom_sms_id")
+_GETTERS = [attrgetter(name) for name in CHECKPOINT_COLUMNS]
+# The messages a start reads from the file beside a checkpoint: those after it, and those
+# at or below it that changed since it was taken (`touched`).
+_AFTER = f"{MESSAGES.select_from} WHERE msg_id > ? ORDER BY msg_id"
+_TOUCHED_ROWS = (
+    f"{MESSAGES.select_from} WHERE msg_id IN (SELECT msg_id FROM touched WHERE msg_id <= ?) ORDER BY msg_id"
+)
+TOUCHED = "INSERT INTO touched(msg_id) VALUES (?)"
+
+
+def _read(db: Database, sql: str, params: Sequence[Any] = ()) -> list[MessageRow]:
+    """Messages from the file, in msg_id order. The values a batch repeats are one string
+    each again, as when they were made (a string per row per column costs some 250 bytes a
+    message); equal to the row before is the common case and costs less to see than
+    interning."""
+    out: list[MessageRow] = []
+    append = out.append
+    content = app_id = endpoint = planned = ""
+    for values in db.rows(sql, params):
+        # Written out: a million of these is most of a restart without a checkpoint.
+        row = MessageRow(*values)
+        if row.content == content:
+            row.content = content
+        content = row.content
+        if row.app_id == app_id:
+            row.app_id = app_id
+        else:
+            app_id = row.app_id = intern(row.app_id)
+        if row.endpoint == endpoint:
+            row.endpoint = endpoint
+        else:
+            endpoint = row.endpoint = intern(row.endpoint)
+        if row.planned_state == planned:
+            row.planned_state = planned
+        else:
+            planned = row.planned_state = intern(row.planned_state)
+        if row.state is not None:
+            row.state = planned if row.state == planned else intern(row.state)
+        if row.mobile_norm is None:  # stored so when it is the mobile (MESSAGES.values)
+            row.mobile_norm = row.mobile
+        append(row)
+    return out
+
+
+def _touched_ids(db: Database, covered: int) -> list[int]:
+    return [
+        msg_id for (msg_id,) in db.rows("SELECT DISTINCT msg_id FROM touched WHERE msg_id <= ?", (covered,))
+    ]
+
+
+# The columns the start's lists and indexes are built from, a column at a time.
+_KEYS = ("app_id", "state", "short_url")
+_KEY_AT = [CHECKPOINT_COLUMNS.index(name) for name in _KEYS]
+
+
+class Loaded:
+    """Messages read at start, in msg_id order, with the columns their lists are built from
+    (a checkpoint's columns as they are, not read from the rows again)."""
+
+    def __init__(self) -> None:
+        self.rows: list[MessageRow] = []
+        self.keys: dict[str, list[Any]] = {name: [] for name in _KEYS}
+
+    def add_columns(self, columns: list[list[Any]]) -> None:
+        self.rows.extend(map(MessageRow, *columns))
+        for name, at in zip(_KEYS, _KEY_AT, strict=True):
+            self.keys[name].extend(columns[at])
+
+    def add_rows(self, rows: list[MessageRow]) -> None:
+        self.rows.extend(rows)
+        for name in _KEYS:
+            self.keys[name].extend(map(attrgetter(name), rows))
+
+    def patch(self, changed: list[MessageRow], touched: list[int]) -> bool:
+        """The file's changes since the checkpoint: a message touched is as the file has it
+        now, or gone if the file has it no more. False if the file holds a message the
+        checkpoint never had (it is not the base of this file)."""
+        rows, now = self.rows, {row.msg_id: row for row in changed}
+        gone: set[int] = set()
+        for msg_id in touched:
+            i = bisect_left(rows, msg_id, key=_msg_key)
+            held = i < len(rows) and rows[i].msg_id == msg_id
+            row = now.get(msg_id)
+            if row is None:
+                if held:
+                    gone.add(i)
+            elif held:
+                rows[i] = row
+                for name, column in self.keys.items():
+                    column[i] = getattr(row, name)
+            else:
+                return False
+        if gone:
+            keep = [i not in gone for i in range(len(rows))]
+            self.rows = list(compress(rows, keep))
+            self.keys = {name: list(compress(column, keep)) for name, column in self.keys.items()}
+        return True
 
 
 def _cursor(sms_id: int) -> str:
@@ -108,23 +212,6 @@ class Timeline(InOrder["MessageRow"]):
 Keyed = dict[str, "MessageRow | list[MessageRow]"]
 
 
-def _saved_lists(index: Keyed, keys: list[Any], rows: list[MessageRow], saved: Any) -> bool:
-    """Put back the keys that name several messages, at the positions a checkpoint gives;
-    False (and the index unchanged) unless they name those keys and account for every message."""
-    lists: dict[str, list[MessageRow]] = {}
-    try:
-        for key, at in saved:
-            if key is None or any(keys[i] != key for i in at) or any(a >= b for a, b in pairwise(at)):
-                return False
-            lists[key] = [rows[i] for i in at]
-    except (TypeError, ValueError, IndexError):
-        return False
-    if len(index) + sum(len(found) - 1 for found in lists.values()) != len(rows) - keys.count(None):
-        return False
-    index.update(lists)
-    return True
-
-
 def _lists(index: Keyed, keys: list[Any], rows: list[MessageRow]) -> None:
     """Put back the keys that name several messages, found from the columns (the index holds
     each key's last message): the rows a key's entry is not are its earlier ones, found in C."""
@@ -158,18 +245,57 @@ def _index_remove(index: Keyed, key: str, row: MessageRow) -> None:
             index[key] = found[0]
 
 
+# The keys a start read go to dicts of this many keys each: one is filled in a fraction of a
+# millisecond, and stays in the processor's cache while it is (where one dict of a million
+# keys misses it at every key, three times the time).
+START_KEYS = 4096
+
+
 class Index:
     """Each key's messages (a mobile's, a customSmsId's), in msg_id order, in `Generations`
     stamped by msg_id.
 
     Most keys name one message: no list for them. A key that recurs across dicts has an
     entry in each, holding the messages it named then, so its messages are its entries in
-    the dicts' order, which is msg_id order; adding never looks beyond the young dict."""
+    the dicts' order, which is msg_id order; adding never looks beyond the young dict.
 
-    __slots__ = ("keys",)
+    The keys a start read go to dicts of their own (START_KEYS each), filled after the
+    mock is ready (`fill`, a dict at a time) or as soon as one is needed: a lookup fills
+    them all, removing a message the dict that holds it."""
 
-    def __init__(self) -> None:
+    __slots__ = ("_key", "_pending", "keys")
+
+    def __init__(self, key: Callable[[MessageRow], str | None]) -> None:
+        """`key`: a message's key in this index (None: not in it)."""
+        self._key = key
         self.keys: Generations[str, MessageRow | list[MessageRow]] = Generations()
+        # The start's dicts not filled yet (by identity), with the messages they are for.
+        self._pending: dict[int, tuple[Keyed, list[MessageRow]]] = {}
+
+    def load(self, rows: list[MessageRow]) -> None:
+        """Messages read at start (in msg_id order): a dict per generation, filled later."""
+        generations = self.keys
+        for first in range(0, len(rows), START_KEYS):
+            chunk = rows[first : first + START_KEYS]
+            fresh = first == 0 and not generations.young
+            held = generations.young if fresh else generations.start(chunk[0].msg_id)
+            self._pending[id(held)] = (held, chunk)
+        if self._pending:
+            generations.start(rows[-1].msg_id + 1)  # what is added from now on goes after them
+
+    def fill(self, count: int | None = None) -> bool:
+        """Fill `count` of the start's dicts (all, when None); whether any is left."""
+        for key in list(self._pending)[:count]:
+            self._fill(key)
+        return bool(self._pending)
+
+    def _fill(self, key: int) -> None:
+        held, rows = self._pending.pop(key)
+        keys: list[Any] = list(map(self._key, rows))  # None: no customSmsId, taken out after
+        held.update(zip(keys, rows, strict=True))  # most keys name one message: the last is all
+        held.pop(None, None)  # type: ignore[call-overload]
+        if len(held) < len(rows) - keys.count(None):
+            _lists(held, keys, rows)
 
     def add(self, key: str, row: MessageRow) -> None:
         keys = self.keys
@@ -186,10 +312,14 @@ class Index:
 
     def remove(self, key: str, row: MessageRow) -> None:
         index = self.keys.holding(row.msg_id)
+        if id(index) in self._pending:
+            self._fill(id(index))
         _index_remove(index, key, row)
         self.keys.emptied(index)
 
     def rows(self, key: str) -> list[MessageRow]:
+        if self._pending:
+            self.fill()
         out: list[MessageRow] = []
         for found in self.keys.each(key):
             if isinstance(found, list):
@@ -198,32 +328,23 @@ class Index:
                 out.append(found)
         return out
 
-    def several(self) -> Iterator[tuple[str, list[MessageRow]]]:
-        """The keys that name more than one message, with their messages."""
-        dicts = self.keys.dicts
-        first, later = dicts[0], dicts[1:]
-        # Keys in more than one dict: counted over the later dicts only (after a restart the
-        # first, which the start filled, is most of the keys, and it is only looked into).
-        counts = Counter(chain.from_iterable(later))
-        spread = {key for key, n in counts.items() if n > 1 or key in first}
-        for key in spread:
-            yield key, self.rows(key)
-        for index in dicts:
-            for key, found in index.items():
-                if isinstance(found, list) and key not in spread:
-                    yield key, found
+    def clear(self) -> None:
+        self.keys.clear()
+        self._pending.clear()
 
 
 class Messages:
-    def __init__(self, db: Database, log: Log, saved: Any = None) -> None:
-        """`saved`: this store's part of a checkpoint, if the start read one."""
+    def __init__(self, db: Database, log: Log, saved: Any = None, covered: int = 0) -> None:
+        """`saved`: this store's part of a checkpoint, if the start read one, which stands for
+        the messages up to msg_id `covered`: the file gives what came after, and what changed
+        at or below it since (`touched`)."""
         self.log = log
         # Every message in msg_id order, which is smsId order too (both are taken together,
         # increasing): found by smsId by bisection, with no dictionary to fill at start.
         self._all = Timeline()
         self._apps: dict[str, Timeline] = {}
-        self._mobile = Index()
-        self._custom = Index()
+        self._mobile = Index(_mobile_key)
+        self._custom = Index(_custom_key)
         self._next_msg_id = 1
         self.last_sms_id = 0
         self._hint: dict[str, int] = {}  # by_msg_id's last find, per account
@@ -235,116 +356,118 @@ class Messages:
         self._walk_at = 0  # where `_walked` was found in the list of all messages, if it still is
         self._waiting: dict[int, MessageRow] = {}
         self._settled: list[tuple[int, MessageRow]] = []
-        # What start-up needs from the rows read, seen in the same pass: the messages still
-        # waiting for their report (the scheduler's buckets), and those with a short link.
+        # What start-up needs from the rows read: the messages still waiting for their
+        # report (the scheduler's buckets), and those with a short link.
         self.waiting_at_start: list[MessageRow] = []
         self.linked_at_start: list[MessageRow] = []
-        columns = checkpoint.columns(saved, _CHECKPOINT)
-        self.from_checkpoint = columns is not None
-        if columns is not None:
-            self._load_columns(columns, saved.get("repeated"))
+        # The highest msg_id a checkpoint (named in the file, or being written) stands for: a
+        # message at or below it that changes or goes is noted in `touched`, so that a start
+        # from that checkpoint reads it again. And how many changes since the last one began.
+        self.covered = 0
+        self.changed = 0
+        chunks = checkpoint.chunks(saved, CHECKPOINT_COLUMNS)
+        loaded = None if chunks is None else self._from_checkpoint(db, chunks, covered)
+        self.from_checkpoint = loaded is not None
+        if loaded is None:
+            loaded = Loaded()
+            loaded.add_rows(_read(db, MESSAGES.select))
+            self.changed = len(loaded.rows)
         else:
-            self._load(db)
+            self.covered = covered
+        self._adopt(loaded)
+        # Never an id a checkpoint stands for again, whatever the file lost at the top.
+        self._next_msg_id = max(self._next_msg_id, self.covered + 1)
         self._mobile.keys.seal(self._next_msg_id)
         self._custom.keys.seal(self._next_msg_id)
 
-    def to_checkpoint(self) -> dict[str, Any]:
-        """Every message, column by column, in msg_id order (the part `_load_columns` reads),
-        and where each mobile or customSmsId that names several messages finds them."""
-        rows = list(self._all.oldest_first())
-        saved = checkpoint.part(_CHECKPOINT, [list(map(attrgetter(name), rows)) for name in _CHECKPOINT])
+    def _from_checkpoint(
+        self, db: Database, chunks: Iterable[list[list[Any]]], covered: int
+    ) -> Loaded | None:
+        """The messages of a checkpoint, with what the file changed at or below `covered`
+        since and what it added after; None (read the file whole) if they are not as many
+        as the file holds."""
+        loaded = Loaded()
+        for chunk in chunks:
+            columns = checkpoint.columns(checkpoint.part(CHECKPOINT_COLUMNS, chunk), CHECKPOINT_COLUMNS)
+            if columns is None:
+                log.warning("a checkpoint's messages are not whole: reading the database")
+                return None
+            loaded.add_columns(columns)
+        if not db.durable:
+            return loaded
+        touched = _touched_ids(db, covered)
+        changed = _read(db, _TOUCHED_ROWS, (covered,)) if touched else []
+        if touched and not loaded.patch(changed, touched):
+            log.warning("the database holds messages a checkpoint never had: reading the database")
+            return None
+        later = _read(db, _AFTER, (covered,))
+        (held,) = next(db.rows("SELECT count(*) FROM messages"))
+        if len(loaded.rows) + len(later) != held:
+            log.warning(
+                "a checkpoint stands for %d messages and the database adds %d, but it holds %d: "
+                "reading the database", len(loaded.rows), len(later), held
+            )  # fmt: skip
+            return None
+        loaded.add_rows(later)
+        self.changed = len(later) + len(changed)
+        return loaded
 
-        def at(row: MessageRow) -> int:
-            return bisect_left(rows, row.msg_id, key=_msg_key)
-
-        saved["repeated"] = [
-            [[key, sorted(map(at, found))] for key, found in index.several()]
-            for index in (self._mobile, self._custom)
-        ]
-        return saved
-
-    def _load_columns(self, columns: list[list[Any]], repeated: Any) -> None:
-        """The indexes, from a checkpoint's columns: what `_load` does, a column at a time."""
-        col = dict(zip(_CHECKPOINT, columns, strict=True))
-        rows = list(map(MessageRow, *columns))
+    def _adopt(self, loaded: Loaded) -> None:
+        """Rows read at start (in msg_id order) into every list and index, a column at a time."""
+        rows = loaded.rows
         if not rows:
             return
-        self._all.rows = rows
-        for app_id, group in groupby(zip(col["app_id"], rows, strict=True), key=itemgetter(0)):
-            timeline = self._apps.get(app_id)
-            if timeline is None:
-                timeline = self._apps[app_id] = Timeline()
-            timeline.rows.extend(map(itemgetter(1), group))
-        self.waiting_at_start = [row for row in rows if row.state is None]
-        self.linked_at_start = [row for row in rows if row.short_url is not None]
-        indexes = (
-            (self._mobile.keys.young, col["mobile_norm"]),
-            (self._custom.keys.young, col["custom_sms_id"]),
-        )
-        if type(repeated) is not list or len(repeated) != len(indexes):
-            repeated = [None] * len(indexes)
-        for (index, keys), saved in zip(indexes, repeated, strict=True):
-            index.update(zip(keys, rows, strict=True))  # most keys name one message: the last one is all
-            index.pop(None, None)  # type: ignore[call-overload]  # no customSmsId
-            if len(index) < len(rows) - keys.count(None) and not _saved_lists(index, keys, rows, saved):
-                _lists(index, keys, rows)
+        self._all.rows.extend(rows)
+        app_ids = loaded.keys["app_id"]
+        if app_ids.count(app_ids[0]) == len(app_ids):  # one account (interned: compared by identity)
+            self._timeline(app_ids[0]).rows.extend(rows)
+        else:
+            for app_id, group in groupby(zip(app_ids, rows, strict=True), key=itemgetter(0)):
+                self._timeline(app_id).rows.extend(map(itemgetter(1), group))
+        self.waiting_at_start = list(compress(rows, map(is_, loaded.keys["state"], repeat(None))))
+        self.linked_at_start = list(compress(rows, map(is_not, loaded.keys["short_url"], repeat(None))))
+        # The indexes' dicts are filled once the mock is ready (`fill_indexes`): a lookup
+        # before that fills them first.
+        self._mobile.load(rows)
+        self._custom.load(rows)
         self._next_msg_id = rows[-1].msg_id + 1
         self.last_sms_id = int(rows[-1].sms_id)
 
-    def _load(self, db: Database) -> None:
-        all_rows, mobiles, customs = self._all.rows, self._mobile.keys.young, self._custom.keys.young
-        waiting, linked = self.waiting_at_start, self.linked_at_start
-        timeline: Timeline | None = None
-        row = None
-        # The values every row of a batch repeats are one string each again, as when they were
-        # made (a string per row per column costs some 250 bytes a message); equal to the row
-        # before is the common case and costs less to see than interning.
-        content = app_id = endpoint = planned = ""
-        for values in db.rows(MESSAGES.select):
-            # _index, written out: a million of these is most of a restart.
-            row = MessageRow(*values)
-            if row.content == content:
-                row.content = content
-            content = row.content
-            if row.app_id == app_id:
-                row.app_id = app_id
-            else:
-                app_id = row.app_id = intern(row.app_id)
-                timeline = self._apps.get(app_id)
-                if timeline is None:
-                    timeline = self._apps[app_id] = Timeline()
-            if row.endpoint == endpoint:
-                row.endpoint = endpoint
-            else:
-                endpoint = row.endpoint = intern(row.endpoint)
-            if row.planned_state == planned:
-                row.planned_state = planned
-            else:
-                planned = row.planned_state = intern(row.planned_state)
-            if row.state is None:
-                waiting.append(row)
-            else:
-                row.state = planned if row.state == planned else intern(row.state)
-            if row.mobile_norm is None:  # stored so when it is the mobile (MESSAGES.values)
-                row.mobile_norm = row.mobile
-            if row.short_url is not None:
-                linked.append(row)
-            all_rows.append(row)
-            assert timeline is not None
-            timeline.rows.append(row)
-            found = mobiles.get(row.mobile_norm)
-            if found is None:
-                mobiles[row.mobile_norm] = row
-            else:
-                _index_add(mobiles, row.mobile_norm, row)
-            if row.custom_sms_id is not None:
-                if row.custom_sms_id in customs:
-                    _index_add(customs, row.custom_sms_id, row)
-                else:
-                    customs[row.custom_sms_id] = row
-        if row is not None:  # the last in msg_id order: the highest ids so far
-            self._next_msg_id = row.msg_id + 1
-            self.last_sms_id = int(row.sms_id)
+    def fill_indexes(self) -> bool:
+        """Fill one more of the dicts the start's keys wait in; whether any is left."""
+        return self._mobile.fill(1) or self._custom.fill(1)
+
+    def _timeline(self, app_id: str) -> Timeline:
+        timeline = self._apps.get(app_id)
+        if timeline is None:
+            timeline = self._apps[app_id] = Timeline()
+        return timeline
+
+    def to_checkpoint(self) -> dict[str, Any]:
+        """Every message, column by column, in msg_id order (the part a start reads back)."""
+        columns, _ = self.checkpoint_columns(0, self.highest, len(self._all.rows))
+        return checkpoint.part(CHECKPOINT_COLUMNS, [columns])
+
+    def checkpoint_columns(self, after: int, upto: int, count: int) -> tuple[list[list[Any]], int]:
+        """The columns of up to `count` messages after msg_id `after` and up to `upto` (a step
+        of a checkpoint being written), and the last msg_id looked at (`upto` when none is left)."""
+        rows = self._all.rows
+        i = bisect_right(rows, after, self._all.start, key=_msg_key)
+        chunk = rows[i : i + count]
+        if not chunk or chunk[-1].msg_id >= upto:
+            chunk = [row for row in chunk if row.msg_id <= upto]
+            last = upto
+        else:
+            last = chunk[-1].msg_id
+        if any(map(_gone_key, chunk)):
+            chunk = [row for row in chunk if not row.gone]
+        return [list(map(getter, chunk)) for getter in _GETTERS], last
+
+    @property
+    def highest(self) -> int:
+        """The highest msg_id given so far."""
+        rows = self._all.rows
+        return max(self._next_msg_id - 1, rows[-1].msg_id if rows else 0)
 
     # -- changing -----------------------------------------------------------------------------
 
@@ -365,6 +488,7 @@ class Messages:
             mobiles.add(row.mobile_norm, row)
             if row.custom_sms_id is not None:
                 customs.add(row.custom_sms_id, row)
+        self.changed += len(rows)
         if self.log.durable:
             values = MESSAGES.values
             self.log.insert_many(MESSAGES.insert, [values(row) for row in rows])
@@ -379,6 +503,8 @@ class Messages:
         if self.log.durable:
             for row in reported:
                 self.log.update(REPORT, row.msg_id, (row.state, row.report_at, row.msg_id))
+            self._touched(reported)
+        self.changed += len(reported)
         self.settled(reported)
         return reported
 
@@ -440,15 +566,24 @@ class Messages:
             removed.append(row)
         if self.log.durable:
             self.log.delete_many(MESSAGES.delete, [(row.msg_id,) for row in removed])
+            self._touched(removed)
+        self.changed += len(removed)
         return len(removed)
+
+    def _touched(self, rows: list[MessageRow]) -> None:
+        """Note the messages a checkpoint stands for that changed (in the same group commit)."""
+        covered = self.covered
+        below = [(row.msg_id,) for row in rows if row.msg_id <= covered] if covered else None
+        if below:
+            self.log.insert_many(TOUCHED, below)
 
     def forget(self, app_id: str | None) -> None:
         """Every message of an account (of all, when None), from memory; the caller clears the file."""
         if app_id is None:
             self._all = Timeline()
             self._apps.clear()
-            self._mobile.keys.clear()
-            self._custom.keys.clear()
+            self._mobile.clear()
+            self._custom.clear()
             self._waiting.clear()
             self._settled.clear()
             return

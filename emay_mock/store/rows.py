@@ -62,7 +62,8 @@ class Table:
         self.create = f"CREATE TABLE IF NOT EXISTS {name} (\n    " + ",\n    ".join(defs) + "\n);"
         listed = ", ".join(self.columns)
         self.insert = f"INSERT INTO {name}({listed}) VALUES ({', '.join('?' * len(stored))})"
-        self.select = f"SELECT {listed} FROM {name} ORDER BY {key}"
+        self.select_from = f"SELECT {listed} FROM {name}"
+        self.select = f"{self.select_from} ORDER BY {key}"
         self.delete = f"DELETE FROM {name} WHERE {key} = ?"
         # A row's stored values, in column order. Written as source from the row type's own
         # field names and compiled, as dataclasses writes an __init__: a batch's rows then

@@ -7,6 +7,8 @@ waiting for the durable log).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import sqlite3
 from pathlib import Path
@@ -14,6 +16,7 @@ from typing import Any
 
 from emay_mock.store import checkpoint
 from emay_mock.store.accounts import AccountStore
+from emay_mock.store.checkpoints import Checkpoints
 from emay_mock.store.db import ACCOUNT_TABLES, META_UPSERT, Database
 from emay_mock.store.inbound import MoStore
 from emay_mock.store.jobs import Jobs
@@ -23,6 +26,10 @@ from emay_mock.store.messages import Messages
 from emay_mock.store.pushes import Pushes
 from emay_mock.store.queues import PullQueues
 from emay_mock.store.templates import TemplateStore
+
+# Between two of the dicts the start's index keys are filled into (each a fraction of a
+# millisecond): requests come first.
+FILL_PAUSE_S = 0.001
 
 
 class Store:
@@ -41,6 +48,7 @@ class Store:
                 gc.enable()
 
     def _load(self, path: str | Path | None) -> None:
+        self._background: asyncio.Task[None] | None = None
         self.db = Database(path)
         self.log = Log(self.db)
         # Everything is read before anything is written: a file found damaged on the way is
@@ -52,20 +60,35 @@ class Store:
             # (and its -wal beside it) until the collector ran.
             exc.__traceback__ = None
             raise self.db.refuse_damaged(exc) from None
-        checkpoint.release(self.db)
         self.db.adopt()
+        if self.db.meta(checkpoint.OLD_META_KEY) is not None:  # of the format before: never read
+            self.log.now([("DELETE FROM meta WHERE key = ?", (checkpoint.OLD_META_KEY,))])
+        if self._based and not (self.messages.from_checkpoint and self.queues.from_checkpoint):
+            self.messages.covered = 0  # the file disagreed with it: never its base again
+            self.checkpoints.invalidate()
+        elif not self._based and self.db.durable:
+            if self.db.meta(checkpoint.META_KEY) is not None:  # named, but not found whole
+                self.checkpoints.invalidate()
+            checkpoint.discard(self.db)
+        checkpoint.discard_partial(self.db)  # one a crash left half written
 
     def _read(self) -> None:
         db, log = self.db, self.log
-        saved = checkpoint.read(db) or {}
+        base = checkpoint.read(db)
+        self._based = base is not None
         self.accounts = AccountStore(db, log)
-        self.messages = Messages(db, log, saved.get("messages"))
+        try:
+            self.messages = Messages(db, log, base and base.messages, base.msg_id if base else 0)
+            self.queues = PullQueues(db, log, self._resolve, base and base.queues, base.seq if base else 0)
+        finally:
+            if base is not None:
+                base.close()
         self.mo = MoStore(db, log)
         self.templates = TemplateStore(db, log)
         self.links = LinkStore(db, log)
-        self.queues = PullQueues(db, log, self._resolve, saved.get("queues"))
         self.pushes = Pushes(db, log, self._resolve, self.messages.settled)
         self.jobs = Jobs(db, log)
+        self.checkpoints = Checkpoints(db, log, self.messages, self.queues)
         for message in self.messages.linked_at_start:
             if message.short_url is not None:
                 link = self.links.get(message.short_url.rsplit("/", 1)[-1])
@@ -91,8 +114,28 @@ class Store:
     async def committed(self) -> None:
         await self.log.committed()
 
+    def start(self) -> None:
+        """The store's work in the background, on the running loop: the indexes of what the
+        start read filled a dict at a time, then the checkpoints (`store.checkpoints`)."""
+        if self._background is None:
+            self._background = asyncio.get_running_loop().create_task(self._work())
+
+    async def _work(self) -> None:
+        while self.messages.fill_indexes():
+            await asyncio.sleep(FILL_PAUSE_S)
+        await self.checkpoints.run()
+
+    async def stop(self) -> None:
+        """Stop the background work (`close` finishes a checkpoint begun)."""
+        task, self._background = self._background, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
     def forget(self, app_id: str | None) -> None:
         """Everything an account (every account, when None) holds, except the account itself."""
+        self.checkpoints.forget()  # first: a crash in between then reads the file whole
         for part in (self.messages, self.mo, self.templates, self.links, self.queues, self.pushes):
             part.forget(app_id)
         where = ("", ()) if app_id is None else (" WHERE app_id = ?", (app_id,))
@@ -112,10 +155,7 @@ class Store:
         self.log.update(META_UPSERT, "clock_anchor", ("clock_anchor", f"{sched_ms},{wall_ms}"))
 
     def close(self) -> None:
-        """A clean stop: everything pending committed, then the messages' checkpoint (`store.checkpoint`)."""
+        """A clean stop: everything pending committed, the checkpoint finished (`store.checkpoints`)."""
         self.log.flush()
-        if self.db.durable:
-            checkpoint.write(
-                self.db, {"messages": self.messages.to_checkpoint(), "queues": self.queues.to_checkpoint()}
-            )
+        self.checkpoints.close()
         self.db.close()

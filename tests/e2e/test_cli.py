@@ -63,7 +63,7 @@ async def test_durable_db_keeps_messages_across_restarts(tmp_path: Path) -> None
     checkpoint = Path(f"{db}-checkpoint")
     assert checkpoint.exists()  # a clean stop: the next start reads the messages from it
     async with serve(["--db", db]) as served, aiohttp.ClientSession() as http:
-        assert not checkpoint.exists()  # read once: a crash from here on leaves the database alone
+        assert checkpoint.exists()  # the base of every start from now on, crash or clean stop
         async with http.get(f"{served.url}/_mock/messages", params={"smsId": sent["smsId"]}) as resp:
             (message,) = (await resp.json())["messages"]
         assert message["content"] == "kept"
