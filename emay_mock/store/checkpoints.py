@@ -38,10 +38,9 @@ log = logging.getLogger("emay_mock.store")
 EVERY = 50_000
 STOP_SHARE = 0.01
 CHECK_EVERY_S = 2.0
-# A step copies this many messages (a quarter of a millisecond of work), then yields to
-# requests for STEP_SHARE times as long as it took (at least STEP_PAUSE_S): a checkpoint
-# takes at most a twentieth of the CPU, however busy the mock (a million messages: some
-# 4,000 steps, 20 s or more in all).
+# A step copies a few messages (a slice short enough not to show in a send's latency),
+# then yields to requests for STEP_SHARE times as long as it took (at least STEP_PAUSE_S):
+# a checkpoint takes a small, fixed share of the CPU however busy the mock.
 STEP_ROWS = 250
 QUEUE_STEP = 10_000
 STEP_PAUSE_S = 0.005

@@ -82,14 +82,14 @@ TOUCHED = "INSERT INTO touched(msg_id) VALUES (?)"
 
 def _read(db: Database, sql: str, params: Sequence[Any] = ()) -> list[MessageRow]:
     """Messages from the file, in msg_id order. The values a batch repeats are one string
-    each again, as when they were made (a string per row per column costs some 250 bytes a
-    message); equal to the row before is the common case and costs less to see than
-    interning."""
+    each again, as when they were made (a string per row per column would multiply the
+    memory a message takes); equal to the row before is the common case and costs less to
+    see than interning."""
     out: list[MessageRow] = []
     append = out.append
     content = app_id = endpoint = planned = ""
     for values in db.rows(sql, params):
-        # Written out: a million of these is most of a restart without a checkpoint.
+        # Written out, not a helper call: this loop is most of a start's reading.
         row = MessageRow(*values)
         if row.content == content:
             row.content = content
@@ -245,9 +245,9 @@ def _index_remove(index: Keyed, key: str, row: MessageRow) -> None:
             index[key] = found[0]
 
 
-# The keys a start read go to dicts of this many keys each: one is filled in a fraction of a
-# millisecond, and stays in the processor's cache while it is (where one dict of a million
-# keys misses it at every key, three times the time).
+# The keys a start read go to dicts of this many keys each: one is filled between two
+# requests, and stays in the processor's cache while it is (one huge dict would miss it at
+# every key).
 START_KEYS = 4096
 
 

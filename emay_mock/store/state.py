@@ -27,8 +27,7 @@ from emay_mock.store.pushes import Pushes
 from emay_mock.store.queues import PullQueues
 from emay_mock.store.templates import TemplateStore
 
-# Between two of the dicts the start's index keys are filled into (each a fraction of a
-# millisecond): requests come first.
+# Between two of the dicts the start's index keys are filled into: requests come first.
 FILL_PAUSE_S = 0.001
 
 
