@@ -8,6 +8,7 @@ import base64
 import errno
 import gc
 import ipaddress
+import json
 import os
 import signal
 import socket
@@ -107,6 +108,34 @@ def _parser() -> argparse.ArgumentParser:
     signer.add_argument("--app-id", required=True)
     signer.add_argument("--secret-key", help=key_help)
     signer.add_argument("--timestamp", help="yyyyMMddHHmmss (default: now, Beijing time)")
+
+    verify = sub.add_parser(
+        "verify",
+        help="judge one account's traffic after a client's tests",
+        description="Judge one account's traffic on a running mock: exit 0 when clean, 1 when the client "
+        "deviated or was refused without a scenario, magic number or console action asking for it, 2 when "
+        "the mock cannot be asked (usage, unreachable, unknown account). See docs/ci.md.",
+    )
+    verify.add_argument("--url", required=True, help="the mock's base URL, e.g. http://127.0.0.1:8999")
+    verify.add_argument("--app-id", required=True, help="the account the client's tests used")
+    verify.add_argument(
+        "--junit", metavar="FILE", help="also write JUnit XML there, for the CI's test report"
+    )
+    verify.add_argument(
+        "--json", action="store_true", help="print {failures, outcomes: {seen, unseen}} as JSON instead"
+    )
+    verify.add_argument(
+        "--control-auth",
+        metavar="USER:PASSWORD",
+        help="the mock's control credentials (or set EMAY_MOCK_CONTROL_AUTH)",
+    )
+    verify.add_argument(
+        "--expect",
+        metavar="CODE",
+        action="append",
+        default=[],
+        help="a result code whose refusals the tests provoke on purpose (repeatable)",
+    )
     return parser
 
 
@@ -130,6 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _check(args.file)
     if args.command in ("decrypt", "encrypt", "sign"):
         return _tool(args)
+    if args.command == "verify":
+        return _verify(args)
     return 2
 
 
@@ -312,3 +343,43 @@ async def _run(
     print("emay-mock: stopping", flush=True)
     await mock.close()
     return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    """0 clean, 1 failures, 2 with one line on stderr when no verdict can be given."""
+    from emay_mock import verify
+    from emay_mock.protocol.codes import ResultCode
+
+    try:
+        given = args.control_auth or os.environ.get(control_auth.ENV)
+        auth = control_auth.parse_credentials(given) if given else None
+    except ValueError as exc:
+        print(f"emay-mock: {exc}", file=sys.stderr)
+        return 2
+    codes = {code.value for code in ResultCode}
+    unknown = [code for code in args.expect if code not in codes]
+    if unknown:
+        print(
+            f"emay-mock: --expect {unknown[0]} is not an Emay result code (e.g. ERROR_BALANCE)",
+            file=sys.stderr,
+        )
+        return 2
+    if not args.url.startswith(("http://", "https://")):
+        print(f"emay-mock: --url must be an http:// or https:// URL, got {args.url!r}", file=sys.stderr)
+        return 2
+    try:
+        outcomes, contract = verify.fetch(args.url, args.app_id, auth)
+        verdict = verify.judge(args.app_id, contract, outcomes, args.expect)
+        if args.junit:
+            Path(args.junit).write_bytes(verify.junit(verdict))
+    except verify.VerifyError as exc:
+        print(f"emay-mock: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"emay-mock: cannot write {args.junit}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(verdict.as_json(), ensure_ascii=False, indent=2))
+    else:
+        print(verify.summary(verdict))
+    return 0 if verdict.clean else 1

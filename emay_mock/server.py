@@ -22,6 +22,7 @@ from emay_mock.observe.events import EventHub
 from emay_mock.observe.journal import Journal
 from emay_mock.observe.logs import GatheringHandler
 from emay_mock.observe.metrics import Metrics
+from emay_mock.observe.outcomes import OutcomeBook
 from emay_mock.observe.recorder import Recorder
 from emay_mock.platform.accounts import Accounts
 from emay_mock.platform.gate import Gate
@@ -66,34 +67,48 @@ class Parts:
         scenarios: Outcomes | None = None,
         events: EventHub | None = None,
         on_pruned: Callable[[int, str], None] | None = None,
+        outcomes: OutcomeBook | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.settings = settings
         self.events = events = events or EventHub()
         self.scenarios = scenarios = scenarios or NoScenarios()
+        # What the platform delivers to each account, beside its answers (the outcomes report).
+        self.outcomes = outcomes = outcomes or OutcomeBook()
         self.scheduler = scheduler = Scheduler(store.jobs, clock)
         self.accounts = accounts = Accounts(store.accounts, events)
         self.push = PushEngine(
-            store.pushes, clock, scheduler, settings, events, accounts.push_target, store.queues
+            store.pushes, clock, scheduler, settings, events, accounts.push_target, store.queues, outcomes
         )
         # ua-parser compiles its regexes on first use: off the event loop, one at a time.
         self.user_agents = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ua-parser")
         router = Router(accounts.push_target, self.push.enqueue, store.queues)
         replay = ReplayGuard(settings.replay_cache_size)
         tz = settings.rules.tz
-        templates = Templates(store.templates, scheduler, clock, settings, scenarios, events)
+        templates = Templates(store.templates, scheduler, clock, settings, scenarios, events, outcomes)
         links = Links(
-            store.links, store.messages, scheduler, clock, router, store.queues, events, tz, self.user_agents
+            store.links,
+            store.messages,
+            scheduler,
+            clock,
+            router,
+            store.queues,
+            outcomes,
+            events,
+            tz,
+            self.user_agents,
         )
         self.retention = retention = Retention(
             store.messages, store.links, store.pushes, store.queues, clock, settings, on_pruned
         )
         sending = Sender(
             store.messages, accounts, IdSequence(20, store.messages.last_sms_id), scheduler, clock, router,
-            store.queues, scenarios, events, settings, templates, links, retention.after_accept,
+            store.queues, scenarios, events, settings, templates, links, retention.after_accept, outcomes,
         )  # fmt: skip
-        inbound = Inbound(store.mo, accounts, scheduler, clock, router, store.queues, events, settings.rules)
+        inbound = Inbound(
+            store.mo, accounts, scheduler, clock, router, store.queues, outcomes, events, settings.rules
+        )
         retrieval = Retrieval(store.messages, accounts, scheduler, clock, router, sending.report_item)
         self.platform = Platform(
             store=store, clock=clock, settings=settings, events=events, scenarios=scenarios,
@@ -177,7 +192,10 @@ class MockServer:
             self.scenarios.load(default_scenario())
         for path in self.config.scenario_files:
             self.scenarios.load(load_file(path))
-        self.parts = Parts(self.store, self.clock, settings, scenarios=self.scenarios, on_pruned=self._pruned)
+        self.parts = Parts(
+            self.store, self.clock, settings, scenarios=self.scenarios, on_pruned=self._pruned,
+            outcomes=self.recorder.outcomes,
+        )  # fmt: skip
         self.platform = self.parts.platform
         self.events = self.parts.events
         self.push = self.parts.push

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import sys
 import unicodedata
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.e2e.process import run_command, serve
+
+NODE_CLIENT = ROOT / "tests" / "e2e" / "node" / "emay_client.mjs"
 
 PAGES = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
 README_MAX_LINES = 250
@@ -183,7 +186,11 @@ async def run_block(block: Block, url: str, workdir: Path) -> tuple[int, str, st
         "EMAY_MOCK_URL": url,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "PYTHONPATH": str(ROOT),
+        # The client's tests in docs/ci.md's recipe: a small client of ours, in Node.
+        "RUN_CLIENT_TESTS": f"node {NODE_CLIENT}",
     }
+    if "RUN_CLIENT_TESTS" in block.text and shutil.which("node") is None:
+        pytest.fail(f"{rel(block.page)}:{block.line}: node is not on PATH; the recipe's client needs Node.js")
     if block.language == "sh":
         script = 'set -euo pipefail\ncurl() { command curl --fail --show-error "$@"; }\n' + text
         return await run_command(["bash", "-c", script], env=env, cwd=workdir)

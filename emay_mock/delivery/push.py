@@ -23,6 +23,7 @@ import aiohttp
 from emay_mock.delivery.clock import Clock
 from emay_mock.delivery.scheduler import Scheduler
 from emay_mock.observe.events import EventHub
+from emay_mock.observe.outcomes import PUSH_DELIVERED, PUSH_GIVEN_UP, PUSH_RETRIED, OutcomeBook
 from emay_mock.protocol import envelope
 from emay_mock.settings import Settings
 from emay_mock.store.jobs import Job
@@ -90,9 +91,11 @@ class PushEngine:
         events: EventHub,
         lookup: TargetLookup,
         queues: PullQueues,
+        outcomes: OutcomeBook,
     ) -> None:
         self.store = store
         self.queues = queues
+        self.outcomes = outcomes
         self.clock = clock
         self.scheduler = scheduler
         self.settings = settings
@@ -281,10 +284,13 @@ class PushEngine:
         self.attempts[(batch.kind, "ok" if ok else "failed")] += 1
         if not ok:
             self.failed += 1
+        if n > 1 and not manual and note is None:
+            self.outcomes.saw(batch.app_id, PUSH_RETRIED)
         if note == "chaos:duplicate":
             # The scripted second delivery changes nothing about the batch's own outcome.
             changes = {"attempts": changes["attempts"]}
         elif ok:
+            self.outcomes.saw(batch.app_id, PUSH_DELIVERED)
             changes.update(status="delivered", next_at=None)
             if "duplicate" in (current.chaos or "").split(","):
                 self.scheduler.schedule(
@@ -301,6 +307,7 @@ class PushEngine:
         else:
             changes.update(status="dead", next_at=None)
             self.dead += 1
+            self.outcomes.saw(batch.app_id, PUSH_GIVEN_UP)
             log.warning(
                 "push batch %s (%s, %d items) to %s is dead after %d attempts",
                 batch.batch_id, batch.kind, batch.size, url, n,

@@ -63,7 +63,10 @@ class Tally:
 @dataclass
 class AppContract:
     requests: int = 0
-    endpoints: Counter[tuple[str, str]] = field(default_factory=Counter)  # by (family, endpoint)
+    # By (family, endpoint, code): the endpoints used and the outcomes answered, in one count.
+    answers: Counter[tuple[str, str, str | None]] = field(default_factory=Counter)
+    # Codes a console action made expected (a balance set to 0): refusals with them are scripted.
+    expected: dict[str, str] = field(default_factory=dict)
     notes: dict[tuple[str, bool], Tally] = field(default_factory=dict)
     refusals: dict[tuple[str, str], Tally] = field(default_factory=dict)
     scripted: dict[str, Tally] = field(default_factory=dict)
@@ -93,22 +96,28 @@ class ContractBook:
         if app is None:
             app = self._app(entry.app_id)
         app.requests += 1
-        app.endpoints[entry.family, entry.endpoint] += 1
+        app.answers[entry.family, entry.endpoint, entry.code] += 1
         notes = entry.notes.items
         failed = not (entry.code is None or entry.code == "SUCCESS" or entry.reason is None)
         if not (notes or failed):
             return
-        where = {"journalId": entry.id, "time": entry.at, "endpoint": entry.endpoint}
+        where = {"journalId": entry.id, "time": entry.at, "endpoint": entry.endpoint, **_subject(entry)}
         for note in notes:
-            app.notes.setdefault((note.kind, note.deviation), Tally()).add({**where, "message": note.message})
+            example = {**where, "message": note.message}
             if note.diagnosis is not None:
-                app.diagnose(note.diagnosis.as_dict(), {**where, "message": note.message})
+                example["diagnosis"] = note.diagnosis.kind
+                app.diagnose(note.diagnosis.as_dict(), example)
+            app.notes.setdefault((note.kind, note.deviation), Tally()).add(example)
         if not failed:
             return
         assert entry.reason is not None and entry.code is not None
         detail = entry.reason.get("detail") or {}
-        if detail.get("rule") == "scenario":
-            app.scripted.setdefault(entry.code, Tally()).add({**where, "reason": entry.reason["reason"]})
+        expected = app.expected.get(entry.code)
+        if detail.get("rule") == "scenario" or expected is not None:
+            reason = str(entry.reason["reason"])
+            app.scripted.setdefault(entry.code, Tally()).add(
+                {**where, "reason": reason if expected is None else f"{reason} (expected after {expected})"}
+            )
             return
         what = str(entry.reason.get("field") or detail.get("rule") or "")
         key = (entry.code, what)
@@ -118,6 +127,11 @@ class ContractBook:
         if "diagnosis" in entry.reason:
             app.diagnose(entry.reason["diagnosis"], {**where, "message": entry.reason["reason"]})
 
+    def expect(self, app_id: str, code: str, why: str) -> None:
+        """A console action made `code` the answer a test wants (a balance set to 0): refusals
+        with it from now on are scripted, not held against the client."""
+        self._app(app_id).expected[code] = why
+
     def forget(self, app_id: str | None = None) -> None:
         if app_id is None:
             self.apps.clear()
@@ -126,6 +140,9 @@ class ContractBook:
 
     def report(self, app_id: str, strict: bool | None) -> dict[str, Any]:
         app = self.apps.get(app_id, AppContract())
+        endpoints: Counter[str] = Counter()
+        for (family, endpoint, _), n in app.answers.items():
+            endpoints[f"{family}/{endpoint}"] += n
         deviations = [_note(kind, tally, strict=True) for (kind, dev), tally in app.notes.items() if dev]
         observations = [
             _note(kind, tally, strict=False) for (kind, dev), tally in app.notes.items() if not dev
@@ -149,7 +166,7 @@ class ContractBook:
             "appId": app_id,
             "strict": strict,
             "requests": app.requests,
-            "endpoints": {f"{family}/{endpoint}": n for (family, endpoint), n in app.endpoints.most_common()},
+            "endpoints": dict(endpoints.most_common()),
             "clean": clean,
             "summary": summary,
             "explanation": _explanation(clean, summary, deviations, refusals),
@@ -237,3 +254,20 @@ def _explanation(
             f"{example.get('journalId')} ({example.get('endpoint')}): {example.get('reason')}"
         )
     return "\n".join(lines)
+
+
+def _subject(entry: Entry) -> dict[str, str]:
+    """Whom the request was about, for a failure's message: the smsId it was given, or its mobile."""
+    if entry.sms_id_first is not None:
+        return {"smsId": str(entry.sms_id_first)}
+    request = entry.request
+    if not isinstance(request, dict):
+        return {}
+    mobile = request.get("mobile") or request.get("mobiles")
+    if mobile is None:
+        items = request.get("smses")
+        if isinstance(items, list) and items and isinstance(items[0], dict):
+            mobile = items[0].get("mobile")
+    if isinstance(mobile, list):
+        mobile = mobile[0] if mobile else None
+    return {} if mobile is None or isinstance(mobile, dict) else {"mobile": str(mobile)[:40]}

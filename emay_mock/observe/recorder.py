@@ -1,5 +1,6 @@
 """What is kept of every request to an Emay endpoint, recorded in one step: the journal
-entry, the contract tally, the metrics, the result-code count and the log line."""
+entry, the contract tally, the metrics, the result-code count and the log line; and the
+outcomes the platform delivers later."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections.abc import Callable
 from emay_mock.observe import logs
 from emay_mock.observe.contract import ContractBook
 from emay_mock.observe.journal import Entry, Journal
+from emay_mock.observe.outcomes import OutcomeBook
 
 requests_log = logging.getLogger("emay_mock.requests")
 _NAME = requests_log.name
@@ -23,6 +25,7 @@ class Recorder:
         Without it, through the `emay_mock.requests` logger, as any logging set-up wants."""
         self.journal = Journal(journal_size)
         self.contract = ContractBook()
+        self.outcomes = OutcomeBook()  # told by the platform what it delivers later
         self.codes: Counter[str] = Counter()
         self._observers: list[ObserveFn] = []
         self.lines = lines
@@ -69,3 +72,4 @@ class Recorder:
     def forget(self, app_id: str | None) -> None:
         self.journal.clear(app_id)
         self.contract.forget(app_id)
+        self.outcomes.forget(app_id)

@@ -7,6 +7,7 @@ from typing import Any
 from emay_mock.delivery.clock import Clock
 from emay_mock.delivery.scheduler import Scheduler
 from emay_mock.observe.events import EventHub
+from emay_mock.observe.outcomes import MO_RECEIVED, OutcomeBook
 from emay_mock.platform.accounts import Account, Accounts
 from emay_mock.platform.routing import Router
 from emay_mock.protocol import payloads
@@ -28,6 +29,7 @@ class Inbound:
         clock: Clock,
         router: Router,
         queues: PullQueues,
+        outcomes: OutcomeBook,
         events: EventHub,
         rules: Rules,
     ) -> None:
@@ -36,6 +38,7 @@ class Inbound:
         self.clock = clock
         self.router = router
         self.queues = queues
+        self.outcomes = outcomes
         self.events = events
         self.rules = rules
         scheduler.on(MO_REPLY, self._reply_due)
@@ -62,6 +65,7 @@ class Inbound:
             source=source,
         )
         self.router.route(app_id, "mo", [row], self.item)
+        self.outcomes.saw(app_id, MO_RECEIVED)
         self.events.publish("mo", app_id, row)
         return row
 

@@ -17,6 +17,7 @@ from ua_parser import parse as parse_ua
 from emay_mock.delivery.clock import Clock
 from emay_mock.delivery.scheduler import Scheduler
 from emay_mock.observe.events import EventHub
+from emay_mock.observe.outcomes import LINK_CLICKED, OutcomeBook
 from emay_mock.platform.accounts import Account
 from emay_mock.platform.routing import Router
 from emay_mock.protocol import payloads
@@ -89,6 +90,7 @@ class Links:
         clock: Clock,
         router: Router,
         queues: PullQueues,
+        outcomes: OutcomeBook,
         events: EventHub,
         tz: ZoneInfo,
         user_agents: Executor,
@@ -100,6 +102,7 @@ class Links:
         self.clock = clock
         self.router = router
         self.queues = queues
+        self.outcomes = outcomes
         self.events = events
         self.tz = tz
         self.user_agents = user_agents
@@ -172,6 +175,7 @@ class Links:
                          device.browser, link.long_url, link.short_url, agent, source)  # fmt: skip
         self.store.add_click(click)
         self.router.route(link.app_id, "click", [click], self.item)
+        self.outcomes.saw(link.app_id, LINK_CLICKED)
         self.events.publish("click", link.app_id, click)
         return click
 

@@ -14,6 +14,7 @@ from emay_mock.delivery.clock import Clock
 from emay_mock.delivery.scheduler import Scheduler
 from emay_mock.observe.events import EventHub
 from emay_mock.observe.journal import Entry
+from emay_mock.observe.outcomes import OutcomeBook
 from emay_mock.platform.accounts import Account, Accounts
 from emay_mock.platform.ids import IdSequence
 from emay_mock.platform.links import Links, PlannedLinks
@@ -91,6 +92,7 @@ class Sender:
         templates: Templates,
         links: Links,
         stored: Callable[[int], None],
+        outcomes: OutcomeBook,
     ) -> None:
         """`stored(count)`: told after `count` more messages are stored (retention's check)."""
         self.messages = messages
@@ -108,6 +110,7 @@ class Sender:
         self.templates = templates
         self.links = links
         self.stored = stored
+        self.outcomes = outcomes
         self.accepted: Counter[str] = Counter()  # messages accepted, per appId
         self.states: Counter[str] = Counter()  # final reports, per state
         # The platform's own plans, shared by the recipients no rule decides: never changed.
@@ -253,7 +256,9 @@ class Sender:
         for kind, rows in ((REPORT, sms), (VOICE_REPORT, voice)):
             if rows:
                 self._route_reports(app_id, kind, rows)
-        self.states.update(row.state for row in reported if row.state is not None)
+        states = Counter(row.state for row in reported if row.state is not None)
+        self.states.update(states)
+        self.outcomes.saw_states(app_id, states)
         if self.events.listening:
             for row in reported[:50]:
                 self.events.publish("report", app_id, row)

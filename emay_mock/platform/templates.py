@@ -9,6 +9,7 @@ from __future__ import annotations
 from emay_mock.delivery.clock import Clock
 from emay_mock.delivery.scheduler import Scheduler
 from emay_mock.observe.events import EventHub
+from emay_mock.observe.outcomes import TEMPLATE_APPROVED, TEMPLATE_REJECTED, OutcomeBook
 from emay_mock.platform.accounts import Account
 from emay_mock.platform.ids import IdSequence
 from emay_mock.protocol import diagnose, rules
@@ -41,6 +42,7 @@ class Templates:
         settings: Settings,
         scenarios: Outcomes,
         events: EventHub,
+        outcomes: OutcomeBook,
     ) -> None:
         self.store = store
         self.scheduler = scheduler
@@ -48,6 +50,7 @@ class Templates:
         self.settings = settings
         self.scenarios = scenarios
         self.events = events
+        self.outcomes = outcomes
         self.ids = IdSequence(18, store.last_id())
         scheduler.on(REVIEW, self._review_due)
 
@@ -66,6 +69,8 @@ class Templates:
         row = TemplateRow(template_id, account.app_id, content, status if immediate else PENDING, now,
                           now if immediate else None, 0)  # fmt: skip
         self.store.insert(row)
+        if immediate:
+            self._met(row.app_id, status)
         if not immediate and not waits:
             due = now + int(delay_s * 1000)
             self.scheduler.schedule(
@@ -83,7 +88,14 @@ class Templates:
 
     def _decide(self, row: TemplateRow, status: int) -> None:
         self.store.set_status(row.template_id, status, self.clock.now_ms())
+        self._met(row.app_id, status)
         self.events.publish("template", row.app_id, row)
+
+    def _met(self, app_id: str, status: int) -> None:
+        if status == APPROVED:
+            self.outcomes.saw(app_id, TEMPLATE_APPROVED)
+        elif status == REJECTED:
+            self.outcomes.saw(app_id, TEMPLATE_REJECTED)
 
     def review(self, template_id: str, status: int) -> tuple[TemplateRow, int]:
         """The platform's reviewer decides, by hand: (the template, its status before).

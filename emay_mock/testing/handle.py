@@ -106,6 +106,10 @@ class EmayMockHandle:
         if not report["clean"]:
             raise AssertionError(report["explanation"])
 
+    async def outcomes(self) -> dict[str, Any]:
+        """The outcomes this account met (`seen`) and never did (`unseen`, and `howTo` provoke each)."""
+        return dict(await self._call("GET", "/_mock/outcomes", params={"appId": self.app_id}))
+
     async def coverage(self) -> dict[str, Any]:
         return dict(await self._call("GET", "/_mock/scenarios/coverage"))
 

@@ -60,8 +60,8 @@ def build_app(
     events = EventStream(platform.events, views, stopping)
     control = [
         *links_routes(platform.links, views),
-        *ControlApi(platform, read, push, metrics.render, steering).routes(),
-        *ConsoleApi(platform, read, views).routes(),
+        *ControlApi(platform, read, push, metrics.render, steering, recorder.contract.expect).routes(),
+        *ConsoleApi(platform, read, views, recorder.contract.expect).routes(),
         *ScenarioApi(scenarios, recorder.codes, read.report_states()).routes(),
         *InspectApi(read, recorder, views).routes(),
         *WaitApi(read, platform.events, views, stopping).routes(),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aiohttp import web
 
 from emay_mock.platform.readmodel import ReadModel
@@ -17,10 +19,14 @@ _CLICKS_SHOWN = 20
 
 
 class ConsoleApi:
-    def __init__(self, platform: Platform, read: ReadModel, views: Views) -> None:
+    def __init__(
+        self, platform: Platform, read: ReadModel, views: Views, expect: Callable[[str, str, str], None]
+    ) -> None:
+        """`expect(appId, code, why)`: a console action made a refusal what the test asked for."""
         self.platform = platform
         self.read = read
         self.views = views
+        self.expect = expect
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -89,4 +95,6 @@ class ConsoleApi:
             raise ApiError(400, f"the balance would be {balance}; it must be between 0 and {_MAX_BALANCE}")
         previous = account.balance
         self.platform.accounts.give_balance(account, balance)
+        if balance < previous:
+            self.expect(app_id, "ERROR_BALANCE", f"the console set the balance to {balance}")
         return reply({"appId": app_id, "balance": balance, "previous": previous})

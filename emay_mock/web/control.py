@@ -66,12 +66,14 @@ class ControlApi:
         push: PushEngine,
         metrics: Callable[[], bytes],
         steering: Steering,
+        expect: Callable[[str, str, str], None],
     ) -> None:
         self.platform = platform
         self.read = read
         self.engine = push
         self.render_metrics = metrics
         self.steering = steering
+        self.expect = expect  # (appId, code, why): a refusal the test set up, not the client's fault
         self.views = views.Views(platform.tz)
 
     def routes(self) -> list[web.RouteDef]:
@@ -113,6 +115,8 @@ class ControlApi:
             raise ApiError(400, "invalid account", problems=exc.problems) from None
         existed = self.read.account(spec.app_id) is not None
         account = self.platform.accounts.put(spec)
+        if spec.balance == 0:
+            self.expect(spec.app_id, "ERROR_BALANCE", "the account was given a balance of 0")
         return reply({"account": views.account(account), "replaced": existed}, 200 if existed else 201)
 
     async def messages(self, request: web.Request) -> web.Response:

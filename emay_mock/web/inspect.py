@@ -6,6 +6,8 @@ from typing import Any
 
 from aiohttp import web
 
+from emay_mock.observe.outcomes import Usage
+from emay_mock.observe.outcomes import report as outcome_report
 from emay_mock.observe.recorder import Recorder
 from emay_mock.platform.readmodel import ReadModel
 from emay_mock.protocol.rules import strip_prefix
@@ -28,6 +30,7 @@ class InspectApi:
         return [
             web.get("/_mock/journal", self.journal),
             web.get("/_mock/contract", self.contract),
+            web.get("/_mock/outcomes", self.outcomes),
             web.get("/_mock/mo", self.mo),
             web.get("/_mock/conversations", self.conversations),
             web.get("/_mock/messages/{smsId}", self.message),
@@ -68,6 +71,24 @@ class InspectApi:
         if app_id:
             return reply(reports[0])
         return reply({"accounts": reports})
+
+    async def outcomes(self, request: web.Request) -> web.Response:
+        """The outcomes the account met and those it never did, each unseen one with how to provoke it."""
+        app_id = request.query.get("appId")
+        if not app_id:
+            raise ApiError(400, "appId is required")
+        account = self.read.account(app_id)
+        if account is None:
+            raise ApiError(404, f"no account has appId {app_id!r}")
+        app = self.recorder.contract.apps.get(app_id)
+        push = account.spec.push
+        usage = Usage(
+            answers={} if app is None else app.answers,
+            delivered=self.recorder.outcomes.apps.get(app_id, {}),
+            report_push=push is not None and push.report_url is not None,
+            mo_push=push is not None and push.mo_url is not None,
+        )
+        return reply(outcome_report(usage, app_id))
 
     async def mo(self, request: web.Request) -> web.Response:
         q = request.query

@@ -99,6 +99,13 @@ async def test_a_balance_set_to_0_in_the_ui_makes_the_next_send_answer_error_bal
     # the counts follow the send without a reload
     await card.locator(".chips").get_by_text("messages 1").wait_for()
     assert "strict" in await card.inner_text() and "pull queues" in await card.inner_text()
+    # what the client met: a success and the refusal the balance of 0 asked for (and, a
+    # second later, the message's report); opened, what it never met and how
+    outcomes = card.locator("details.outcomes")
+    await outcomes.locator("summary").get_by_text(re.compile(r"^Outcomes: met [23] of \d+$")).wait_for()
+    await outcomes.locator("summary").click()
+    await outcomes.get_by_text("sendSingleSMS:ERROR_OVER_SPEED").wait_for()
+    assert "sendSingleSMS:ERROR_BALANCE" in await outcomes.locator("p").inner_text()
 
 
 async def test_a_short_link_clicked_in_the_ui_appears_in_get_short_link(

@@ -897,6 +897,7 @@
   // ---- accounts: balances, settings, what each holds -------------------------------------------------
   // Sends change balances and counts far more often than anyone reads them: at most one reload a second.
   const ACCOUNTS_EVERY_MS = 1000;
+  const OUTCOMES_SHOWN = 50;
   let accountsShownAt = 0;
   let accountsLater = null;
 
@@ -909,18 +910,23 @@
     accountsShownAt = Date.now();
     const isStale = stale("accounts");
     const data = await api("/_mock/accounts");
+    // What each account's client met so far (the first few dozen accounts: a page, not a report).
+    const met = await Promise.all(data.accounts.map((a, i) => i < OUTCOMES_SHOWN
+      ? api(`/_mock/outcomes?appId=${encodeURIComponent(a.appId)}`).catch(() => null) : null));
     if (isStale()) return;
     state.accounts = data.accounts;
     showBalance();
     const list = $("#accounts");
     const focused = document.activeElement && list.contains(document.activeElement) ? document.activeElement.id : null;
     const typed = Object.fromEntries([...list.querySelectorAll("input[data-balance]")].map((i) => [i.id, i.value]));
-    list.replaceChildren(...data.accounts.map(accountCard));
+    const opened = new Set([...list.querySelectorAll("details[data-outcomes][open]")].map((d) => d.dataset.outcomes));
+    list.replaceChildren(...data.accounts.map((a, i) => accountCard(a, met[i])));
+    for (const d of list.querySelectorAll("details[data-outcomes]")) d.open = opened.has(d.dataset.outcomes);
     for (const [id, value] of Object.entries(typed)) { const input = document.getElementById(id); if (input && value) input.value = value; }
     if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
   }
 
-  function accountCard(a) {
+  function accountCard(a, outcomes) {
     const inputId = `balance-${a.appId}`;
     const push = a.push;
     const counts = a.counts || {};
@@ -952,7 +958,17 @@
         chip("messages", counts.messages || 0), chip("queued reports", counts.queuedReports || 0),
         chip("queued MO", counts.queuedMo || 0), chip("queued clicks", counts.queuedClicks || 0),
         counts.queuedVoiceReports ? chip("queued voice reports", counts.queuedVoiceReports) : null,
-        chip("pending pushes", counts.pendingPushes || 0), chip("dead pushes", counts.deadPushes || 0, true)));
+        chip("pending pushes", counts.pendingPushes || 0), chip("dead pushes", counts.deadPushes || 0, true)),
+      outcomes ? outcomesOf(outcomes) : null);
+  }
+
+  // The outcomes the client met, and how to provoke each it never did.
+  function outcomesOf(o) {
+    return h("details", { class: "outcomes", "data-outcomes": o.appId },
+      h("summary", { text: `Outcomes: met ${o.met} of ${o.of}` }),
+      o.seen.length ? h("p", { class: "mono", text: `met: ${o.seen.join(", ")}` }) : null,
+      o.howTo.length ? h("ul", { "aria-label": "Outcomes never met" }, ...o.howTo.map((u) =>
+        h("li", {}, h("code", { text: u.outcome }), h("span", { text: ` ${u.how}` })))) : null);
   }
 
   async function changeBalance(appId, how, form) {
