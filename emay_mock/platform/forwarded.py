@@ -5,7 +5,7 @@ bounded; the control API and the UI show them beside the mock's own."""
 from __future__ import annotations
 
 import itertools
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +41,7 @@ class Forwarded:
     def __init__(self, max_held: int = MAX_HELD) -> None:
         self._messages: deque[MessageRow] = deque(maxlen=max_held)
         self._by_sms_id: dict[str, MessageRow] = {}
+        self._counts: Counter[str] = Counter()  # messages held, per appId
         self._mo: deque[MoRow] = deque(maxlen=max_held)
         # Negative ids: never one of the mock's own messages or MO.
         self._ids = itertools.count(-1, -1)
@@ -53,7 +54,9 @@ class Forwarded:
     ) -> None:
         for item in items:
             if len(self._messages) == self._messages.maxlen:
-                self._by_sms_id.pop(self._messages[0].sms_id, None)
+                oldest = self._messages[0]
+                self._by_sms_id.pop(oldest.sms_id, None)
+                self._counts[oldest.app_id] -= 1
             row = MessageRow(
                 next(self._ids), item.sms_id, app_id, item.mobile, strip_prefix(item.mobile), item.content,
                 item.custom_sms_id, item.extended_code, endpoint, item.template_id, wall_ms, now_ms, None,
@@ -61,6 +64,7 @@ class Forwarded:
             )  # fmt: skip
             self._messages.append(row)
             self._by_sms_id[item.sms_id] = row
+            self._counts[app_id] += 1
 
     def reported(self, items: Iterable[Any], now_ms: int) -> int:
         """Reports a forwarded pull returned: each known message takes its state."""
@@ -93,6 +97,9 @@ class Forwarded:
                     "upstream",
                 )
             )
+
+    def count(self, app_id: str) -> int:
+        return self._counts.get(app_id, 0)
 
     def message(self, sms_id: str) -> MessageRow | None:
         return self._by_sms_id.get(sms_id)
@@ -138,8 +145,10 @@ class Forwarded:
         if app_id is None:
             self._messages.clear()
             self._by_sms_id.clear()
+            self._counts.clear()
             self._mo.clear()
             return
+        self._counts.pop(app_id, None)
         kept = [row for row in self._messages if row.app_id != app_id]
         self._messages.clear()
         self._messages.extend(kept)

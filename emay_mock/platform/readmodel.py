@@ -89,7 +89,7 @@ class ReadModel:
         messages = self.store.messages
         return {
             app_id: {
-                "messages": messages.count(app_id),
+                "messages": messages.count(app_id) + self.forwarded.count(app_id),
                 "queuedReports": depth(app_id, "report"),
                 "queuedVoiceReports": depth(app_id, "voice-report"),
                 "queuedMo": depth(app_id, "mo"),

@@ -12,7 +12,7 @@ import logging
 import os
 import time
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 import aiohttp
 from aiohttp import web
@@ -66,6 +66,7 @@ class Upstream:
         self.max_body = max_body
         self.session: aiohttp.ClientSession | None = None
         self._replays: dict[str, tuple[float, Replayer]] = {}
+        self._announced: set[tuple[str, str]] = set()  # (appId, url) said once in the log
 
     async def start(self) -> None:
         if self.session is None:
@@ -105,6 +106,11 @@ class Upstream:
         where = up.shown_url
         shown: dict[str, Any] = {"mode": up.mode, "url": where}
         entry.upstream = shown
+        if (account.app_id, where) not in self._announced:  # an account added at run time too
+            self._announced.add((account.app_id, where))
+            log.warning(
+                "appId %s forwards to %s (%s): real messages, real cost", account.app_id, where, up.mode
+            )
         body, form = await _body(request)
         decoded = await _decode(
             family.family, request, body, account, self.platform.settings.max_inflated_bytes
@@ -121,7 +127,7 @@ class Upstream:
         try:
             status, headers, answer = await self._send(request, body, form, up)
         except UpstreamFailed as exc:
-            why = str(exc)
+            why = _scrubbed(str(exc), up.url)
             shown["error"] = why
             entry.reason = {"reason": f"upstream {where}: {why}; the client's connection was closed"}
             entry.http_status = 0
@@ -136,7 +142,7 @@ class Upstream:
         self.drift.exchange(up.mode, "answered")
         if result == SUCCESS:
             self._learn(family.family, entry, decoded, plain)
-        if verdict is not None:
+        if verdict is not None and status == 200:  # a failing platform is not a different one
             self._compare(family.family, entry, verdict, result, plain, shown)
         self._write(entry, decoded, up.mode, started, status=status, result=result, answer=plain)
         kept = {k: v for k, v in headers.items() if k.lower() in ("result", "content-type")}
@@ -334,6 +340,12 @@ class Upstream:
                 log.warning("replay: %s", problem)
             held = self._replays[path] = (mtime, Replayer.of(exchanges))
         return held[1]
+
+
+def _scrubbed(text: str, url: str) -> str:
+    """An error's text without the URL's user and password, should it quote the URL."""
+    netloc = urlsplit(url).netloc
+    return text.replace(netloc.rsplit("@", 1)[0] + "@", "") if "@" in netloc else text
 
 
 def closed(request: web.Request) -> web.StreamResponse:

@@ -412,3 +412,25 @@ async def test_other_accounts_are_answered_by_the_mock(
     assert mock.store.messages.count() == 2 and platform.store.messages.count() == 0
     entries = (await get(http, f"{mock.url}/_mock/journal?appId=EUCP-LOCAL"))["entries"]
     assert [e["upstream"] for e in entries] == [None, None]
+
+
+async def test_an_account_added_at_run_time_forwards_and_says_so(
+    platform: MockServer, front: Front, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    mock = await front([])
+    body = {"appId": APP_ID, "secretKey": SECRET, "upstream": {"url": platform.url, "mode": "passthrough"}}
+    async with http.post(f"{mock.url}/_mock/accounts", json=body) as resp:
+        assert resp.status == 201
+        shown = (await resp.json())["account"]
+    assert shown["upstream"] == {"url": platform.url, "mode": "passthrough", "timeoutSeconds": 10.0}
+    async with EmayClient(mock.url, APP_ID, SECRET) as client:
+        sent = await client.send_batch_only_sms(["13800000001", "13800000002"], "hi")
+    assert {m["smsId"] for m in (await get(http, f"{platform.url}/_mock/messages"))["messages"]} == {
+        s["smsId"] for s in sent
+    }
+    (listed,) = (await get(http, f"{mock.url}/_mock/accounts"))["accounts"]
+    assert listed["counts"]["messages"] == 2
+    assert f"appId {APP_ID} forwards to {platform.url} (passthrough): real messages" in caplog.text
+    async with http.post(f"{mock.url}/_mock/reset", json={"appId": APP_ID}) as resp:
+        assert resp.status == 200
+    assert (await get(http, f"{mock.url}/_mock/messages?appId={APP_ID}"))["messages"] == []
