@@ -41,8 +41,8 @@ def test_upstream_and_replay_mistakes_are_named(tmp_path: Path) -> None:
     found = problems(tmp_path, "    replay: missing.jsonl\n")
     assert found == [f"accounts[0].replay: no such recording: {(tmp_path / 'missing.jsonl').resolve()}"]
     (tmp_path / "r.jsonl").write_text('{"family": "secure"}\n', "utf-8")
-    (found,) = problems(tmp_path, "    replay: r.jsonl\n    upstream: {url: 'http://x'}\n")[:1]
-    assert found == "accounts[0].replay: an account answers either upstream or from a recording: not both"
+    (both,) = problems(tmp_path, "    replay: r.jsonl\n    upstream: {url: 'http://x'}\n")[:1]
+    assert both == "accounts[0].replay: an account answers either upstream or from a recording: not both"
     (invalid,) = problems(tmp_path, "    replay: r.jsonl\n")
     assert (
         invalid.startswith("accounts[0].replay: invalid recording:")
