@@ -146,6 +146,23 @@ def _server_problems(server: dict[str, Any]) -> list[tuple[str, str]]:
     return problems
 
 
+def _replay_problems(replay: str, raw: dict[str, Any], base: Path | None) -> list[str]:
+    problems = []
+    if raw.get("upstream") is not None:
+        problems.append("an account answers either upstream or from a recording: not both")
+    path = (base or Path()) / replay
+    try:
+        is_file = path.is_file()
+    except (OSError, ValueError) as exc:  # a name too long, a NUL byte
+        return [*problems, f"not a usable file name ({getattr(exc, 'strerror', None) or exc})"]
+    if not is_file:
+        return [*problems, f"no such recording: {path.absolute()}"]
+    found = recording.read(path)[1]
+    if found:
+        problems.append("invalid recording:\n  " + "\n  ".join(found[:20]))
+    return problems
+
+
 def account_problems(raw: Any, base: Path | None = None) -> list[tuple[yamlfile.Path, str]]:
     """`base`: where a relative `replay` file is (the config file's folder; else the working one)."""
     if not isinstance(raw, dict):
@@ -153,15 +170,7 @@ def account_problems(raw: Any, base: Path | None = None) -> list[tuple[yamlfile.
     problems: list[tuple[yamlfile.Path, str]] = []
     replay = raw.get("replay")
     if isinstance(replay, str):
-        if raw.get("upstream") is not None:
-            problems.append((("replay",), "an account answers either upstream or from a recording: not both"))
-        path = (base or Path()) / replay
-        if not path.is_file():
-            problems.append((("replay",), f"no such recording: {path.resolve()}"))
-        else:
-            found = recording.read(path)[1]
-            if found:
-                problems.append((("replay",), "invalid recording:\n  " + "\n  ".join(found[:20])))
+        problems += [(("replay",), text) for text in _replay_problems(replay, raw, base)]
     secret = raw.get("secretKey")
     if isinstance(secret, str):
         size = len(secret.encode("utf-8"))

@@ -39,7 +39,7 @@ def test_upstream_and_replay_mistakes_are_named(tmp_path: Path) -> None:
         "accounts[0].upstream.url: 'ftp://x' does not match '^https?://'",
     ]
     found = problems(tmp_path, "    replay: missing.jsonl\n")
-    assert found == [f"accounts[0].replay: no such recording: {(tmp_path / 'missing.jsonl').resolve()}"]
+    assert found == [f"accounts[0].replay: no such recording: {(tmp_path / 'missing.jsonl').absolute()}"]
     (tmp_path / "r.jsonl").write_text('{"family": "secure"}\n', "utf-8")
     (both,) = problems(tmp_path, "    replay: r.jsonl\n    upstream: {url: 'http://x'}\n")[:1]
     assert both == "accounts[0].replay: an account answers either upstream or from a recording: not both"
@@ -56,3 +56,11 @@ def test_a_stored_account_keeps_its_upstream() -> None:
     )
     assert spec_from_json(spec_to_json(spec)) == spec
     assert json.loads(spec_to_json(spec))["upstream"]["mode"] == "shadow"
+
+
+def test_a_replay_name_no_file_can_have_is_refused_not_crashed_on() -> None:
+    for name in ("x" * 5000, "a\0b"):
+        with pytest.raises(ConfigError) as caught:
+            parse_account({"appId": "A", "secretKey": "0123456789ABCDEF", "replay": name})
+        (problem,) = caught.value.problems
+        assert problem.startswith(("replay: not a usable file name", "replay: no such recording"))
