@@ -6,6 +6,7 @@ here instead of to the family's own answer (`Family.handler`)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -32,7 +33,7 @@ from emay_mock.protocol.fields import Fields
 from emay_mock.protocol.notes import Notes
 from emay_mock.protocol.send import SendOrder, validate
 from emay_mock.settings import SHADOW, UpstreamSettings
-from emay_mock.web.edge import Family, too_large
+from emay_mock.web.edge import STOPPING_KEY, Family, too_large
 from emay_mock.web.jsonapi import reply
 
 log = logging.getLogger("emay_mock.upstream")
@@ -154,7 +155,6 @@ class Upstream:
     async def _send(
         self, request: web.Request, body: bytes, form: list[tuple[str, str]] | None, up: UpstreamSettings
     ) -> tuple[int, dict[str, str], bytes]:
-        assert self.session is not None, "the upstream session starts with the server"
         headers = {
             name: value for name in FORWARDED_HEADERS if (value := request.headers.get(name)) is not None
         }
@@ -163,9 +163,28 @@ class Upstream:
             data = form
             headers["Content-Type"] = _FORM
         url = up.url.rstrip("/") + request.path_qs
+        # A stop does not wait for the platform: the request ends as a failed one.
+        exchange = asyncio.ensure_future(self._exchange(request.method, url, data, headers, up))
+        stopping = asyncio.ensure_future(request.app[STOPPING_KEY].wait())
+        try:
+            await asyncio.wait({exchange, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:
+            exchange.cancel()
+            raise
+        finally:
+            stopping.cancel()
+        if not exchange.done():
+            exchange.cancel()
+            raise UpstreamFailed("the mock is stopping")
+        return exchange.result()
+
+    async def _exchange(
+        self, method: str, url: str, data: Any, headers: dict[str, str], up: UpstreamSettings
+    ) -> tuple[int, dict[str, str], bytes]:
+        assert self.session is not None, "the upstream session starts with the server"
         try:
             async with self.session.request(
-                request.method, url, data=data, headers=headers, allow_redirects=False,
+                method, url, data=data, headers=headers, allow_redirects=False,
                 timeout=aiohttp.ClientTimeout(total=up.timeout_s),
             ) as response:  # fmt: skip
                 answer = await _capped(response, self.max_body)

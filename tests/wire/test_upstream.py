@@ -434,3 +434,23 @@ async def test_an_account_added_at_run_time_forwards_and_says_so(
     async with http.post(f"{mock.url}/_mock/reset", json={"appId": APP_ID}) as resp:
         assert resp.status == 200
     assert (await get(http, f"{mock.url}/_mock/messages?appId={APP_ID}"))["messages"] == []
+
+
+async def test_a_stop_does_not_wait_for_the_platform(front: Front, http: aiohttp.ClientSession) -> None:
+    async def slow(request: web.Request) -> web.Response:
+        await asyncio.sleep(3)
+        return web.Response(text="late")
+
+    runner, url = await _serve(slow)
+    try:
+        mock = await front([forwarding(url)])
+        sending = asyncio.ensure_future(_closed_for_the_client(mock))
+        await asyncio.sleep(0.3)
+        started = asyncio.get_running_loop().time()
+        await mock.close()
+        assert asyncio.get_running_loop().time() - started < 2
+        await sending
+        (entry,) = mock.journal.query()
+        assert entry.upstream is not None and entry.upstream["error"] == "the mock is stopping"
+    finally:
+        await runner.cleanup()
