@@ -204,7 +204,7 @@ class MockServer:
         self.drift = DriftBook()
         self.upstream = Upstream(
             self.platform, self.parts.forwarded, self.drift, RecordFile(record) if record else None,
-            settings.max_body_bytes,
+            settings.max_body_bytes, self.recorder.journal.record,
         )  # fmt: skip
         self.metrics = Metrics(self.parts.read.figures, self.recorder, self.drift)
         self.url = ""  # the base URL once listen() has bound a port

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-FAMILIES = ("secure", "simple", "voice", "report")
+FAMILIES = ("secure", "simple", "voice", "report", "push")  # push: the platform's, relayed
 # Fields a replay does not match on: they change with every request (docs/upstream.md#replay).
 UNMATCHED = frozenset({"requestTime", "requestValidPeriod", "timestamp", "sign", "appId"})
 # Never written: whoever holds a recording must not be able to sign or decrypt with it.

@@ -25,7 +25,7 @@ from emay_mock.web.jsonapi import json_routes
 from emay_mock.web.links import links_routes
 from emay_mock.web.scenarios import ScenarioApi
 from emay_mock.web.ui import ui_routes
-from emay_mock.web.upstream import Upstream, drift_routes
+from emay_mock.web.upstream import Upstream, drift_routes, push_routes
 from emay_mock.web.views import Views
 from emay_mock.web.waits import WaitApi
 
@@ -74,7 +74,9 @@ def build_app(
         *events.routes(),
         *(drift_routes(upstream.drift) if upstream is not None else []),
     ]
-    app.add_routes(json_routes(guard(control, control_auth), platform.committed))
+    # The real platform's pushes come without the control API's credentials: not guarded.
+    pushes = push_routes(upstream) if upstream is not None else []
+    app.add_routes(json_routes([*guard(control, control_auth), *pushes], platform.committed))
 
     async def shutdown(_: web.Application) -> None:
         stopping.set()

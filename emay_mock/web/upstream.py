@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -58,9 +59,12 @@ class Upstream:
         drift: DriftBook,
         record: RecordFile | None,
         max_body: int,
+        journal: Callable[[Entry], Any] | None = None,
     ) -> None:
-        """`record`: where every upstream exchange is appended (`serve --record`), if anywhere."""
+        """`record`: where every upstream exchange is appended (`serve --record`), if anywhere;
+        `journal`: keeps the entry of each push the platform makes to the mock."""
         self.platform = platform
+        self.journal = journal
         self.forwarded = forwarded
         self.drift = drift
         self.record = record
@@ -253,6 +257,34 @@ class Upstream:
             self.record.write(exchange)
         except (OSError, ValueError) as exc:  # a full disk must not stop the answer
             log.error("cannot write to the recording %s: %s", self.record.path, exc)
+
+    # -- the platform's pushes ---------------------------------------------------------------
+
+    async def relay_push(
+        self, request: web.Request, body: bytes, account: Account, kind: str, shown: dict[str, Any]
+    ) -> tuple[int, str]:
+        """The push, as it came, to the account's own push URL; its answer, for the platform."""
+        push = account.spec.push
+        url = None if push is None else push.url_for(kind)
+        if push is None or not url:
+            shown["relayedTo"] = None
+            return 200, "success"  # kept here: nobody else to tell
+        shown["relayedTo"] = url
+        headers = {n: v for n in FORWARDED_HEADERS if (v := request.headers.get(n)) is not None}
+        assert self.session is not None, "the upstream session starts with the server"
+        try:
+            async with self.session.post(
+                url, data=body, headers=headers, timeout=aiohttp.ClientTimeout(total=push.timeout_s)
+            ) as response:
+                text = (await _capped(response, self.max_body)).decode("utf-8", "replace")
+                return response.status, text
+        except (TimeoutError, aiohttp.ClientError, UpstreamFailed) as exc:
+            shown["error"] = f"relay to {url} failed: {type(exc).__name__}"
+            return 502, "the account's push URL did not answer"
+
+    def write_push(self, entry: Entry, decoded: Decoded, status: int, text: str) -> None:
+        started = time.perf_counter() - entry.latency_ms / 1000
+        self._write(entry, decoded, "push", started, status=status, result=entry.code, answer=text)
 
     # -- the mock's own verdict (shadow) ----------------------------------------------------
 
@@ -631,6 +663,65 @@ def _signed_verdict(
         return SUCCESS, None
     simple_api.pull_number(fields)
     return SUCCESS, [_pull_item(platform, "mo" if endpoint == "getMo" else "report", account.app_id)]
+
+
+# -- the platform's pushes, relayed -------------------------------------------------------------
+
+PUSH_KINDS = {"report": "reports", "mo": "mos"}
+
+
+def _pushed_items(body: bytes, content_type: str | None, account: Account, kind: str) -> list[Any]:
+    """A push's items: the plain form's `reports=`/`mos=`, or the encrypted body (gzip or not)."""
+    if (content_type or "").split(";")[0].strip().lower() == _FORM:
+        form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        items = json.loads(form.get(PUSH_KINDS[kind], "[]"))
+    else:
+        plain = envelope.aes_decrypt(account.key, body)
+        if plain.startswith(b"\x1f\x8b"):
+            plain = envelope.gunzip(plain, 64 * 1024 * 1024)
+        items = json.loads(plain.decode("utf-8"))
+    return items if isinstance(items, list) else []
+
+
+def push_routes(upstream: Upstream) -> list[web.RouteDef]:
+    """Where the real platform's pushes can be pointed, for an account that forwards: each is
+    read into what the platform accepted, recorded, and relayed to the account's own push URL
+    (answered `success` when it has none)."""
+
+    async def relay(request: web.Request) -> web.Response:
+        app_id, kind = request.match_info["appId"], request.match_info["kind"]
+        account = upstream.platform.accounts.get(app_id)
+        if kind not in PUSH_KINDS:
+            return reply({"error": "kind must be report or mo"}, 404)
+        if account is None or account.spec.upstream is None:
+            return reply({"error": f"no account with upstream: has appId {app_id!r}"}, 404)
+        body = await request.read()
+        entry = Entry("push", kind, request.method, request.remote, upstream.platform.clock.wall_ms(), app_id,
+                      request.headers.get("Content-Type"))  # fmt: skip
+        shown: dict[str, Any] = {"mode": "push", "url": account.spec.upstream.shown_url}
+        entry.upstream = shown
+        try:
+            items = _pushed_items(body, entry.content_type, account, kind)
+        except (EmayError, ValueError, OSError, RecursionError) as exc:
+            items = []
+            shown["note"] = f"the push does not decode with the account's key: {type(exc).__name__}"
+        entry.request = redact(items)
+        now = upstream.platform.clock.now_ms()
+        if kind == "report":
+            upstream.forwarded.reported(items, now)
+        else:
+            upstream.forwarded.replied(app_id, items, now)
+        started = time.perf_counter()
+        status, text = await upstream.relay_push(request, body, account, kind, shown)
+        entry.http_status, entry.code = status, text.strip()[:40] or None
+        entry.latency_ms = (time.perf_counter() - started) * 1000
+        decoded = Decoded({PUSH_KINDS[kind]: items})
+        upstream.write_push(entry, decoded, status, text)
+        if upstream.journal is not None:
+            upstream.journal(entry)
+        return web.Response(status=status, text=text)
+
+    return [web.post("/_mock/upstream/push/{appId}/{kind}", relay)]
 
 
 # -- the drift report ---------------------------------------------------------------------------

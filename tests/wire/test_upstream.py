@@ -23,7 +23,8 @@ from emay_mock.config import Config
 from emay_mock.protocol.rules import Rules
 from emay_mock.server import MockServer
 from emay_mock.settings import AccountSpec, Settings
-from tests.conftest import APP_ID, SECRET, MockFactory, account
+from emay_mock.testing.receiver import Receiver
+from tests.conftest import APP_ID, KEY, SECRET, MockFactory, account
 
 PLATFORM = Settings(rules=replace(Rules(), max_content_units=20), default_scenarios=False)
 MOCK = Settings(default_scenarios=False)
@@ -378,7 +379,7 @@ def test_check_says_what_is_wrong_with_a_recording(
     assert cli.main(["check", str(bad)]) == 1
     err = capsys.readouterr().err.splitlines()
     assert [line.split(": ", 1)[0].rsplit(":", 1)[1] for line in err] == ["2", "3", "4"]
-    assert "family: must be one of secure, simple, voice, report, got 'smtp'" in err[1]
+    assert "family: must be one of secure, simple, voice, report, push, got 'smtp'" in err[1]
     assert "a recording must not keep secrets" in err[2]
 
 
@@ -454,3 +455,64 @@ async def test_a_stop_does_not_wait_for_the_platform(front: Front, http: aiohttp
         assert entry.upstream is not None and entry.upstream["error"] == "the mock is stopping"
     finally:
         await runner.cleanup()
+
+
+# -- the platform's pushes -------------------------------------------------------------------
+
+
+async def test_the_platforms_pushes_are_read_recorded_and_relayed(
+    platform: MockServer, front: Front, http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    recording = tmp_path / "pushes.jsonl"
+    async with Receiver() as receiver:
+        mine = account(
+            upstream={"url": platform.url},
+            push={
+                "reportUrl": receiver.path_url("/report"),
+                "moUrl": receiver.path_url("/mo"),
+                "mode": "plain",
+            },
+        )
+        mock = await front([mine], record=recording)
+        relay = f"{mock.url}/_mock/upstream/push/{APP_ID}"
+        # The platform pushes reports encrypted, MO plain, to the mock in front.
+        pushing = {"appId": APP_ID, "secretKey": SECRET, "push": {"reportUrl": f"{relay}/report"}}
+        for body in (pushing, {**pushing, "push": {"moUrl": f"{relay}/mo", "mode": "plain"}}):
+            async with http.post(f"{platform.url}/_mock/accounts", json=body) as resp:
+                assert resp.status == 200
+            if "reportUrl" in body["push"]:
+                async with EmayClient(mock.url, APP_ID, SECRET) as client:
+                    sent = await client.send_single_sms("13800000001", "hello")
+                await platform.advance(2)
+                await receiver.wait_for(1, "/report")
+        async with http.post(
+            f"{platform.url}/_mock/mo", json={"appId": APP_ID, "mobile": "13800000001", "content": "TD"}
+        ) as resp:
+            assert resp.status == 201
+        await platform.push_due()
+        await receiver.wait_for(1, "/mo")
+    assert [i["smsId"] for i in receiver.items("/report", KEY)] == [sent["smsId"]]  # relayed as it came
+    assert [i["content"] for i in receiver.items("/mo")] == ["TD"]
+    (shown,) = (await get(http, f"{mock.url}/_mock/messages?appId={APP_ID}"))["messages"]
+    assert shown["state"] == "DELIVRD"
+    assert [m["content"] for m in (await get(http, f"{mock.url}/_mock/mo?appId={APP_ID}"))["mo"]] == ["TD"]
+    delivered = (await get(http, f"{platform.url}/_mock/pushes?appId={APP_ID}"))["pushes"]
+    assert {p["status"] for p in delivered} == {"delivered"}  # the receiver's success, passed back
+    pushes = [e for e in await journal(http, mock) if e["family"] == "push"]
+    assert [(e["endpoint"], e["httpStatus"], e["code"]) for e in pushes] == [
+        ("mo", 200, "success"),
+        ("report", 200, "success"),
+    ]
+    await mock.close()
+    lines = [json.loads(line) for line in recording.read_text("utf-8").splitlines()]
+    assert [x["family"] for x in lines] == ["secure", "push", "push"]
+    assert lines[1]["request"]["reports"][0]["smsId"] == sent["smsId"] and SECRET not in recording.read_text()
+    assert cli.main(["check", str(recording)]) == 0
+
+
+async def test_a_push_for_an_account_that_does_not_forward_is_refused(
+    front: Front, http: aiohttp.ClientSession
+) -> None:
+    mock = await front([account()])
+    async with http.post(f"{mock.url}/_mock/upstream/push/{APP_ID}/report", data=b"x") as resp:
+        assert resp.status == 404 and "error" in await resp.json()
