@@ -19,7 +19,7 @@ from pathlib import Path
 
 from emay_mock import __version__, control_auth, tools, yamlfile
 from emay_mock.config import Config, ConfigError, load
-from emay_mock.observe import logs
+from emay_mock.observe import logs, recording
 from emay_mock.protocol.errors import EmayError
 from emay_mock.scenarios.loader import ScenarioError, load_file
 
@@ -46,6 +46,12 @@ def _parser() -> argparse.ArgumentParser:
         "--no-default-scenarios", action="store_true", help="do not load the built-in magic numbers"
     )
     serve.add_argument(
+        "--record",
+        metavar="FILE",
+        help="append every upstream exchange to FILE, one JSON object a line (decrypted: mobiles and "
+        "contents included, never a secretKey or sign)",
+    )
+    serve.add_argument(
         "--control-auth",
         metavar="USER:PASSWORD",
         help="HTTP Basic auth on /_mock/ and the UI (or set EMAY_MOCK_CONTROL_AUTH, which keeps it "
@@ -54,9 +60,10 @@ def _parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser(
         "check",
-        help="check a configuration or scenario file",
-        description="Check a configuration file (and the scenario files it names) or a scenario file. "
-        "Prints every problem as file:line: key: problem; exit code 0 when valid, 1 when not.",
+        help="check a configuration, scenario or recording file",
+        description="Check a configuration file (and the scenario files it names), a scenario file, or a "
+        "recording (serve --record). Prints every problem as file:line: key: problem; exit code 0 "
+        "when valid, 1 when not.",
     )
     check.add_argument("file", metavar="FILE")
 
@@ -211,7 +218,15 @@ def _tool(args: argparse.Namespace) -> int:
 
 
 def _check(path: str) -> int:
-    """A file with `rules:` is a scenario; anything else is a configuration."""
+    """A file of JSON lines is a recording; one with `rules:` a scenario; anything else a configuration."""
+    if recording.looks_like(path):
+        exchanges, problems = recording.read(path)
+        if problems:
+            print("\n".join(problems), file=sys.stderr)
+            return 1
+        count = len(exchanges)
+        print(f"{path}: a valid recording of {count} exchange{'' if count == 1 else 's'}")
+        return 0
     try:
         located = yamlfile.load(Path(path).read_text("utf-8"))
         is_scenario = isinstance(located.data, dict) and "rules" in located.data
@@ -262,7 +277,7 @@ def _serve(args: argparse.Namespace) -> int:
     level = (args.log_level or config.log_level).upper()
     lines = logs.configure(level, config.settings.rules.tz)
     try:
-        return asyncio.run(_run(config, host, port, args.db, lines))
+        return asyncio.run(_run(config, host, port, args.db, lines, args.record))
     except KeyboardInterrupt:
         return 0
 
@@ -293,7 +308,12 @@ def _loopback(host: str) -> bool:
 
 
 async def _run(
-    config: Config, host: str, port: int, db: str | None, lines: logs.GatheringHandler | None
+    config: Config,
+    host: str,
+    port: int,
+    db: str | None,
+    lines: logs.GatheringHandler | None,
+    record: str | None = None,
 ) -> int:
     from emay_mock.freezing import Freezer
     from emay_mock.server import MockServer
@@ -303,7 +323,7 @@ async def _run(
     # is frozen: its first collection would otherwise walk all of it at once.
     gc.disable()
     try:
-        mock = MockServer(config, db=db, log_lines=lines)
+        mock = MockServer(config, db=db, log_lines=lines, record=record)
     except Refused as exc:
         print(f"emay-mock: {exc}; nothing was started", file=sys.stderr)
         return 2

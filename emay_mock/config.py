@@ -17,10 +17,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from emay_mock import validation, yamlfile
 from emay_mock.control_auth import Credentials, parse_credentials
+from emay_mock.observe import recording
 from emay_mock.protocol.envelope import KEY_LENGTHS
 from emay_mock.protocol.rules import Rules
 from emay_mock.scenarios.loader import ScenarioError, load_file
-from emay_mock.settings import AUTO_REVIEW, DEFAULT_RETRY_SCHEDULE, AccountSpec, PushSettings, Settings
+from emay_mock.settings import (
+    AUTO_REVIEW,
+    DEFAULT_RETRY_SCHEDULE,
+    PASSTHROUGH,
+    AccountSpec,
+    PushSettings,
+    Settings,
+    UpstreamSettings,
+)
 
 DEMO_APP_ID = "EUCP-EMY-SMS1-DEMO0"
 DEMO_SECRET_KEY = "0123456789ABCDEF"
@@ -98,7 +107,7 @@ def _semantic(data: dict[str, Any], base: Path) -> list[tuple[yamlfile.Path, str
     seen: dict[str, int] = {}
     for index, raw in enumerate(accounts if isinstance(accounts, list) else []):
         at: yamlfile.Path = ("accounts", index)
-        problems += [((*at, *where), text) for where, text in account_problems(raw)]
+        problems += [((*at, *where), text) for where, text in account_problems(raw, base)]
         app_id = raw.get("appId") if isinstance(raw, dict) else None
         if isinstance(app_id, str):
             if app_id in seen:
@@ -137,10 +146,31 @@ def _server_problems(server: dict[str, Any]) -> list[tuple[str, str]]:
     return problems
 
 
-def account_problems(raw: Any) -> list[tuple[yamlfile.Path, str]]:
+def _replay_problems(replay: str, raw: dict[str, Any], base: Path | None) -> list[str]:
+    problems = []
+    if raw.get("upstream") is not None:
+        problems.append("an account answers either upstream or from a recording: not both")
+    path = (base or Path()) / replay
+    try:
+        is_file = path.is_file()
+    except (OSError, ValueError) as exc:  # a name too long, a NUL byte
+        return [*problems, f"not a usable file name ({getattr(exc, 'strerror', None) or exc})"]
+    if not is_file:
+        return [*problems, f"no such recording: {path.absolute()}"]
+    found = recording.read(path)[1]
+    if found:
+        problems.append("invalid recording:\n  " + "\n  ".join(found[:20]))
+    return problems
+
+
+def account_problems(raw: Any, base: Path | None = None) -> list[tuple[yamlfile.Path, str]]:
+    """`base`: where a relative `replay` file is (the config file's folder; else the working one)."""
     if not isinstance(raw, dict):
         return []
     problems: list[tuple[yamlfile.Path, str]] = []
+    replay = raw.get("replay")
+    if isinstance(replay, str):
+        problems += [(("replay",), text) for text in _replay_problems(replay, raw, base)]
     secret = raw.get("secretKey")
     if isinstance(secret, str):
         size = len(secret.encode("utf-8"))
@@ -161,7 +191,7 @@ def _build(data: dict[str, Any], source: str, base: Path) -> Config:
     server = data.get("server") or {}
     return Config(
         settings=settings_from(server, (data.get("clock") or {}).get("speed", 1.0)),
-        accounts=[account_from(raw) for raw in data.get("accounts") or []],
+        accounts=[account_from(raw, base) for raw in data.get("accounts") or []],
         scenario_files=[(base / name).resolve() for name in data.get("scenarios") or []],
         host=server.get("host", DEFAULT_HOST),
         port=server.get("port", DEFAULT_PORT),
@@ -207,8 +237,8 @@ def settings_from(server: dict[str, Any], speed: float) -> Settings:
     return Settings(**values)
 
 
-def account_from(raw: dict[str, Any]) -> AccountSpec:
-    """A checked account object (config file or control API) -> spec."""
+def account_from(raw: dict[str, Any], base: Path | None = None) -> AccountSpec:
+    """A checked account object (config file or control API) -> spec; `base` as in account_problems."""
     push_raw = raw.get("push")
     push = None
     if isinstance(push_raw, dict):
@@ -219,6 +249,15 @@ def account_from(raw: dict[str, Any]) -> AccountSpec:
             retry_schedule=tuple(float(x) for x in push_raw.get("retrySchedule", DEFAULT_RETRY_SCHEDULE)),
             timeout_s=float(push_raw.get("timeoutSeconds", 5.0)),
         )
+    up = raw.get("upstream")
+    upstream = None
+    if isinstance(up, dict):
+        upstream = UpstreamSettings(
+            url=str(up["url"]),
+            mode=str(up.get("mode", PASSTHROUGH)),
+            timeout_s=float(up.get("timeoutSeconds", 10.0)),
+        )
+    replay = raw.get("replay")
     return AccountSpec(
         app_id=str(raw["appId"]),
         secret_key=str(raw["secretKey"]),
@@ -230,6 +269,8 @@ def account_from(raw: dict[str, Any]) -> AccountSpec:
         push=push,
         strict=bool(raw.get("strict", False)),
         template_review=str(raw.get("templateReview", AUTO_REVIEW)),
+        upstream=upstream,
+        replay=None if replay is None else str(((base or Path()) / str(replay)).resolve()),
     )
 
 

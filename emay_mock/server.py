@@ -18,13 +18,16 @@ from emay_mock.delivery.clock import Clock
 from emay_mock.delivery.push import PushEngine
 from emay_mock.delivery.scheduler import Scheduler
 from emay_mock.observe.contract import ContractBook
+from emay_mock.observe.drift import DriftBook
 from emay_mock.observe.events import EventHub
 from emay_mock.observe.journal import Journal
 from emay_mock.observe.logs import GatheringHandler
 from emay_mock.observe.metrics import Metrics
 from emay_mock.observe.outcomes import OutcomeBook
 from emay_mock.observe.recorder import Recorder
+from emay_mock.observe.recording import RecordFile
 from emay_mock.platform.accounts import Accounts
+from emay_mock.platform.forwarded import Forwarded
 from emay_mock.platform.gate import Gate
 from emay_mock.platform.ids import IdSequence
 from emay_mock.platform.inbound import Inbound
@@ -44,6 +47,7 @@ from emay_mock.settings import AccountSpec, Settings
 from emay_mock.store.state import Store
 from emay_mock.web.app import build_app
 from emay_mock.web.site import HEAD_LIMITS, TurnSite
+from emay_mock.web.upstream import Upstream
 
 log = logging.getLogger("emay_mock")
 
@@ -116,8 +120,18 @@ class Parts:
             gate=Gate(accounts, clock, settings, replay), sending=sending, templates=templates,
             links=links, inbound=inbound, retrieval=retrieval, retention=retention,
         )  # fmt: skip
+        self.forwarded = Forwarded()  # what the real platform accepted, for accounts that forward
         self.read = ReadModel(
-            store, accounts, templates, sending, retention, scheduler, self.push, events, clock
+            store,
+            accounts,
+            templates,
+            sending,
+            retention,
+            scheduler,
+            self.push,
+            events,
+            clock,
+            self.forwarded,
         )
         self._aging: asyncio.TimerHandle | None = None
 
@@ -158,6 +172,7 @@ class Parts:
     def reset(self, app_id: str | None = None) -> None:
         self.platform.reset(app_id)
         self.push.forget(app_id)
+        self.forwarded.forget(app_id)
 
 
 def restore_clock(settings: Settings, store: Store) -> Clock:
@@ -179,9 +194,11 @@ class MockServer:
         db: str | None = None,
         clock: Clock | None = None,
         log_lines: GatheringHandler | None = None,
+        record: str | None = None,
     ) -> None:
         """`clock`: the mock's clocks (by default the real ones, resumed from the store);
-        `log_lines`: where `serve` writes its log lines (`observe.logs.configure`)."""
+        `log_lines`: where `serve` writes its log lines (`observe.logs.configure`);
+        `record`: a file every upstream exchange is appended to (`serve --record`)."""
         self.config = config or Config()
         self.settings = settings = self.config.settings
         self.store = Store(db or self.config.db)
@@ -202,7 +219,12 @@ class MockServer:
         accounts = self.config.accounts or ([demo_account()] if self.config.demo else [])
         for spec in accounts:
             self._install(spec)
-        self.metrics = Metrics(self.parts.read.figures, self.recorder)
+        self.drift = DriftBook()
+        self.upstream = Upstream(
+            self.platform, self.parts.forwarded, self.drift, RecordFile(record) if record else None,
+            settings.max_body_bytes, self.recorder.journal.record,
+        )  # fmt: skip
+        self.metrics = Metrics(self.parts.read.figures, self.recorder, self.drift)
         self.url = ""  # the base URL once listen() has bound a port
         self._runner: web.AppRunner | None = None
 
@@ -232,19 +254,23 @@ class MockServer:
     async def start(self) -> None:
         self.platform.save_clock()
         await self.parts.start()
+        await self.upstream.start()
 
     async def stop(self) -> None:
         self.platform.save_clock()
+        await self.upstream.stop()
         await self.parts.stop()  # and what is pending goes to the file
 
     def reset(self, app_id: str | None = None) -> None:
         self.parts.reset(app_id)
         self.recorder.forget(app_id)
+        self.drift.forget(app_id)
 
     def app(self) -> web.Application:
         return build_app(
             self.platform, self.parts.read, self.push, self.recorder, self.metrics, self.scenarios, self,
             on_startup=self.start, on_cleanup=self.stop, control_auth=self.config.control_auth,
+            upstream=self.upstream,
         )  # fmt: skip
 
     async def advance(self, seconds: float) -> int:
@@ -294,6 +320,25 @@ class MockServer:
         auth = self.config.control_auth
         guarded = f"   basic auth: user {auth.user}" if auth is not None else ""
         lines.append(f"control API: {self.url}/_mock/health   store: {self.store.path or 'memory'}{guarded}")
+        return lines + self.diverted_lines()
+
+    def diverted_lines(self) -> list[str]:
+        """Each account answered otherwise than by the mock: forwarding sends real messages."""
+        lines = []
+        for account in self.platform.accounts.values():
+            spec = account.spec
+            if spec.upstream is not None:
+                lines.append(
+                    f"FORWARDING: appId {spec.app_id} sends every request to {spec.upstream.shown_url} "
+                    f"({spec.upstream.mode}): real messages, real cost"
+                )
+            elif spec.replay is not None:
+                lines.append(f"replay: appId {spec.app_id} answers from the recording {spec.replay}")
+        record = self.upstream.record
+        if record is not None:
+            lines.append(
+                f"recording every upstream exchange to {record.path} (mobiles and contents included)"
+            )
         return lines
 
     def summary(self) -> dict[str, Any]:

@@ -5,6 +5,7 @@ but the protocol's rules)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
 
 from emay_mock.protocol.rules import Rules
 
@@ -50,6 +51,31 @@ class PushSettings:
         return self.report_url if kind == "report" else self.mo_url
 
 
+PASSTHROUGH, SHADOW = "passthrough", "shadow"
+
+
+@dataclass(frozen=True)
+class UpstreamSettings:
+    """Where an account's Emay requests are forwarded (docs/upstream.md): `passthrough`
+    answers with the upstream's answer; `shadow` does too, and compares it with the mock's."""
+
+    url: str
+    mode: str = PASSTHROUGH  # passthrough | shadow
+    timeout_s: float = 10.0
+
+    @property
+    def shown_url(self) -> str:
+        """The URL as the banner, logs and views show it: never a user or password in it."""
+        return shown_url(self.url)
+
+
+def shown_url(url: str) -> str:
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+
+
 @dataclass(frozen=True)
 class AccountSpec:
     app_id: str
@@ -62,3 +88,5 @@ class AccountSpec:
     push: PushSettings | None = None
     strict: bool = False
     template_review: str = AUTO_REVIEW
+    upstream: UpstreamSettings | None = None  # never on unless configured: it sends real messages
+    replay: str | None = None  # a recording (`serve --record`) the account answers from

@@ -89,6 +89,9 @@ class Entry:
     latency_ms: float = 0.0
     http_status: int = 200
     fault: Fault | None = None  # what a scenario scripted the answer to do
+    # Answered otherwise than by the mock: forwarded (mode, url, what went wrong, the drift)
+    # or replayed from a recording (file, matched or not).
+    upstream: dict[str, Any] | None = None
     id: int = 0
 
     def sms_ids(self, limit: int | None = None) -> list[str]:
@@ -133,6 +136,7 @@ class Entry:
             "latencyMs": round(self.latency_ms, 3),
             "httpStatus": self.http_status,
             "fault": None if self.fault is None else self.fault.kind,
+            "upstream": self.upstream,
         }
 
 

@@ -17,6 +17,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from emay_mock.observe.drift import DriftBook
 from emay_mock.observe.journal import Entry
 from emay_mock.observe.recorder import Recorder
 
@@ -54,13 +55,18 @@ class Tally:
 
 
 class Metrics:
-    def __init__(self, figures: Callable[[], Figures], recorder: Recorder) -> None:
-        """`figures`: what the platform and its deliveries count, read at each scrape."""
+    def __init__(
+        self, figures: Callable[[], Figures], recorder: Recorder, drift: DriftBook | None = None
+    ) -> None:
+        """`figures`: what the platform and its deliveries count, read at each scrape;
+        `drift`: the upstream exchanges and where they differed from the mock."""
         self.registry = CollectorRegistry(auto_describe=True)
         # The keys are bounded: route names times result codes.
         self.tallies: dict[tuple[str, str, str], Tally] = {}
         self.registry.register(_RequestCollector(self.tallies))
         self.registry.register(_PlatformCollector(figures, recorder))
+        if drift is not None:
+            self.registry.register(_UpstreamCollector(drift))
         recorder.also(self.observe)
 
     def observe(self, entry: Entry) -> None:
@@ -176,3 +182,27 @@ class _PlatformCollector(Collector):
             "Scheduler's clock minus the wall clock.",
             value=figures.clock_offset_s,
         )
+
+
+class _UpstreamCollector(Collector):
+    def __init__(self, drift: DriftBook) -> None:
+        self.drift = drift
+
+    def collect(self) -> Iterator[Metric]:
+        exchanges = CounterMetricFamily(
+            "emay_upstream_exchanges",
+            "Requests answered upstream or from a recording, by mode and outcome "
+            "(answered, failed; replay: matched, unmatched).",
+            labels=["mode", "outcome"],
+        )
+        for (mode, outcome), count in sorted(self.drift.exchanges.items()):
+            exchanges.add_metric([mode, outcome], count)
+        yield exchanges
+        drifted = CounterMetricFamily(
+            "emay_upstream_drift",
+            "Shadow exchanges whose upstream answer differed from the mock's, by appId and endpoint.",
+            labels=["app_id", "endpoint"],
+        )
+        for (app_id, endpoint), count in sorted(self.drift.counts.items()):
+            drifted.add_metric([app_id, endpoint], count)
+        yield drifted

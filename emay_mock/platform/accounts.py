@@ -66,6 +66,10 @@ class Account:
         return None if self.spec.push is None else self.spec.push.url_for(kind)
 
 
+def _diverted(spec: AccountSpec) -> bool:
+    return spec.upstream is not None or spec.replay is not None
+
+
 class Accounts(dict[str, Account]):
     """Every account by appId, as stored; a balance is written to the file only with --db
     (sends change it far more often than anything reads it back)."""
@@ -75,6 +79,9 @@ class Accounts(dict[str, Account]):
         self.store = store
         self.durable = store.durable
         self.events = events
+        # The accounts whose requests the web edge answers otherwise (forwarded upstream, or
+        # from a recording): while it is empty, a request costs one look at it.
+        self.diverted: set[str] = {a.app_id for a in self.values() if _diverted(a.spec)}
 
     def require(self, app_id: str | None) -> Account:
         account = self.get(app_id or "")
@@ -91,6 +98,10 @@ class Accounts(dict[str, Account]):
         account = Account(spec, spec.balance)
         self.store.put(spec, spec.balance)
         self[spec.app_id] = account
+        if _diverted(spec):
+            self.diverted.add(spec.app_id)
+        else:
+            self.diverted.discard(spec.app_id)
         self.events.publish("account", spec.app_id, account)
         return account
 

@@ -12,6 +12,7 @@ from emay_mock.delivery.scheduler import Scheduler
 from emay_mock.observe.events import EventHub
 from emay_mock.observe.metrics import Figures
 from emay_mock.platform.accounts import Account, Accounts
+from emay_mock.platform.forwarded import Forwarded
 from emay_mock.platform.retention import Retention
 from emay_mock.platform.sending import Sender
 from emay_mock.platform.templates import Templates
@@ -58,7 +59,10 @@ class ReadModel:
         push: PushEngine,
         events: EventHub,
         clock: Clock,
+        forwarded: Forwarded | None = None,
     ) -> None:
+        """`forwarded`: what the real platform accepted for the accounts that forward to it,
+        shown beside the mock's own messages and MO."""
         self.store = store
         self._accounts = accounts
         self.templates = templates
@@ -68,6 +72,7 @@ class ReadModel:
         self.push = push
         self.events = events
         self.clock = clock
+        self.forwarded = forwarded if forwarded is not None else Forwarded()
 
     # -- accounts ---------------------------------------------------------------------------
 
@@ -84,7 +89,7 @@ class ReadModel:
         messages = self.store.messages
         return {
             app_id: {
-                "messages": messages.count(app_id),
+                "messages": messages.count(app_id) + self.forwarded.count(app_id),
                 "queuedReports": depth(app_id, "report"),
                 "queuedVoiceReports": depth(app_id, "voice-report"),
                 "queuedMo": depth(app_id, "mo"),
@@ -98,15 +103,27 @@ class ReadModel:
     # -- messages and what became of them ----------------------------------------------------
 
     def messages(self, f: MessageFilter, limit: int) -> list[MessageRow]:
-        return self.store.messages.find(f, limit)
+        found = self.store.messages.find(f, limit)
+        if not self.forwarded:
+            return found
+        # The platform's messages among the mock's, by submit time (newest first, or oldest
+        # first with `after`, as the store answers).
+        newer_first = f.after is None
+        merged = sorted(
+            [*found, *self.forwarded.messages(f, limit)],
+            key=lambda row: (row.submit_wall, row.sms_id),
+            reverse=newer_first,
+        )
+        return merged[:limit]
 
     def message(self, sms_id: str) -> MessageRow | None:
-        return self.store.messages.by_sms_id(sms_id)
+        return self.store.messages.by_sms_id(sms_id) or self.forwarded.message(sms_id)
 
     def story(self, sms_id: str) -> Story | None:
         row = self.store.messages.by_sms_id(sms_id)
         if row is None:
-            return None
+            forwarded = self.forwarded.message(sms_id)
+            return None if forwarded is None else Story(forwarded, [], [], [])
         clicks = []
         if row.short_url:
             clicks = self.store.links.clicks_of(row.short_url.rsplit("/", 1)[-1])
@@ -124,8 +141,15 @@ class ReadModel:
         before: int | None = None,
         limit: int = 100,
     ) -> list[MoRow]:
-        """Newest first; `before` and `after` are moId cursors."""
-        return self.store.mo.find(app_id=app_id, mobile=mobile, after=after, before=before, limit=limit)
+        """Newest first; `before` and `after` are moId cursors (of the mock's own MO: the
+        platform's, which forwarded pulls returned, come on the first page)."""
+        found = self.store.mo.find(app_id=app_id, mobile=mobile, after=after, before=before, limit=limit)
+        if not self.forwarded or after is not None or before is not None:
+            return found
+        merged = sorted(
+            [*found, *self.forwarded.mo(app_id, mobile, limit)], key=lambda r: r.mo_at, reverse=True
+        )
+        return merged[:limit]
 
     # -- pushes, templates, short links ------------------------------------------------------
 

@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict, replace
 from typing import Any
 
-from emay_mock.settings import AccountSpec, PushSettings
+from emay_mock.settings import AccountSpec, PushSettings, UpstreamSettings
 from emay_mock.store.db import Database
 from emay_mock.store.log import Log
 
@@ -24,9 +24,14 @@ def spec_to_json(spec: AccountSpec) -> str:
 def spec_from_json(text: str) -> AccountSpec:
     data: dict[str, Any] = json.loads(text)
     push = data.get("push")
-    spec = AccountSpec(**{**data, "push": None, "allowed_ips": tuple(data.get("allowed_ips", ()))})
+    upstream = data.get("upstream")
+    spec = AccountSpec(
+        **{**data, "push": None, "upstream": None, "allowed_ips": tuple(data.get("allowed_ips", ()))}
+    )
     if push is not None:
         spec = replace(spec, push=PushSettings(**{**push, "retry_schedule": tuple(push["retry_schedule"])}))
+    if upstream is not None:
+        spec = replace(spec, upstream=UpstreamSettings(**upstream))
     return spec
 
 

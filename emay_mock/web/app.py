@@ -25,6 +25,7 @@ from emay_mock.web.jsonapi import json_routes
 from emay_mock.web.links import links_routes
 from emay_mock.web.scenarios import ScenarioApi
 from emay_mock.web.ui import ui_routes
+from emay_mock.web.upstream import Upstream, drift_routes, push_routes
 from emay_mock.web.views import Views
 from emay_mock.web.waits import WaitApi
 
@@ -41,19 +42,23 @@ def build_app(
     on_startup: Callable[[], Awaitable[None]],
     on_cleanup: Callable[[], Awaitable[None]],
     control_auth: Credentials | None = None,
+    upstream: Upstream | None = None,
 ) -> web.Application:
+    """`upstream`: answers for the accounts that forward or replay (and the drift report)."""
     max_body = platform.settings.max_body_bytes
     app = web.Application(client_max_size=max_body)
     app[MAX_BODY_KEY] = max_body
     views = Views(platform.tz)
     push_due = steering.push_due
-    app.add_routes(secure.SecureFamily(platform, recorder, push_due).routes(secure.ACTIONS))
+    app.add_routes(secure.SecureFamily(platform, recorder, push_due, upstream).routes(secure.ACTIONS))
     for family, prefix, actions in (
         ("simple", "simpleinter", signed.SIMPLE_ACTIONS),
         ("voice", "voice", signed.VOICE_ACTIONS),
         ("report", "report", signed.REPORT_ACTIONS),
     ):
-        app.add_routes(signed.SignedFamily(platform, recorder, family, prefix, push_due).routes(actions))
+        app.add_routes(
+            signed.SignedFamily(platform, recorder, family, prefix, push_due, upstream).routes(actions)
+        )
     # Set when the server begins to stop: the long-polls and event streams answer at once
     # (503), a scripted delay ends, instead of holding the stop until their timeout.
     stopping = app[STOPPING_KEY] = asyncio.Event()
@@ -67,8 +72,11 @@ def build_app(
         *WaitApi(read, platform.events, views, stopping).routes(),
         *ui_routes(),
         *events.routes(),
+        *(drift_routes(upstream.drift) if upstream is not None else []),
     ]
-    app.add_routes(json_routes(guard(control, control_auth), platform.committed))
+    # The real platform's pushes come without the control API's credentials: not guarded.
+    pushes = push_routes(upstream) if upstream is not None else []
+    app.add_routes(json_routes([*guard(control, control_auth), *pushes], platform.committed))
 
     async def shutdown(_: web.Application) -> None:
         stopping.set()

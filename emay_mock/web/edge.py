@@ -11,7 +11,7 @@ import socket
 import struct
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
@@ -32,19 +32,33 @@ STOPPING_KEY = web.AppKey("stopping", asyncio.Event)
 _BODY_CAP = "max-body-bytes"  # the rule of a body refused as too large
 
 
+class Diverter(Protocol):
+    """Answers the requests of the accounts the platform lists as diverted (web.upstream)."""
+
+    async def answer(
+        self, family: Family, request: web.Request, entry: Entry, action: Any
+    ) -> web.StreamResponse: ...
+
+
 class Family:
     """One family of Emay endpoints (`family`: secure | simple | voice | report)."""
 
     family = ""
 
     def __init__(
-        self, platform: Platform, recorder: Recorder, push_due: Callable[[], Awaitable[None]]
+        self,
+        platform: Platform,
+        recorder: Recorder,
+        push_due: Callable[[], Awaitable[None]],
+        diverter: Diverter | None = None,
     ) -> None:
         """`push_due`: runs what is due now, pushes included (a report a scenario wants pushed
-        before its send is answered)."""
+        before its send is answered); `diverter`: answers for the accounts that forward
+        upstream or replay a recording."""
         self.platform = platform
         self.record = recorder.record
         self.push_due = push_due
+        self.diverter = diverter
         # A successful answer leaves once what its loop turn changed is in the file (the group
         # commit): nothing is answered SUCCESS that a crash could still take back.
         self.durable = platform.durable
@@ -52,13 +66,18 @@ class Family:
     def handler(self, endpoint: str, action: Any) -> Callable[[web.Request], Any]:
         family, clock, record = self.family, self.platform.clock, self.record
         run, refuse = self._run, self._refuse
+        # Empty unless an account forwards or replays: then its requests go to the diverter.
+        diverted, diverter = self.platform.accounts.diverted, self.diverter
 
         async def handle(request: web.Request) -> web.StreamResponse:
             started = time.perf_counter()
             entry = Entry(family, endpoint, request.method, request.remote, clock.wall_ms(),
                           None, request.headers.get("Content-Type"))  # fmt: skip
             try:
-                response = await run(request, entry, action)
+                if diverted and diverter is not None:
+                    response = await diverter.answer(self, request, entry, action)
+                else:
+                    response = await run(request, entry, action)
                 if entry.fault is not None and entry.fault.when == "after":
                     response = await _after(request, entry, entry.fault, response)
             except EmayError as exc:

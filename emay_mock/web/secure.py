@@ -17,7 +17,7 @@ from emay_mock.protocol.codes import ResultCode
 from emay_mock.protocol.errors import EmayError
 from emay_mock.protocol.fields import Fields
 from emay_mock.protocol.notes import Observation
-from emay_mock.web.edge import Family, note_content_type, origin, too_large
+from emay_mock.web.edge import Diverter, Family, note_content_type, origin, too_large
 
 # The official Java SDK reads this header through a case-sensitive map: it must be lower case.
 RESULT_HEADER = "result"
@@ -113,9 +113,13 @@ class SecureFamily(Family):
     family = "secure"
 
     def __init__(
-        self, platform: Platform, recorder: Recorder, push_due: Callable[[], Awaitable[None]]
+        self,
+        platform: Platform,
+        recorder: Recorder,
+        push_due: Callable[[], Awaitable[None]],
+        diverter: Diverter | None = None,
     ) -> None:
-        super().__init__(platform, recorder, push_due)
+        super().__init__(platform, recorder, push_due, diverter)
         self.max_inflated = platform.settings.max_inflated_bytes
 
     def routes(self, actions: dict[str, Action]) -> list[web.RouteDef]:

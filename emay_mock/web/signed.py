@@ -25,7 +25,7 @@ from emay_mock.protocol.envelope import dump_json
 from emay_mock.protocol.errors import EmayError
 from emay_mock.protocol.fields import Fields
 from emay_mock.protocol.notes import Notes, Observation
-from emay_mock.web.edge import Family, note_content_type, read_body
+from emay_mock.web.edge import Diverter, Family, note_content_type, read_body
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 MAX_PARAMS = 2000
@@ -56,7 +56,7 @@ async def read_params(request: web.Request, notes: Notes) -> Params:
         except ValueError as exc:
             raise EmayError(ResultCode.ERROR_PARAMS, f"multipart body cannot be read: {exc}") from None
         body = [(k, v) for k, v in form.items() if isinstance(v, str)]
-    elif request.can_read_body:
+    elif request.body_exists:  # (read already when an upstream account made the edge look for its appId)
         raw = await read_body(request)
         if raw:
             if ctype != FORM_TYPES[0]:
@@ -107,8 +107,9 @@ class SignedFamily(Family):
         family: str,
         prefix: str,
         push_due: Callable[[], Awaitable[None]],
+        diverter: Diverter | None = None,
     ) -> None:
-        super().__init__(platform, recorder, push_due)
+        super().__init__(platform, recorder, push_due, diverter)
         self.family = family
         self.prefix = prefix
 

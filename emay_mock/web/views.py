@@ -16,7 +16,7 @@ from emay_mock.platform.templates import MISSING, STATUS_WORDS
 from emay_mock.protocol.codes import ReportState
 from emay_mock.protocol.templates import variables
 from emay_mock.protocol.times import format_long
-from emay_mock.settings import AccountSpec, PushSettings
+from emay_mock.settings import AccountSpec, PushSettings, UpstreamSettings
 from emay_mock.store.inbound import MoRow
 from emay_mock.store.links import ClickRow, LinkRow
 from emay_mock.store.pushes import Attempt, Batch
@@ -174,7 +174,13 @@ def spec(spec: AccountSpec, balance: int) -> dict[str, Any]:
         "push": None if spec.push is None else push_settings(spec.push),
         "strict": spec.strict,
         "templateReview": spec.template_review,
+        "upstream": None if spec.upstream is None else upstream_settings(spec.upstream),
+        "replay": spec.replay,
     }
+
+
+def upstream_settings(up: UpstreamSettings) -> dict[str, Any]:
+    return {"url": up.shown_url, "mode": up.mode, "timeoutSeconds": up.timeout_s}
 
 
 def push_settings(push: PushSettings) -> dict[str, Any]:

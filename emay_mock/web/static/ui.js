@@ -157,7 +157,7 @@
 
   // ---- views and routing -----------------------------------------------------------------------
   // #inbox, #inbox/<mobile>, #inbox/<mobile>/<smsId>, #templates, #links, #accounts, #pushes,
-  // #scenarios, #journal
+  // #scenarios, #journal, #drift
   function go(hash) {
     if (location.hash !== hash) location.hash = hash;
     else route();
@@ -165,7 +165,7 @@
 
   function route() {
     const [view, mobile, smsId] = (location.hash.slice(1) || "inbox").split("/").map(decodeURIComponent);
-    const known = ["inbox", "templates", "links", "accounts", "pushes", "scenarios", "journal"];
+    const known = ["inbox", "templates", "links", "accounts", "pushes", "scenarios", "journal", "drift"];
     state.view = known.includes(view) ? view : "inbox";
     const status = $("#status");  // an error said on another page is not this one's
     if (status.dataset.kind === "error" && status.dataset.view !== state.view) say("");
@@ -205,6 +205,7 @@
     if (state.view === "pushes" && parts.has("pushes")) jobs.push(renderPushes());
     if (state.view === "scenarios" && parts.has("scenarios")) jobs.push(renderScenarios());
     if (state.view === "journal" && parts.has("journal")) jobs.push(renderJournal());
+    if (state.view === "drift" && parts.has("drift")) jobs.push(renderDrift());
     if (state.view === "templates" && parts.has("templates")) jobs.push(renderTemplates());
     if (state.view === "links" && parts.has("links")) jobs.push(renderLinks());
     if (state.view === "accounts" && parts.has("accounts")) jobs.push(renderAccounts());
@@ -783,6 +784,24 @@
     return journalPager.show([everyone() ? "*" : state.appId].join("|"));
   }
 
+  // ---- drift: where the real platform answered otherwise than the mock (upstream shadow) ---------
+  async function renderDrift() {
+    const data = await api(`/_mock/drift?${qs({ appId: state.appId })}`);
+    $("#drift-meta").textContent = data.drift.length
+      ? `${data.count} exchanges answered otherwise than the mock would have; each difference once, newest first.`
+      : "No difference seen. An account with upstream mode shadow compares each of the platform's answers " +
+        "with the mock's own (docs/upstream.md).";
+    const answer = (side) => h("pre", { class: "mono", text: JSON.stringify(side, null, 1) });
+    fill($("#drift tbody"), data.drift.map((d) => h("tr", {},
+      h("td", { text: fmt(d.lastTime) }),
+      h("td", { class: "mono", text: `${d.family} ${d.endpoint}` }),
+      h("td", { class: "why", text: d.differences.join(" · ") }),
+      h("td", {}, answer(d.mock)),
+      h("td", {}, answer(d.upstream)),
+      h("td", { text: d.count }),
+      h("td", { class: "mono", text: `#${d.journalId}` }))));
+  }
+
   // ---- templates: the platform's reviewer ---------------------------------------------------------
   const TEMPLATE_BADGE = { pending: "wait", approved: "ok", rejected: "bad", deleted: "gone" };
 
@@ -1059,6 +1078,7 @@
     $("#push-kind").addEventListener("change", () => refresh({ pushes: true }));
     $("#journal-failed").addEventListener("change", () => refresh({ journal: true }));
     $("#journal-all").addEventListener("change", () => refresh({ journal: true }));
+    $("#drift-reload").addEventListener("click", () => refresh({ drift: true }));
     $("#scenario-form").addEventListener("submit", loadScenario);
     window.addEventListener("hashchange", route);
     document.addEventListener("keydown", (event) => {
