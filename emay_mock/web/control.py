@@ -58,6 +58,10 @@ class Steering(Protocol):
     def reset(self, app_id: str | None = None) -> None: ...
 
 
+# Account fields the control API refuses: they reach outside the mock.
+CONFIG_ONLY = ("upstream", "replay")
+
+
 class ControlApi:
     def __init__(
         self,
@@ -109,6 +113,15 @@ class ControlApi:
 
     async def put_account(self, request: web.Request) -> web.Response:
         data = await body_object(request)
+        configured_only = [key for key in CONFIG_ONLY if data.get(key) is not None]
+        if configured_only:
+            # Whoever reaches the control API would otherwise choose where real messages go,
+            # and which file of this machine the mock reads.
+            raise ApiError(
+                403,
+                f"{' and '.join(configured_only)}: set in the configuration file only, not over the "
+                "control API (forwarding sends real messages; a recording is a file of this machine)",
+            )
         try:
             spec = parse_account(data)
         except ConfigError as exc:

@@ -111,7 +111,8 @@ class Upstream:
         where = up.shown_url
         shown: dict[str, Any] = {"mode": up.mode, "url": where}
         entry.upstream = shown
-        if (account.app_id, where) not in self._announced:  # an account added at run time too
+        # Said when it begins: a test's mock has no start banner.
+        if (account.app_id, where) not in self._announced:
             self._announced.add((account.app_id, where))
             log.warning(
                 "appId %s forwards to %s (%s): real messages, real cost", account.app_id, where, up.mode

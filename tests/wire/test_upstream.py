@@ -415,15 +415,10 @@ async def test_other_accounts_are_answered_by_the_mock(
     assert [e["upstream"] for e in entries] == [None, None]
 
 
-async def test_an_account_added_at_run_time_forwards_and_says_so(
-    platform: MockServer, front: Front, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+async def test_what_the_platform_accepted_is_counted_and_forgotten_at_a_reset(
+    platform: MockServer, front: Front, http: aiohttp.ClientSession
 ) -> None:
-    mock = await front([])
-    body = {"appId": APP_ID, "secretKey": SECRET, "upstream": {"url": platform.url, "mode": "passthrough"}}
-    async with http.post(f"{mock.url}/_mock/accounts", json=body) as resp:
-        assert resp.status == 201
-        shown = (await resp.json())["account"]
-    assert shown["upstream"] == {"url": platform.url, "mode": "passthrough", "timeoutSeconds": 10.0}
+    mock = await front([forwarding(platform.url)])
     async with EmayClient(mock.url, APP_ID, SECRET) as client:
         sent = await client.send_batch_only_sms(["13800000001", "13800000002"], "hi")
     assert {m["smsId"] for m in (await get(http, f"{platform.url}/_mock/messages"))["messages"]} == {
@@ -431,10 +426,27 @@ async def test_an_account_added_at_run_time_forwards_and_says_so(
     }
     (listed,) = (await get(http, f"{mock.url}/_mock/accounts"))["accounts"]
     assert listed["counts"]["messages"] == 2
-    assert f"appId {APP_ID} forwards to {platform.url} (passthrough): real messages" in caplog.text
     async with http.post(f"{mock.url}/_mock/reset", json={"appId": APP_ID}) as resp:
         assert resp.status == 200
     assert (await get(http, f"{mock.url}/_mock/messages?appId={APP_ID}"))["messages"] == []
+
+
+async def test_the_control_api_refuses_upstream_and_replay(
+    platform: MockServer, front: Front, http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    """Whoever reaches the control API must not choose where real messages go, nor which
+    file of the machine the mock reads: both come from the configuration only."""
+    mock = await front([])
+    recording = tmp_path / "r.jsonl"
+    recording.write_text("")
+    refused = (("upstream", {"url": platform.url, "mode": "passthrough"}), ("replay", str(recording)))
+    for field, value in refused:
+        body = {"appId": APP_ID, "secretKey": SECRET, field: value}
+        async with http.post(f"{mock.url}/_mock/accounts", json=body) as resp:
+            assert resp.status == 403
+            error = (await resp.json())["error"]
+        assert error.startswith(f"{field}: set in the configuration file only, not over the control API")
+    assert (await get(http, f"{mock.url}/_mock/accounts"))["accounts"] == []
 
 
 async def test_a_stop_does_not_wait_for_the_platform(front: Front, http: aiohttp.ClientSession) -> None:
