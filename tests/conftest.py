@@ -43,20 +43,22 @@ MockFactory = Callable[..., Awaitable[MockServer]]
 
 @pytest.fixture
 async def make_mock() -> AsyncIterator[MockFactory]:
-    """Start mocks on free ports: make_mock(accounts=[...], settings=Settings(...), db=path)."""
+    """Start mocks on free ports: make_mock(accounts=[...], settings=Settings(...), db=path,
+    record=path)."""
     started: list[MockServer] = []
 
     async def make(
         accounts: list[AccountSpec] | None = None,
         settings: Settings | None = None,
         db: str | None = None,
+        record: str | None = None,
     ) -> MockServer:
         config = Config(
             settings=settings or Settings(),
             accounts=accounts if accounts is not None else [account()],
             source="tests",
         )
-        mock = MockServer(config, db=db)
+        mock = MockServer(config, db=db, record=record)
         await mock.listen("127.0.0.1", 0)
         started.append(mock)
         return mock

@@ -8,7 +8,7 @@ import asyncio
 import json
 import logging
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,6 @@ from aiohttp import web
 
 from emay_mock import cli
 from emay_mock.client import EmayApiError, EmayClient, SimpleClient
-from emay_mock.config import Config
 from emay_mock.protocol.rules import Rules
 from emay_mock.server import MockServer
 from emay_mock.settings import AccountSpec, Settings
@@ -40,20 +39,13 @@ async def platform(make_mock: MockFactory) -> MockServer:
 
 
 @pytest.fixture
-async def front() -> AsyncIterator[Front]:
+def front(make_mock: MockFactory) -> Front:
     """Mocks in front: front(accounts, record=FILE)."""
-    started: list[MockServer] = []
 
     async def make(accounts: list[AccountSpec], record: Path | None = None) -> MockServer:
-        config = Config(settings=MOCK, accounts=accounts, source="tests")
-        mock = MockServer(config, record=None if record is None else str(record))
-        await mock.listen("127.0.0.1", 0)
-        started.append(mock)
-        return mock
+        return await make_mock(accounts, settings=MOCK, record=None if record is None else str(record))
 
-    yield make
-    for mock in started:
-        await mock.close()
+    return make
 
 
 def forwarding(url: str, mode: str = "passthrough", **extra: Any) -> AccountSpec:
