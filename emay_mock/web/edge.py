@@ -62,6 +62,7 @@ class Family:
         # A successful answer leaves once what its loop turn changed is in the file (the group
         # commit): nothing is answered SUCCESS that a crash could still take back.
         self.durable = platform.durable
+        self.max_inflated = platform.settings.max_inflated_bytes  # what a gzip body may inflate to
 
     def handler(self, endpoint: str, action: Any) -> Callable[[web.Request], Any]:
         family, clock, record = self.family, self.platform.clock, self.record

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 from multidict import CIMultiDict
 
 from emay_mock.observe.journal import KEEP_WHOLE, Entry, redact
-from emay_mock.observe.recorder import Recorder
 from emay_mock.platform.accounts import Account
 from emay_mock.platform.service import Platform
 from emay_mock.protocol import envelope, secure_api
@@ -17,7 +16,7 @@ from emay_mock.protocol.codes import ResultCode
 from emay_mock.protocol.errors import EmayError
 from emay_mock.protocol.fields import Fields
 from emay_mock.protocol.notes import Observation
-from emay_mock.web.edge import Diverter, Family, note_content_type, origin, too_large
+from emay_mock.web.edge import Family, note_content_type, origin, too_large
 
 # The official Java SDK reads this header through a case-sensitive map: it must be lower case.
 RESULT_HEADER = "result"
@@ -111,16 +110,6 @@ ACTIONS: dict[str, Action] = {
 
 class SecureFamily(Family):
     family = "secure"
-
-    def __init__(
-        self,
-        platform: Platform,
-        recorder: Recorder,
-        push_due: Callable[[], Awaitable[None]],
-        diverter: Diverter | None = None,
-    ) -> None:
-        super().__init__(platform, recorder, push_due, diverter)
-        self.max_inflated = platform.settings.max_inflated_bytes
 
     def routes(self, actions: dict[str, Action]) -> list[web.RouteDef]:
         return [web.post(f"/inter/{name}", self.handler(name, action)) for name, action in actions.items()]

@@ -97,6 +97,23 @@ def _text(code: str) -> web.Response:
     return web.Response(text=code, content_type="text/plain", charset="utf-8")
 
 
+def check_signed(
+    platform: Platform, account: Account, family: str, merged: dict[str, str], notes: Notes
+) -> None:
+    """A signed request's checks once its account is known: the timestamp within its window,
+    the sign, and the account's service for the family (voice, retrieveReport)."""
+    timestamp = merged.get("timestamp")
+    sign.check_timestamp(timestamp, platform.clock.wall_ms(), platform.settings.timestamp_skew_s, platform.tz)
+    assert timestamp is not None
+    sign.check_sign(account.app_id, account.spec.secret_key, timestamp, merged.get("sign"), notes)
+    if family == "voice" and not account.spec.voice:
+        raise EmayError(ResultCode.ERROR_NO_VOICE_SERVICE, f"account {account.app_id} has voice: false")
+    if family == "report" and not account.spec.retrieve_report:
+        raise EmayError(
+            ResultCode.ERROR_NO_RETRIEVE_SERVICE, f"account {account.app_id} has retrieveReport: false"
+        )
+
+
 class SignedFamily(Family):
     """One md5-signed family; `family` is simple, voice or report."""
 
@@ -131,13 +148,7 @@ class SignedFamily(Family):
         entry.request = redact(params.merged)
         app_id = entry.app_id = params.merged.get("appId")
         account = platform.gate.admit(app_id, request.remote, notes)
-        timestamp = params.merged.get("timestamp")
-        sign.check_timestamp(
-            timestamp, platform.clock.wall_ms(), platform.settings.timestamp_skew_s, platform.tz
-        )
-        assert timestamp is not None
-        sign.check_sign(account.app_id, account.spec.secret_key, timestamp, params.merged.get("sign"), notes)
-        self._check_service(account)
+        check_signed(platform, account, self.family, params.merged, notes)
         fields = simple_api.fields_of(params.merged, notes)
         data = await self._perform(request, action, self.family == "voice", account, entry, fields, params)
         if self.durable:
@@ -146,14 +157,6 @@ class SignedFamily(Family):
         if self.family == "report":
             return _text(ResultCode.SUCCESS.value)
         return _json(ResultCode.SUCCESS.value, data, with_data=True)
-
-    def _check_service(self, account: Account) -> None:
-        if self.family == "voice" and not account.spec.voice:
-            raise EmayError(ResultCode.ERROR_NO_VOICE_SERVICE, f"account {account.app_id} has voice: false")
-        if self.family == "report" and not account.spec.retrieve_report:
-            raise EmayError(
-                ResultCode.ERROR_NO_RETRIEVE_SERVICE, f"account {account.app_id} has retrieveReport: false"
-            )
 
 
 # -- actions ------------------------------------------------------------------------------

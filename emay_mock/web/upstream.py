@@ -26,7 +26,7 @@ from emay_mock.observe.recording import RecordFile, Replayer, read, without_secr
 from emay_mock.platform.accounts import Account
 from emay_mock.platform.forwarded import Accepted, Forwarded
 from emay_mock.platform.service import Platform
-from emay_mock.protocol import envelope, payloads, secure_api, sign, simple_api
+from emay_mock.protocol import envelope, payloads, secure_api, simple_api
 from emay_mock.protocol.codes import ResultCode
 from emay_mock.protocol.envelope import dump_json
 from emay_mock.protocol.errors import EmayError
@@ -36,6 +36,7 @@ from emay_mock.protocol.send import SendOrder, validate
 from emay_mock.settings import SHADOW, UpstreamSettings
 from emay_mock.web.edge import STOPPING_KEY, Family, too_large
 from emay_mock.web.jsonapi import reply
+from emay_mock.web.signed import check_signed, read_params
 
 log = logging.getLogger("emay_mock.upstream")
 
@@ -308,17 +309,9 @@ class Upstream:
                     account, notes, data, body, entry.endpoint, entry.at, submits=False
                 )
                 return _secure_verdict(platform, account, entry, data, notes)
-            params = await _params(request)
-            timestamp = params.get("timestamp")
-            sign.check_timestamp(
-                timestamp, platform.clock.wall_ms(), platform.settings.timestamp_skew_s, platform.tz
-            )
-            assert timestamp is not None
-            sign.check_sign(account.app_id, account.spec.secret_key, timestamp, params.get("sign"), notes)
-            if family == "voice" and not account.spec.voice:
-                raise EmayError(ResultCode.ERROR_NO_VOICE_SERVICE, "voice: false")
-            if family == "report" and not account.spec.retrieve_report:
-                raise EmayError(ResultCode.ERROR_NO_RETRIEVE_SERVICE, "retrieveReport: false")
+            # The parameters and checks as the family's own path reads and makes them.
+            params = (await read_params(request, notes)).merged
+            check_signed(platform, account, family, params, notes)
             return _signed_verdict(platform, account, entry, family, params, notes)
         except EmayError as exc:
             return exc.code.value, None
