@@ -66,10 +66,6 @@ class Outcome:
         )
 
 
-def is_success(status: int | None, body: str | None) -> bool:
-    return Outcome(status, None, body, 0.0).ok
-
-
 def encode_body(kind: str, mode: str, key: bytes, items_json: str) -> tuple[bytes, str]:
     """The request body of a push and its Content-Type, per §2.3."""
     if mode == "plain":

@@ -62,9 +62,6 @@ class Account:
             address = address.ipv4_mapped
         return any(address in net for net in self.networks)
 
-    def push_url(self, kind: str) -> str | None:
-        return None if self.spec.push is None else self.spec.push.url_for(kind)
-
 
 def _diverted(spec: AccountSpec) -> bool:
     return spec.upstream is not None or spec.replay is not None

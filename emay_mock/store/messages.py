@@ -225,16 +225,6 @@ def _lists(index: Keyed, keys: list[Any], rows: list[MessageRow]) -> None:
         index[key] = found
 
 
-def _index_add(index: Keyed, key: str, row: MessageRow) -> None:
-    found = index.get(key)
-    if found is None:
-        index[key] = row  # most keys name one message: no list for them
-    elif isinstance(found, list):
-        found.append(row)
-    else:
-        index[key] = [found, row]
-
-
 def _index_remove(index: Keyed, key: str, row: MessageRow) -> None:
     found = index.get(key)
     if found is row:
