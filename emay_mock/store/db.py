@@ -8,15 +8,19 @@ them but the start-up read, which scans each once.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from emay_mock.store.rows import MESSAGES
+
+log = logging.getLogger("emay_mock.store")
 
 SCHEMA_VERSION = 2
 # The SQLite header's application_id of the mock's files ("EMAY"): `file(1)` and the mock
@@ -154,6 +158,8 @@ class Database:
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = str(path) if path else None
         self.conn: sqlite3.Connection | None = None
+        self._copier: sqlite3.Connection | None = None  # `copy_wal`'s own connection
+        self._copying = threading.Lock()
         self._unmarked = False  # the mock's file from before the identity: marked by adopt()
         if self.path is None:
             return
@@ -173,6 +179,9 @@ class Database:
             # loses nothing committed; only a power cut could lose the last commits.
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
+            # No copying of the WAL into the database inside a commit: that copy syncs the
+            # file, and a commit runs on the event loop. `copy_wal` does it in a thread.
+            conn.execute("PRAGMA wal_autocheckpoint=0")
             if mark_now:
                 conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
             conn.executescript(SCHEMA)
@@ -226,9 +235,29 @@ class Database:
         sched_ms, wall_ms = (int(x) for x in anchor.split(","))
         return sched_ms, wall_ms
 
+    def copy_wal(self) -> None:
+        """Copy what the write-ahead log holds into the database file and sync it (an SQLite
+        checkpoint, PASSIVE: it never waits for, nor blocks, the commits going on beside it),
+        so that the log starts again from its beginning at the next commit. Run in a thread,
+        on a connection of its own."""
+        if self.conn is None or self.path is None or self.path == ":memory:" or self.path.startswith("file:"):
+            return
+        with self._copying:
+            try:
+                if self._copier is None:
+                    self._copier = sqlite3.connect(_uri(self.path, "rw"), uri=True, isolation_level=None,
+                                                   check_same_thread=False)  # fmt: skip
+                self._copier.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            except sqlite3.Error as exc:  # the next round copies it
+                log.debug("the write-ahead log of %s was not copied (%s)", self.path, exc)
+
     def close(self) -> None:
+        with self._copying:  # a copy in its thread ends first
+            if self._copier is not None:
+                self._copier.close()
+                self._copier = None
         if self.conn is not None:
-            self.conn.close()
+            self.conn.close()  # the last connection: SQLite copies the rest and removes the log
             self.conn = None
 
 

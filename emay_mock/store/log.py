@@ -22,6 +22,10 @@ from emay_mock.store.db import Database
 
 log = logging.getLogger("emay_mock.store")
 
+# How often what was committed is copied from the write-ahead log into the database (in a
+# thread): the log stays a second's commits long, and a start after a crash replays no more.
+WAL_EVERY_S = 1.0
+
 Row = Sequence[Any]
 
 
@@ -109,6 +113,25 @@ class Log:
             return
         self.groups += 1
         _settle(group, None)
+
+    async def copy_wal(self) -> None:
+        """Every WAL_EVERY_S, if anything was committed since, copy the write-ahead log into
+        the database (`Database.copy_wal`), in a thread: the copy syncs the file, which the
+        event loop must not wait for. Runs until cancelled; a copy under way ends first."""
+        if not self.durable:
+            return
+        copied = self.groups
+        while True:
+            await asyncio.sleep(WAL_EVERY_S)
+            if self.groups == copied:
+                continue
+            copied = self.groups
+            copying = asyncio.ensure_future(asyncio.to_thread(self.db.copy_wal))
+            try:
+                await asyncio.shield(copying)
+            except asyncio.CancelledError:
+                await copying
+                raise
 
     async def committed(self) -> None:
         """Wait until what this loop turn changed is in the file (at once when nothing is pending)."""

@@ -48,6 +48,7 @@ class Store:
 
     def _load(self, path: str | Path | None) -> None:
         self._background: asyncio.Task[None] | None = None
+        self._wal: asyncio.Task[None] | None = None  # the write-ahead log copied (`Log.copy_wal`)
         self.db = Database(path)
         self.log = Log(self.db)
         # Everything is read before anything is written: a file found damaged on the way is
@@ -115,9 +116,12 @@ class Store:
 
     def start(self) -> None:
         """The store's work in the background, on the running loop: the indexes of what the
-        start read filled a dict at a time, then the checkpoints (`store.checkpoints`)."""
+        start read filled a dict at a time, then the checkpoints (`store.checkpoints`); and
+        the write-ahead log copied into the database (`Log.copy_wal`)."""
         if self._background is None:
-            self._background = asyncio.get_running_loop().create_task(self._work())
+            loop = asyncio.get_running_loop()
+            self._background = loop.create_task(self._work())
+            self._wal = loop.create_task(self.log.copy_wal())
 
     async def _work(self) -> None:
         while self.messages.fill_indexes():
@@ -126,11 +130,13 @@ class Store:
 
     async def stop(self) -> None:
         """Stop the background work (`close` finishes a checkpoint begun)."""
-        task, self._background = self._background, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        tasks = [self._background, self._wal]
+        self._background = self._wal = None
+        for task in tasks:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     def forget(self, app_id: str | None) -> None:
         """Everything an account (every account, when None) holds, except the account itself."""

@@ -3,6 +3,7 @@ become one) is refused with what is wrong and what to do, and left byte for byte
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import random
 import sqlite3
@@ -14,6 +15,7 @@ import pytest
 from emay_mock.protocol.send import Recipient, SendOrder
 from emay_mock.protocol.times import LONG_FORMAT
 from emay_mock.settings import AccountSpec
+from emay_mock.store import log as store_log
 from emay_mock.store.db import APPLICATION_ID, Database, Refused
 from emay_mock.store.state import Store
 from tests.store.test_state import started, submit
@@ -157,3 +159,51 @@ async def test_a_file_from_before_the_identity_is_read_and_given_it(tmp_path: Pa
     assert [m.sms_id for m in store.messages.all()] == sent
     store.close()
     assert application_id(path) == APPLICATION_ID
+
+
+def _in_database_file(path: Path) -> int:
+    """The messages the database file itself holds, its write-ahead log left unread."""
+    conn = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+    try:
+        (count,) = conn.execute("SELECT count(*) FROM messages").fetchone()
+    except sqlite3.OperationalError as exc:  # not even the schema is copied yet
+        assert "no such table" in str(exc)
+        return 0
+    finally:
+        conn.close()
+    return int(count)
+
+
+async def test_commits_reach_the_database_file_from_a_thread_never_inside_a_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A commit runs on the event loop: it never copies the write-ahead log into the file
+    (that copy syncs the disk). The store's background work copies it, in a thread, within
+    WAL_EVERY_S of a commit; then the log is written again from its beginning."""
+    monkeypatch.setattr(store_log, "WAL_EVERY_S", 0.05)
+    path = tmp_path / "state.db"
+    p = await started(path)
+    try:
+        assert p.store.db.conn is not None
+        assert p.store.db.conn.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
+        p.accounts.put(AccountSpec("A", "0123456789ABCDEF", balance=10_000))
+        wal = Path(f"{path}-wal")
+        batch = [Recipient(f"138{i:08d}", f"m{i}") for i in range(500)]
+        await submit(p, SendOrder("sendBatchOnlySMS", batch, LONG_FORMAT))
+        await p.store.committed()
+        for _ in range(100):
+            if _in_database_file(path) == 500:
+                break
+            await asyncio.sleep(0.05)
+        assert _in_database_file(path) == 500
+        size = wal.stat().st_size
+        for _ in range(3):  # as much again, three times: written over the copied log, not after it
+            await submit(p, SendOrder("sendBatchOnlySMS", batch, LONG_FORMAT))
+            await p.store.committed()
+            await asyncio.sleep(0.2)
+        assert wal.stat().st_size <= size * 1.5
+        assert _in_database_file(path) == 2000
+    finally:
+        await p.stop()
+        p.store.db.close()
+    assert not wal.exists()  # a clean stop leaves the file whole, with no log beside it
