@@ -260,7 +260,7 @@ def _subject(entry: Entry) -> dict[str, str]:
     """Whom the request was about, for a failure's message: the smsId it was given, or its mobile."""
     if entry.sms_id_first is not None:
         return {"smsId": str(entry.sms_id_first)}
-    request = entry.request
+    request = entry.request_data()
     if not isinstance(request, dict):
         return {}
     mobile = request.get("mobile") or request.get("mobiles")

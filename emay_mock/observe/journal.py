@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from emay_mock.protocol.envelope import read_utf8_json
 from emay_mock.protocol.notes import Notes
 from emay_mock.scenarios.outcomes import Fault
 
@@ -76,7 +77,7 @@ class Entry:
     at: int
     app_id: str | None = None
     content_type: str | None = None
-    request: Any = None
+    request: Any = None  # as decoded, bounded (`redact`), or its UTF-8 JSON text (`request_data`)
     code: str | None = None
     reason: dict[str, Any] | None = None
     notes: Notes = field(default_factory=Notes)
@@ -105,6 +106,11 @@ class Entry:
             return False
         return self.sms_id_first <= int(sms_id) < self.sms_id_first + self.sms_id_count
 
+    def request_data(self) -> Any:
+        """The request as the journal shows it (one kept as its UTF-8 JSON text, read again)."""
+        request = self.request
+        return read_utf8_json(request) if type(request) is bytes else request
+
     def log_tail(self) -> str:
         """The end of the request's log line: a refusal's reason, or the diagnoses a success carries."""
         if self.reason:
@@ -125,7 +131,7 @@ class Entry:
             "remote": self.remote,
             "appId": self.app_id,
             "contentType": self.content_type,
-            "request": self.request,
+            "request": self.request_data(),
             "code": self.code,
             "reason": self.reason,
             "notes": [n.as_dict() for n in self.notes.items],

@@ -216,6 +216,15 @@ def resolve_charset(name: str | None) -> str:
     return _AS_WRITTEN.get(info.name, info.name)
 
 
+def read_utf8_json(text: bytes) -> Any:
+    """JSON text in UTF-8 that `decode_request` read before, read again (orjson, or the
+    standard library for what orjson refuses)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text.decode("utf-8"))
+
+
 def parse_json_text(text: str) -> Any:
     try:
         return json.loads(text)
@@ -227,9 +236,9 @@ def parse_json_text(text: str) -> Any:
 
 def decode_request(
     body: bytes, key: bytes, *, gzip_on: bool, charset: str | None, inflate_limit: int
-) -> tuple[dict[str, Any], str, int]:
-    """Ciphertext to the request's JSON object, the codec used and the JSON text's length in
-    bytes, raising the failing stage's code.
+) -> tuple[dict[str, Any], str, bytes]:
+    """Ciphertext to the request's JSON object, the codec used and the JSON text (decrypted,
+    inflated), raising the failing stage's code.
 
     Stages in order: decrypt and inflate (ERROR_ENCRYPTION), then the `encode` charset and
     the JSON (ERROR_PARAMS).
@@ -252,7 +261,7 @@ def decode_request(
             pass  # the standard library says what is wrong, and accepts what orjson refuses
         else:
             if isinstance(fast, dict):
-                return fast, codec, len(plain)
+                return fast, codec, plain
     try:
         text = plain.decode(codec)
     except UnicodeDecodeError as exc:
@@ -264,7 +273,7 @@ def decode_request(
     payload = parse_json_text(text)
     if not isinstance(payload, dict):
         raise EmayError(ResultCode.ERROR_PARAMS, f"JSON body must be an object, got {type(payload).__name__}")
-    return payload, codec, len(plain)
+    return payload, codec, plain
 
 
 def _opens(key: bytes, data: bytes, gzip_on: bool) -> bool:

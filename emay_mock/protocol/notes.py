@@ -12,7 +12,8 @@ never refused, so a strict account accepts the vendor's own reference code.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -72,7 +73,9 @@ class Note:
 @dataclass(slots=True)
 class Notes:
     strict: bool = False
-    items: list[Note] = field(default_factory=list)
+    # A list from the first note on: most requests have none, and the journal keeps every
+    # request's notes, so the empty ones share one tuple.
+    items: Sequence[Note] = ()
 
     def deviate(
         self,
@@ -90,10 +93,16 @@ class Notes:
                 diagnosis=diagnosis,
                 rule=kind.value,
             )
-        self.items.append(Note(kind.value, with_diagnosis(message, diagnosis), True, diagnosis))
+        self._add(Note(kind.value, with_diagnosis(message, diagnosis), True, diagnosis))
 
     def observe(self, kind: Observation, message: str, *, diagnosis: Diagnosis | None = None) -> None:
-        self.items.append(Note(kind.value, with_diagnosis(message, diagnosis), False, diagnosis))
+        self._add(Note(kind.value, with_diagnosis(message, diagnosis), False, diagnosis))
+
+    def _add(self, note: Note) -> None:
+        if isinstance(self.items, list):
+            self.items.append(note)
+        else:
+            self.items = [note]
 
     def kinds(self) -> list[str]:
         return [n.kind for n in self.items]

@@ -128,7 +128,8 @@ class SecureFamily(Family):
         if entry.content_type not in AS_SENT:
             note_content_type(notes, entry.content_type, OBSERVED_CONTENT_TYPES)
         app_id = entry.app_id = headers.get("appId")
-        account = platform.gate.admit(app_id, request.remote, notes)
+        account = platform.gate.admit(app_id, entry.remote, notes)
+        entry.app_id = account.app_id  # the same text, the account's (kept for good) rather than the header's
         try:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:
@@ -137,10 +138,15 @@ class SecureFamily(Family):
         charset = headers.get("encode")
         if charset is None:
             notes.observe(Observation.MISSING_ENCODE, "no encode header: UTF-8 assumed")
-        data, codec, size = envelope.decode_request(
+        data, codec, plain = envelope.decode_request(
             body, account.key, gzip_on=gzip_on, charset=charset, inflate_limit=self.max_inflated
         )
-        entry.request = data if size <= KEEP_WHOLE else redact(data)
+        # A small request is kept as its JSON text, read again when the entry is shown: one
+        # object for the journal to hold and let go of, where the parsed request is many.
+        if len(plain) > KEEP_WHOLE:
+            entry.request = redact(data)
+        else:
+            entry.request = plain if codec == "utf-8" else data
         platform.gate.check_window(
             account, notes, data, body, endpoint, entry.at, submits=endpoint not in READ_ONLY
         )

@@ -277,7 +277,7 @@ async def test_a_template_used_seconds_after_its_creation_is_a_caution(
 
     await mock.platform.scheduler.advance(60)  # a minute later: a real review could have happened
     await client.send_template_normal_sms(template_id, [{"mobile": "13800000000"}])
-    assert mock.journal.query(limit=1)[0].notes.items == []
+    assert not mock.journal.query(limit=1)[0].notes.items
 
 
 async def test_a_template_that_went_through_a_review_delay_is_no_caution(make_mock: MockFactory) -> None:
@@ -286,4 +286,4 @@ async def test_a_template_that_went_through_a_review_delay_is_no_caution(make_mo
         template_id = await client.create_template("【亿美】您的订单已发货")
         await mock.platform.scheduler.advance(5)
         await client.send_template_normal_sms(template_id, [{"mobile": "13800000000"}])
-    assert mock.journal.query(limit=1)[0].notes.items == []
+    assert not mock.journal.query(limit=1)[0].notes.items
