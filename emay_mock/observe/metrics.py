@@ -10,6 +10,7 @@ prometheus_client (its `.inc()` and `.observe()` take a lock each time).
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ from emay_mock.observe.drift import DriftBook
 from emay_mock.observe.journal import Entry
 from emay_mock.observe.recorder import Recorder
 
+_NO_CODE = "NONE"  # the code label of a request answered with none (a scripted fault)
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _BUCKETS_MS = tuple(b * 1000 for b in LATENCY_BUCKETS)
 
@@ -70,13 +72,21 @@ class Metrics:
         recorder.also(self.observe)
 
     def observe(self, entry: Entry) -> None:
-        key = (entry.family, entry.endpoint, entry.code or "NONE")
+        key = (entry.family, entry.endpoint, entry.code or _NO_CODE)
         tally = self.tallies.get(key)
         if tally is None:
             tally = self.tallies[key] = Tally()
         tally.count += 1
         tally.seconds += entry.latency_ms / 1000
         tally.buckets[bisect_left(_BUCKETS_MS, entry.latency_ms)] += 1
+
+    def codes(self) -> Counter[str]:
+        """The result codes answered so far, every family and endpoint together."""
+        answered: Counter[str] = Counter()
+        for (_, _, code), tally in self.tallies.items():
+            if code != _NO_CODE:
+                answered[code] += tally.count
+        return answered
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

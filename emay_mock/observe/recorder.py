@@ -1,11 +1,10 @@
 """What is kept of every request to an Emay endpoint, recorded in one step: the journal
-entry, the contract tally, the metrics, the result-code count and the log line; and the
+entry, the contract tally, the metrics (which count the result codes) and the log line; and the
 outcomes the platform delivers later."""
 
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Callable
 
 from emay_mock.observe import logs
@@ -26,7 +25,6 @@ class Recorder:
         self.journal = Journal(journal_size)
         self.contract = ContractBook()
         self.outcomes = OutcomeBook()  # told by the platform what it delivers later
-        self.codes: Counter[str] = Counter()
         self._observers: list[ObserveFn] = []
         self.lines = lines
         self._info = requests_log.isEnabledFor(logging.INFO)
@@ -42,8 +40,6 @@ class Recorder:
         for observe in self._observers:
             observe(entry)
         code = entry.code
-        if code is not None:
-            self.codes[code] += 1
         success = code == "SUCCESS"
         lines = self.lines
         if lines is None:

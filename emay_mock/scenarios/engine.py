@@ -39,21 +39,24 @@ class _Sieve:
         for scenario in scenarios:
             for length, values in (scenario.mobile_guard or {}).items():
                 self.suffixes.setdefault(length, set()).update(values)
+        self._search = None if self.content is None else self.content.search
+        self._suffixes = tuple(self.suffixes.items())
 
     def rules_out(self, recipients: list[Recipient]) -> bool:
         if not self.applies:
             return False
-        search, suffixes = (None if self.content is None else self.content.search), self.suffixes
+        search, suffixes = self._search, self._suffixes
         searched: str | None = None  # a batch's recipients share one content: searched once
         for r in recipients:
             text = r.content
-            if search is not None and text is not None and text is not searched:
+            if text is not searched and search is not None and text is not None:
                 if search(text):
                     return False
                 searched = text
-            if suffixes and r.mobile is not None:
-                mobile = r.mobile.rstrip()
-                for length, values in suffixes.items():
+            mobile = r.mobile
+            if mobile is not None and suffixes:
+                mobile = mobile.rstrip()
+                for length, values in suffixes:
                     if mobile[-length:] in values:
                         return False
         return True

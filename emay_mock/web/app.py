@@ -67,7 +67,7 @@ def build_app(
         *links_routes(platform.links, views),
         *ControlApi(platform, read, push, metrics.render, steering, recorder.contract.expect).routes(),
         *ConsoleApi(platform, read, views, recorder.contract.expect).routes(),
-        *ScenarioApi(scenarios, recorder.codes, read.report_states()).routes(),
+        *ScenarioApi(scenarios, metrics.codes, read.report_states()).routes(),
         *InspectApi(read, recorder, views).routes(),
         *WaitApi(read, platform.events, views, stopping).routes(),
         *ui_routes(),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -14,8 +14,11 @@ from emay_mock.web.jsonapi import ApiError, reply
 
 
 class ScenarioApi:
-    def __init__(self, book: ScenarioBook, codes: Mapping[str, int], states: Mapping[str, int]) -> None:
-        """`codes`: result codes answered so far; `states`: final reports produced, by state."""
+    def __init__(
+        self, book: ScenarioBook, codes: Callable[[], Mapping[str, int]], states: Mapping[str, int]
+    ) -> None:
+        """`codes`: the result codes answered so far (read when asked); `states`: final reports
+        produced, by state."""
         self.book = book
         self.codes = codes
         self.states = states
@@ -76,7 +79,8 @@ class ScenarioApi:
 
     async def coverage(self, request: web.Request) -> web.Response:
         """Each rule and how often it fired; which codes and states the run produced, and which never."""
-        codes: dict[str, int] = {c.value: self.codes.get(c.value, 0) for c in ResultCode}
+        answered = self.codes()
+        codes: dict[str, int] = {c.value: answered.get(c.value, 0) for c in ResultCode}
         states: dict[str, int] = {s.value: self.states.get(s.value, 0) for s in ReportState}
         coverage = self.book.coverage()
         body: dict[str, Any] = {

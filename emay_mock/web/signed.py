@@ -147,7 +147,7 @@ class SignedFamily(Family):
         params = await read_params(request, notes)
         entry.request = redact(params.merged)
         app_id = entry.app_id = params.merged.get("appId")
-        account = platform.gate.admit(app_id, request.remote, notes)
+        account = platform.gate.admit(app_id, entry.remote, notes)
         check_signed(platform, account, self.family, params.merged, notes)
         fields = simple_api.fields_of(params.merged, notes)
         data = await self._perform(request, action, self.family == "voice", account, entry, fields, params)
