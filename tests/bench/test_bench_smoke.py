@@ -4,11 +4,12 @@ written, and one figure runs end to end at the smallest scale. No speed is asser
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from bench import bodies, handler, report
+from bench import bodies, handler, pair, report
 from bench.figures import growth, startup
 from bench.harness import Context
 from emay_mock.protocol import envelope
@@ -64,3 +65,22 @@ async def test_the_bytecode_count_follows_the_handler_through_the_request_path()
 def test_the_instruction_count_runs_the_handler_twice_under_callgrind() -> None:
     per_request = handler.instructions(300)  # 100 and 300 sends; valgrind installed if missing
     assert 50_000 < per_request < 2_000_000  # some 190,000 on this project's machine
+
+
+def test_the_pair_runs_a_revision_s_package_beside_the_working_tree_s(tmp_path: Path) -> None:
+    """`bench.pair` compares builds: `.` is this checkout's package, a revision is its own
+    copy of the package, and each server imports the package under its root."""
+    assert pair.package_of(".", tmp_path / "here") == pair.ROOT
+    head = pair.package_of("HEAD", tmp_path / "head")
+    assert (head / "emay_mock" / "cli.py").read_bytes() == subprocess.run(
+        ["git", "show", "HEAD:emay_mock/cli.py"], cwd=pair.ROOT, capture_output=True, check=True
+    ).stdout
+    argv = pair.serve_argv(head, tmp_path / "c.yaml")
+    where = subprocess.run(
+        [argv[0], "-c", argv[2].split("; from ")[0] + "; import emay_mock; print(emay_mock.__file__)"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert Path(where.strip()).parent == head / "emay_mock"
+    with pytest.raises(SystemExit, match="no revision 'no-such-rev'"):
+        pair.package_of("no-such-rev", tmp_path / "none")
+    assert pair.median_ratio([100.0, 200.0, 50.0], [90.0, 220.0, 50.0]) == 1.0
