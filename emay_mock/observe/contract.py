@@ -10,10 +10,12 @@ what official clients do is observed, never held against the client.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from emay_mock.observe.answers import BUCKETS_MS, Answered, Key, add_up
 from emay_mock.observe.journal import Entry
 from emay_mock.protocol.notes import CAUTIONS, OFFICIAL_HABITS, Deviation, Observation
 
@@ -62,15 +64,22 @@ class Tally:
 
 @dataclass
 class AppContract:
-    requests: int = 0
-    # By (family, endpoint, code): the endpoints used and the outcomes answered, in one count.
-    answers: Counter[tuple[str, str, str | None]] = field(default_factory=Counter)
+    # By (family, endpoint, code): the endpoints used, the outcomes answered and their
+    # latencies (what the metrics add up), counted once.
+    answers: dict[Key, Answered] = field(default_factory=dict)
     # Codes a console action made expected (a balance set to 0): refusals with them are scripted.
     expected: dict[str, str] = field(default_factory=dict)
     notes: dict[tuple[str, bool], Tally] = field(default_factory=dict)
     refusals: dict[tuple[str, str], Tally] = field(default_factory=dict)
     scripted: dict[str, Tally] = field(default_factory=dict)
     diagnoses: dict[str, Tally] = field(default_factory=dict)  # by kind: a fixed set (protocol.diagnose)
+
+    @property
+    def requests(self) -> int:
+        return sum(answered.count for answered in self.answers.values())
+
+    def answer_counts(self) -> dict[Key, int]:
+        return {key: answered.count for key, answered in self.answers.items()}
 
     def diagnose(self, diagnosis: dict[str, str], example: dict[str, Any]) -> None:
         self.diagnoses.setdefault(diagnosis["kind"], Tally()).add({"text": diagnosis["text"], **example})
@@ -79,6 +88,8 @@ class AppContract:
 class ContractBook:
     def __init__(self) -> None:
         self.apps: dict[str, AppContract] = {}
+        # The answers of the accounts forgotten (a reset): the metrics' counts never go back.
+        self.retired: dict[Key, Answered] = {}
 
     def _app(self, app_id: str | None) -> AppContract:
         key = app_id or NO_APP
@@ -95,8 +106,14 @@ class ContractBook:
         app = self.apps.get(entry.app_id)  # type: ignore[arg-type]  # a request's appId, nearly always
         if app is None:
             app = self._app(entry.app_id)
-        app.requests += 1
-        app.answers[entry.family, entry.endpoint, entry.code] += 1
+        route = (entry.family, entry.endpoint, entry.code)
+        answered = app.answers.get(route)
+        if answered is None:
+            answered = app.answers[route] = Answered()
+        answered.count += 1
+        latency_ms = entry.latency_ms
+        answered.seconds += latency_ms / 1000
+        answered.buckets[bisect_left(BUCKETS_MS, latency_ms)] += 1
         notes = entry.notes.items
         failed = not (entry.code is None or entry.code == "SUCCESS" or entry.reason is None)
         if not (notes or failed):
@@ -133,16 +150,22 @@ class ContractBook:
         self._app(app_id).expected[code] = why
 
     def forget(self, app_id: str | None = None) -> None:
+        gone = list(self.apps.values()) if app_id is None else [self.apps.get(app_id)]
+        self.retired = add_up([self.retired, *(app.answers for app in gone if app is not None)])
         if app_id is None:
             self.apps.clear()
         else:
             self.apps.pop(app_id, None)
 
+    def answered(self) -> dict[Key, Answered]:
+        """Every account's answers added up, the forgotten ones' included."""
+        return add_up([self.retired, *(app.answers for app in self.apps.values())])
+
     def report(self, app_id: str, strict: bool | None) -> dict[str, Any]:
         app = self.apps.get(app_id, AppContract())
         endpoints: Counter[str] = Counter()
-        for (family, endpoint, _), n in app.answers.items():
-            endpoints[f"{family}/{endpoint}"] += n
+        for (family, endpoint, _), answered in app.answers.items():
+            endpoints[f"{family}/{endpoint}"] += answered.count
         deviations = [_note(kind, tally, strict=True) for (kind, dev), tally in app.notes.items() if dev]
         observations = [
             _note(kind, tally, strict=False) for (kind, dev), tally in app.notes.items() if not dev

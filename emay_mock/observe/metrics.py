@@ -1,15 +1,14 @@
 """Prometheus metrics (`/_mock/metrics`), one registry per server.
 
-Each finished request adds to a plain counter and a latency histogram of its own
-(family, endpoint, code); everything else is read at scrape time from the counts the
-platform and its deliveries keep anyway (`Figures`, which the platform's read model gives).
-The scrape turns both into Prometheus families, so the request path never touches
-prometheus_client (its `.inc()` and `.observe()` take a lock each time).
+Everything is read at scrape time: the requests and their latencies from what the contract
+book counts of each (per account, `observe.answers`, added up here), and the rest from the
+counts the platform and its deliveries keep anyway (`Figures`, which the platform's read
+model gives). The scrape turns them into Prometheus families, so the request path never
+touches prometheus_client (its `.inc()` and `.observe()` take a lock each time).
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -18,13 +17,11 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from emay_mock.observe.answers import LATENCY_BUCKETS, Answered, Key
 from emay_mock.observe.drift import DriftBook
-from emay_mock.observe.journal import Entry
 from emay_mock.observe.recorder import Recorder
 
 _NO_CODE = "NONE"  # the code label of a request answered with none (a scripted fault)
-LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-_BUCKETS_MS = tuple(b * 1000 for b in LATENCY_BUCKETS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,17 +42,6 @@ class Figures:
     clock_offset_s: float
 
 
-class Tally:
-    """One (family, endpoint, code): how many, their total time, and how many per bucket."""
-
-    __slots__ = ("buckets", "count", "seconds")
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.seconds = 0.0
-        self.buckets = [0] * (len(LATENCY_BUCKETS) + 1)  # the last: beyond every bound
-
-
 class Metrics:
     def __init__(
         self, figures: Callable[[], Figures], recorder: Recorder, drift: DriftBook | None = None
@@ -63,28 +49,17 @@ class Metrics:
         """`figures`: what the platform and its deliveries count, read at each scrape;
         `drift`: the upstream exchanges and where they differed from the mock."""
         self.registry = CollectorRegistry(auto_describe=True)
-        # The keys are bounded: route names times result codes.
-        self.tallies: dict[tuple[str, str, str], Tally] = {}
-        self.registry.register(_RequestCollector(self.tallies))
+        self.answered = recorder.contract.answered  # bounded: accounts times routes times codes
+        self.registry.register(_RequestCollector(self.answered))
         self.registry.register(_PlatformCollector(figures, recorder))
         if drift is not None:
             self.registry.register(_UpstreamCollector(drift))
-        recorder.also(self.observe)
-
-    def observe(self, entry: Entry) -> None:
-        key = (entry.family, entry.endpoint, entry.code or _NO_CODE)
-        tally = self.tallies.get(key)
-        if tally is None:
-            tally = self.tallies[key] = Tally()
-        tally.count += 1
-        tally.seconds += entry.latency_ms / 1000
-        tally.buckets[bisect_left(_BUCKETS_MS, entry.latency_ms)] += 1
 
     def codes(self) -> Counter[str]:
-        """The result codes answered so far, every family and endpoint together."""
+        """The result codes answered so far, every account, family and endpoint together."""
         answered: Counter[str] = Counter()
-        for (_, _, code), tally in self.tallies.items():
-            if code != _NO_CODE:
+        for (_, _, code), tally in self.answered().items():
+            if code is not None:
                 answered[code] += tally.count
         return answered
 
@@ -93,8 +68,8 @@ class Metrics:
 
 
 class _RequestCollector(Collector):
-    def __init__(self, tallies: dict[tuple[str, str, str], Tally]) -> None:
-        self.tallies = tallies
+    def __init__(self, answered: Callable[[], dict[Key, Answered]]) -> None:
+        self.answered = answered
 
     def collect(self) -> Iterator[Metric]:
         requests = CounterMetricFamily(
@@ -107,13 +82,12 @@ class _RequestCollector(Collector):
             "Time to answer a request to an Emay endpoint (scripted latency included).",
             labels=["family", "endpoint"],
         )
-        routes: dict[tuple[str, str], Tally] = {}
-        for (family, endpoint, code), tally in sorted(self.tallies.items()):
-            requests.add_metric([family, endpoint, code], tally.count)
-            route = routes.setdefault((family, endpoint), Tally())
-            route.count += tally.count
-            route.seconds += tally.seconds
-            route.buckets = [a + b for a, b in zip(route.buckets, tally.buckets, strict=True)]
+        routes: dict[tuple[str, str], Answered] = {}
+        answered = self.answered()
+        for family, endpoint, code in sorted(answered, key=lambda k: (k[0], k[1], k[2] or _NO_CODE)):
+            tally = answered[family, endpoint, code]
+            requests.add_metric([family, endpoint, code or _NO_CODE], tally.count)
+            routes.setdefault((family, endpoint), Answered()).add(tally)
         for (family, endpoint), route in routes.items():
             cumulative, running = [], 0
             for bound, n in zip((*map(str, LATENCY_BUCKETS), "+Inf"), route.buckets, strict=True):

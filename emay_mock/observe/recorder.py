@@ -5,7 +5,6 @@ outcomes the platform delivers later."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 from emay_mock.observe import logs
 from emay_mock.observe.contract import ContractBook
@@ -14,7 +13,6 @@ from emay_mock.observe.outcomes import OutcomeBook
 
 requests_log = logging.getLogger("emay_mock.requests")
 _NAME = requests_log.name
-ObserveFn = Callable[[Entry], None]
 
 
 class Recorder:
@@ -25,20 +23,13 @@ class Recorder:
         self.journal = Journal(journal_size)
         self.contract = ContractBook()
         self.outcomes = OutcomeBook()  # told by the platform what it delivers later
-        self._observers: list[ObserveFn] = []
         self.lines = lines
         self._info = requests_log.isEnabledFor(logging.INFO)
         self._warning = requests_log.isEnabledFor(logging.WARNING)
 
-    def also(self, observe: ObserveFn) -> None:
-        """Another consumer of each finished entry (the metrics)."""
-        self._observers.append(observe)
-
     def record(self, entry: Entry) -> None:
         self.journal.record(entry)
-        self.contract.record(entry)
-        for observe in self._observers:
-            observe(entry)
+        self.contract.record(entry)  # and what the metrics add up
         code = entry.code
         success = code == "SUCCESS"
         lines = self.lines

@@ -83,7 +83,7 @@ class InspectApi:
         app = self.recorder.contract.apps.get(app_id)
         push = account.spec.push
         usage = Usage(
-            answers={} if app is None else app.answers,
+            answers={} if app is None else app.answer_counts(),
             delivered=self.recorder.outcomes.apps.get(app_id, {}),
             report_push=push is not None and push.report_url is not None,
             mo_push=push is not None and push.mo_url is not None,

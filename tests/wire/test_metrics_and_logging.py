@@ -84,6 +84,36 @@ async def test_requests_messages_reports_pushes_and_queues(
     assert ("emay_queue_depth", (("app_id", APP_ID), ("kind", "report"))) not in m
 
 
+async def test_request_counts_never_go_back_when_accounts_are_reset(
+    make_mock: MockFactory, http: aiohttp.ClientSession
+) -> None:
+    """Prometheus counters only grow: a reset (one account, then all) forgets the accounts'
+    contract reports, never what the metrics counted; requests after it add to the counts."""
+    mock = await make_mock([account(), account("EUCP-OTHER")])
+    single = (
+        "emay_requests_total",
+        (("code", "SUCCESS"), ("endpoint", "sendSingleSMS"), ("family", "secure")),
+    )
+    took = ("emay_request_duration_seconds_count", (("endpoint", "sendSingleSMS"), ("family", "secure")))
+    async with (
+        EmayClient(mock.url, APP_ID, SECRET) as one,
+        EmayClient(mock.url, "EUCP-OTHER", SECRET) as other,
+    ):
+        await one.send_single_sms("13800000001", "x")
+        await other.send_single_sms("13800000002", "x")
+        assert (await scrape(http, mock))[single] == 2
+        async with http.post(f"{mock.url}/_mock/reset", json={"appId": APP_ID}) as resp:
+            assert resp.status == 200
+        assert mock.recorder.contract.report(APP_ID, None)["requests"] == 0
+        assert (await scrape(http, mock))[single] == 2
+        async with http.post(f"{mock.url}/_mock/reset") as resp:
+            assert resp.status == 200
+        await one.send_single_sms("13800000003", "x")
+    m = await scrape(http, mock)
+    assert m[single] == 3 and m[took] == 3
+    assert mock.recorder.contract.report(APP_ID, None)["requests"] == 1
+
+
 @pytest.mark.parametrize("level", [logging.INFO, logging.WARNING])
 async def test_one_line_per_request_with_its_reason_and_no_secret(
     mock: MockServer, caplog: pytest.LogCaptureFixture, http: aiohttp.ClientSession, level: int
