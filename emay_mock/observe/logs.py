@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from datetime import datetime
 from typing import TextIO
 from zoneinfo import ZoneInfo
@@ -97,15 +96,14 @@ class GatheringHandler(logging.StreamHandler[TextIO]):
                 return
             loop.call_later(FLUSH_AFTER_S, self.flush)
 
-    def add(self, levelname: str, name: str, message: str, created: float | None = None) -> None:
+    def add(self, head: str, message: str, at_ms: int) -> None:
         """A line as the formatter would make it, without a LogRecord (the request lines' fast
-        path, on `configure`'s handler). `created`: when it happened, in seconds since the epoch
-        (now, if not given)."""
-        when = time.time() if created is None else created
+        path, on `configure`'s handler): `head` is the level's and the logger's names
+        ("INFO emay_mock.requests"), `at_ms` when it happened, in ms since the epoch."""
         formatter: LineFormatter = self.formatter  # type: ignore[assignment]  # `configure`'s
         # The stamp of the same millisecond as the last line's, as `stamp` keeps it, or a new one.
-        stamp = formatter._stamp if int(when * 1000) == formatter._ms else formatter.stamp(when)
-        line = f"{stamp} {levelname} {name}: {message}"
+        stamp = formatter._stamp if at_ms == formatter._ms else formatter.stamp(at_ms / 1000)
+        line = f"{stamp} {head}: {message}"
         with self.lock:  # type: ignore[union-attr]  # created by Handler.__init__
             lines = self._lines
             lines.append(line)

@@ -12,7 +12,7 @@ from emay_mock.observe.journal import Entry, Journal
 from emay_mock.observe.outcomes import OutcomeBook
 
 requests_log = logging.getLogger("emay_mock.requests")
-_NAME = requests_log.name
+_INFO, _WARNING = f"INFO {requests_log.name}", f"WARNING {requests_log.name}"  # a line's head
 
 
 class Recorder:
@@ -42,10 +42,8 @@ class Recorder:
         tenths = round(entry.latency_ms * 10)  # logs.latency, written out: a line a request
         latency = logs.LATENCIES[tenths] if tenths < 1000 else logs.latency(entry.latency_ms)
         message = f"{entry.family} /{entry.endpoint} appId={entry.app_id} {code} {latency}{tail}"
-        if lines is not None:  # `serve`: straight into the lines written together
-            lines.add(
-                "INFO" if success else "WARNING", _NAME, message, entry.at / 1000
-            )  # stamped with its arrival
+        if lines is not None:  # `serve`: straight into the lines written together, stamped with its arrival
+            lines.add(_INFO if success else _WARNING, message, entry.at)
         else:
             requests_log.log(logging.INFO if success else logging.WARNING, "%s", message)
 

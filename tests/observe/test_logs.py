@@ -7,6 +7,7 @@ import io
 import logging
 import re
 import sys
+import time
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -89,7 +90,9 @@ def test_lines_logged_off_the_loop_are_written_at_once_and_flush_writes_the_rest
 
 async def test_a_request_line_added_without_a_record_reads_as_the_standard_line() -> None:
     handler, stream = _handler()
-    handler.add("INFO", "emay_mock.requests", "secure /sendSingleSMS appId=A SUCCESS 0.4ms")
+    handler.add(
+        "INFO emay_mock.requests", "secure /sendSingleSMS appId=A SUCCESS 0.4ms", int(time.time() * 1000)
+    )
     handler.handle(_record(logging.INFO, "secure /sendSingleSMS appId=A SUCCESS 0.4ms"))
     handler.flush()
     fast, standard = stream.getvalue().splitlines()
