@@ -41,8 +41,8 @@ CHECK_EVERY_S = 2.0
 # A step copies a few messages (a slice short enough not to show in a send's latency),
 # then yields to requests for STEP_SHARE times as long as it took (at least STEP_PAUSE_S):
 # a checkpoint takes a small, fixed share of the CPU however busy the mock.
-STEP_ROWS = 250
-QUEUE_STEP = 10_000
+STEP_ROWS = 100
+QUEUE_STEP = 2_500
 STEP_PAUSE_S = 0.005
 STEP_SHARE = 20
 
