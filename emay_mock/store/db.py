@@ -160,6 +160,7 @@ class Database:
         self.conn: sqlite3.Connection | None = None
         self._copier: sqlite3.Connection | None = None  # `copy_wal`'s own connection
         self._copying = threading.Lock()
+        self._copy_failed = False  # the last copy failed (said once, until one succeeds)
         self._unmarked = False  # the mock's file from before the identity: marked by adopt()
         if self.path is None:
             return
@@ -248,8 +249,11 @@ class Database:
                     self._copier = sqlite3.connect(_uri(self.path, "rw"), uri=True, isolation_level=None,
                                                    check_same_thread=False)  # fmt: skip
                 self._copier.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-            except sqlite3.Error as exc:  # the next round copies it
-                log.debug("the write-ahead log of %s was not copied (%s)", self.path, exc)
+                self._copy_failed = False
+            except sqlite3.Error as exc:  # the next round tries again; the log grows meanwhile
+                level = logging.DEBUG if self._copy_failed else logging.WARNING  # once a streak
+                log.log(level, "the write-ahead log of %s was not copied into it (%s)", self.path, exc)
+                self._copy_failed = True
 
     def close(self) -> None:
         with self._copying:  # a copy in its thread ends first

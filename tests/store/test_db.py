@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import random
 import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -162,16 +164,21 @@ async def test_a_file_from_before_the_identity_is_read_and_given_it(tmp_path: Pa
 
 
 def _in_database_file(path: Path) -> int:
-    """The messages the database file itself holds, its write-ahead log left unread."""
-    conn = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
-    try:
-        (count,) = conn.execute("SELECT count(*) FROM messages").fetchone()
-    except sqlite3.OperationalError as exc:  # not even the schema is copied yet
-        assert "no such table" in str(exc)
-        return 0
-    finally:
-        conn.close()
-    return int(count)
+    """The messages the database file itself holds, its write-ahead log left unread. Read
+    while a copy may be writing it: a torn read is read again."""
+    for _ in range(100):
+        conn = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+        try:
+            (count,) = conn.execute("SELECT count(*) FROM messages").fetchone()
+            return int(count)
+        except sqlite3.OperationalError as exc:  # not even the schema is copied yet
+            assert "no such table" in str(exc)
+            return 0
+        except sqlite3.DatabaseError:  # "malformed": pages of a copy under way
+            time.sleep(0.01)
+        finally:
+            conn.close()
+    raise AssertionError(f"{path} never read whole")
 
 
 async def test_commits_reach_the_database_file_from_a_thread_never_inside_a_commit(
@@ -207,3 +214,29 @@ async def test_commits_reach_the_database_file_from_a_thread_never_inside_a_comm
         await p.stop()
         p.store.db.close()
     assert not wal.exists()  # a clean stop leaves the file whole, with no log beside it
+
+
+def test_a_copy_of_the_write_ahead_log_that_fails_is_said_once_until_one_succeeds(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The operator hears that the WAL grows (a copy that cannot open the file), once, not
+    once a second; a copy that succeeds again ends the streak."""
+    db = Database(tmp_path / "state.db")
+    path = db.path
+    try:
+        db.path = str(tmp_path / "gone" / "state.db")  # what the copier's connection cannot open
+        with caplog.at_level(logging.DEBUG, logger="emay_mock.store"):
+            db.copy_wal()
+            db.copy_wal()
+            db.path = path
+            db.copy_wal()  # a copy that succeeds
+            assert db._copier is not None
+            db._copier.close()  # and then one that fails again (its connection gone)
+            db.copy_wal()
+        said = [(r.levelno, r.getMessage()) for r in caplog.records if "write-ahead log" in r.getMessage()]
+        assert [level for level, _ in said] == [logging.WARNING, logging.DEBUG, logging.WARNING]
+        assert "was not copied into it" in said[0][1] and "unable to open" in said[0][1]
+        assert "closed database" in said[2][1]
+    finally:
+        db.path = path
+        db.close()
