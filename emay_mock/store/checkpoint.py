@@ -32,7 +32,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from emay_mock.store.db import Database
+from emay_mock.store.db import Database, names_a_file
 
 log = logging.getLogger("emay_mock.store")
 
@@ -51,7 +51,7 @@ QUEUE = ord("q")  # a record of one queue's entries
 
 def path_for(db: Database) -> Path | None:
     """Beside the database file; none for a database in memory (`--db :memory:`)."""
-    if db.path is None or db.path == ":memory:" or db.path.startswith("file:"):
+    if db.path is None or not names_a_file(db.path):
         return None
     return Path(db.path + "-checkpoint")
 

@@ -241,7 +241,7 @@ class Database:
         checkpoint, PASSIVE: it never waits for, nor blocks, the commits going on beside it),
         so that the log starts again from its beginning at the next commit. Run in a thread,
         on a connection of its own."""
-        if self.conn is None or self.path is None or self.path == ":memory:" or self.path.startswith("file:"):
+        if self.conn is None or self.path is None or not names_a_file(self.path):
             return
         with self._copying:
             try:
@@ -284,10 +284,15 @@ def _uri(path: str, mode: str) -> str:
     return f"file:{quote(os.path.abspath(path))}?mode={mode}"
 
 
+def names_a_file(path: str) -> bool:
+    """Whether a `--db` path is a file's (not `:memory:`, nor a URI SQLite opens itself)."""
+    return path != ":memory:" and not path.startswith("file:")
+
+
 def _existing(path: str) -> bool:
     """Whether the path is a file holding something (False: a new or empty file, created
     here); refused if it is nothing SQLite can be given."""
-    if path == ":memory:" or path.startswith("file:"):
+    if not names_a_file(path):
         return False
     target = Path(path)
     folder = target.parent
