@@ -17,13 +17,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from functools import partial
 from typing import Any
 
 from emay_mock.store import checkpoint
 from emay_mock.store.checkpoint import MESSAGES as MESSAGE_RECORD
 from emay_mock.store.checkpoint import QUEUE as QUEUE_RECORD
 from emay_mock.store.db import META_UPSERT, Database
-from emay_mock.store.log import Log
+from emay_mock.store.log import Log, in_thread_to_the_end
 from emay_mock.store.messages import CHECKPOINT_COLUMNS as MESSAGE_COLUMNS
 from emay_mock.store.messages import Messages
 from emay_mock.store.queues import CHECKPOINT_COLUMNS as QUEUE_COLUMNS
@@ -130,12 +131,8 @@ class Checkpoints:
                 continue  # abandoned (a reset)
             # Synced in a thread: fsync waits for the disk, which the loop must not.
             writing.sealing = True
-            sealing = asyncio.ensure_future(asyncio.to_thread(self._seal, writing))
-            try:
-                await asyncio.shield(sealing)
-            except asyncio.CancelledError:  # a stop: the thread finishes; close() puts it in place
-                await sealing
-                raise
+            try:  # a stop waits for the thread; close() then puts the checkpoint in place
+                await in_thread_to_the_end(partial(self._seal, writing))
             finally:
                 writing.sealing = False
             if writing is not self.writing:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any
 
 from emay_mock.store.db import Database
@@ -27,6 +27,18 @@ log = logging.getLogger("emay_mock.store")
 WAL_EVERY_S = 1.0
 
 Row = Sequence[Any]
+
+
+async def in_thread_to_the_end(work: Callable[[], None]) -> None:
+    """`work()` in a thread (file I/O the event loop must not wait for), awaited. Cancelled
+    (a stop), it still waits for the thread to end before passing the cancellation on, so
+    that what stops next never meets the work half done."""
+    running = asyncio.ensure_future(asyncio.to_thread(work))
+    try:
+        await asyncio.shield(running)
+    except asyncio.CancelledError:
+        await running
+        raise
 
 
 class Log:
@@ -126,12 +138,7 @@ class Log:
             if self.groups == copied:
                 continue
             copied = self.groups
-            copying = asyncio.ensure_future(asyncio.to_thread(self.db.copy_wal))
-            try:
-                await asyncio.shield(copying)
-            except asyncio.CancelledError:
-                await copying
-                raise
+            await in_thread_to_the_end(self.db.copy_wal)
 
     async def committed(self) -> None:
         """Wait until what this loop turn changed is in the file (at once when nothing is pending)."""
